@@ -1,0 +1,99 @@
+package dev.fenced.lock.support;
+
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.FencingTokens;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What every backend's service shares: argument checks, the policy epoch in the token, the lease
+ * keeper, and a close that runs once.
+ */
+public abstract class AbstractLockService implements LockService {
+
+  protected final LockSettings settings;
+  protected final LeaseKeeper keeper;
+  private final boolean ownsKeeper;
+  private final Set<AbstractLockHandle> live = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  /**
+   * @param keeper the timer for renewals and back-off; null to give this service its own
+   */
+  protected AbstractLockService(LockSettings settings, LeaseKeeper keeper) {
+    this.settings = settings;
+    this.ownsKeeper = keeper == null;
+    this.keeper = keeper == null ? new LeaseKeeper() : keeper;
+  }
+
+  @Override
+  public final LockSettings settings() {
+    return settings;
+  }
+
+  /** The keeper behind this service's renewals; {@link LeaseKeeper#pause()} simulates a pause. */
+  public final LeaseKeeper keeper() {
+    return keeper;
+  }
+
+  @Override
+  public final CompletionStage<LockHandle> acquire(String name, Duration maxWait) {
+    settings.checkAcquire(name, maxWait);
+    if (closed) {
+      return CompletableFuture.failedFuture(
+          new BackendUnavailableException(
+              backend(), name, new IllegalStateException("the lock service is closed")));
+    }
+    return doAcquire(name, maxWait);
+  }
+
+  /** Acquires a checked name; failures must be {@link dev.fenced.lock.LockException}s. */
+  protected abstract CompletionStage<LockHandle> doAcquire(String name, Duration maxWait);
+
+  /**
+   * Starts renewing a new hold and tracks it until it ends, so {@link #close()} can abandon it.
+   * Every backend passes each handle through here before returning it.
+   */
+  protected final <H extends AbstractLockHandle> H started(H handle) {
+    live.add(handle);
+    handle.startRenewing(() -> live.remove(handle));
+    return handle;
+  }
+
+  /** The token for this backend's counter value, in this policy's epoch. */
+  protected final long token(long counter) {
+    return FencingTokens.compose(settings.epoch(), counter);
+  }
+
+  protected final boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public final void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (AbstractLockHandle handle : List.copyOf(live)) {
+      handle.abandon();
+    }
+    try {
+      closeBackend();
+    } finally {
+      if (ownsKeeper) {
+        keeper.close();
+      }
+    }
+  }
+
+  /** Closes connections without releasing holds. */
+  protected abstract void closeBackend();
+}

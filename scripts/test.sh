@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs and starts the real backends, runs every test
+# (unit, contract suites on the real servers, Kubernetes parts on the Fabric8 mock API server),
+# checks formatting, and stops the backends it started.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+  echo "[test] installing JDK 17 and Maven" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null
+fi
+# The test runs restart backends on purpose; fsync off keeps them quick and is harmless here.
+export FENCED_PG_FSYNC="${FENCED_PG_FSYNC:-off}"
+
+started=()
+for b in redis postgres etcd zookeeper; do
+  if ! scripts/backends.sh status "$b" | grep -q running; then started+=("$b"); fi
+done
+stop_started() { ((${#started[@]})) && scripts/backends.sh down "${started[@]}" || true; }
+trap stop_started EXIT
+scripts/backends.sh up
+scripts/backends.sh status
+
+mvn -B -ntp -Dspotless.goal=check verify "$@"
