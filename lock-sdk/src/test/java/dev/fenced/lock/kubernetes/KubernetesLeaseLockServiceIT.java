@@ -1,0 +1,334 @@
+package dev.fenced.lock.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.FencingTokens;
+import dev.fenced.lock.InvalidLockPolicyException;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.contract.LockServiceContract;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lock contract on the Fabric8 mock API server in CRUD mode (it checks resourceVersion on
+ * update, as the real API server does), every service with its own client, plus what is particular
+ * to Leases: name sanitising, takeover counting, expiry judged from observation, loss on a
+ * conflicting takeover.
+ */
+class KubernetesLeaseLockServiceIT extends LockServiceContract {
+
+  private static final String NAMESPACE = "locks";
+
+  private static KubernetesMockServer server;
+  private static KubernetesClient admin;
+
+  private final List<KubernetesClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  static void startApiServer() {
+    server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            false);
+    server.init();
+    admin = server.createClient();
+  }
+
+  @AfterAll
+  static void stopApiServer() {
+    admin.close();
+    server.destroy();
+  }
+
+  @AfterEach
+  void closeClients() {
+    // Services never close the caller's client; this test is that caller.
+    clients.forEach(KubernetesClient::close);
+    clients.clear();
+  }
+
+  @Override
+  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
+    KubernetesClient client = server.createClient();
+    clients.add(client);
+    return new KubernetesLeaseLockService(
+        client, new KubernetesLeaseLockConfig(NAMESPACE), settings, keeper);
+  }
+
+  // --- what is particular to Leases ---
+
+  @Test
+  void namesThatSanitiseAlikeGetTheirOwnLeases() {
+    AbstractLockService service = service();
+    String base = uniqueName("Lease:Names").toLowerCase();
+    List<String> names = List.of(base, base.toUpperCase(), base.replace(':', '-'));
+
+    List<LockHandle> held = new ArrayList<>();
+    for (String name : names) {
+      held.add(service.acquireBlocking(name, Duration.ofSeconds(5)));
+    }
+
+    for (String name : names) {
+      Lease lease = lease(name);
+      assertThat(lease.getMetadata().getName()).isEqualTo(LeaseNames.leaseName(name));
+      assertThat(lease.getMetadata().getAnnotations())
+          .containsEntry(KubernetesLeaseLockService.LOCK_NAME_ANNOTATION, name);
+      assertThat(lease.getMetadata().getLabels())
+          .containsEntry(
+              KubernetesLeaseLockService.MANAGED_BY_LABEL, KubernetesLeaseLockService.MANAGED_BY);
+    }
+    assertThat(names.stream().map(LeaseNames::leaseName).distinct()).hasSize(names.size());
+    for (LockHandle h : held) {
+      assertThat(h.isHeld()).isTrue();
+      assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+    }
+  }
+
+  @Test
+  void aLeaseRecordingAnotherLockNameIsNeverTaken() {
+    String name = uniqueName("lease:foreign");
+    admin
+        .leases()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new LeaseBuilder()
+                .withNewMetadata()
+                .withName(LeaseNames.leaseName(name))
+                .withAnnotations(
+                    Map.of(KubernetesLeaseLockService.LOCK_NAME_ANNOTATION, "some other lock"))
+                .endMetadata()
+                .withNewSpec()
+                .endSpec()
+                .build())
+        .create();
+
+    assertThatThrownBy(() -> service().acquireBlocking(name, Duration.ofSeconds(2)))
+        .isInstanceOf(InvalidLockPolicyException.class)
+        .hasMessageContaining("some other lock");
+  }
+
+  @Test
+  void takingOverAnExpiredLeaseCountsATransitionAndRaisesTheToken() {
+    String name = uniqueName("lease:takeover");
+    createHeldLease(name, "crashed-holder", 1, 41, ZonedDateTime.now(ZoneOffset.UTC));
+
+    LockHandle h = service().acquireBlocking(name, Duration.ofSeconds(10));
+
+    assertThat(h.fencingToken()).isEqualTo(FencingTokens.compose(0, 42));
+    Lease taken = lease(name);
+    assertThat(taken.getSpec().getHolderIdentity()).isEqualTo(h.ownerId());
+    assertThat(taken.getSpec().getLeaseTransitions()).isEqualTo(42);
+    assertThat(taken.getSpec().getLeaseDurationSeconds()).isEqualTo(2);
+
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+    Lease released = lease(name);
+    assertThat(released.getSpec().getHolderIdentity()).isNull();
+    assertThat(released.getSpec().getLeaseTransitions()).isEqualTo(42);
+  }
+
+  @Test
+  void expiryCountsFromWhenThisClientObservedTheRecordNotFromItsRenewTime() {
+    String name = uniqueName("lease:observed");
+    // By the wall clock this record expired an hour ago; this client has only just seen it.
+    ZonedDateTime anHourAgo = ZonedDateTime.now(ZoneOffset.UTC).minusHours(1);
+    createHeldLease(name, "live-holder-with-a-skewed-clock", 2, 7, anHourAgo);
+    AbstractLockService service = service();
+
+    long firstSeen = System.nanoTime();
+    assertThatThrownBy(() -> service.acquireBlocking(name, Duration.ofMillis(800)))
+        .isInstanceOf(LockTimeoutException.class);
+    assertThat(lease(name).getSpec().getHolderIdentity())
+        .isEqualTo("live-holder-with-a-skewed-clock");
+
+    LockHandle h = service.acquireBlocking(name, Duration.ofSeconds(10));
+    Duration sinceFirstSeen = Duration.ofNanos(System.nanoTime() - firstSeen);
+
+    assertThat(sinceFirstSeen).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    assertThat(h.fencingToken()).isEqualTo(FencingTokens.compose(0, 8));
+    LockService.await(h.release());
+  }
+
+  @Test
+  void aTakeoverThatConflictsWithRenewalIsReportedAsLoss() throws Exception {
+    String name = uniqueName("lease:stolen");
+    LockHandle h = service().acquireBlocking(name, Duration.ofSeconds(5));
+
+    // Another party replaces the holder between two renewals: the next renewal's update carries a
+    // stale resourceVersion, gets 409, reads the Lease again and finds someone else.
+    Lease stolen =
+        casUpdate(
+            name,
+            lease ->
+                new LeaseBuilder(lease)
+                    .editSpec()
+                    .withHolderIdentity("intruder")
+                    .withLeaseTransitions(lease.getSpec().getLeaseTransitions() + 1)
+                    .endSpec()
+                    .build());
+
+    LockLoss loss = h.lost().toCompletableFuture().get(LEASE.toMillis() * 3, TimeUnit.MILLISECONDS);
+    assertThat(loss.reason()).isEqualTo(LockLoss.Reason.RENEWAL_REJECTED);
+    assertThat(h.isHeld()).isFalse();
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.NOT_HELD);
+    Lease after = lease(name);
+    assertThat(after.getSpec().getHolderIdentity()).isEqualTo("intruder");
+    assertThat(after.getSpec().getLeaseTransitions())
+        .isEqualTo(stolen.getSpec().getLeaseTransitions());
+  }
+
+  @Test
+  void aConflictThatLeavesTheHolderInPlaceDoesNotEndTheHold() throws Exception {
+    String name = uniqueName("lease:touched");
+    AbstractLockService holder = service();
+    LockHandle h = holder.acquireBlocking(name, Duration.ofSeconds(5));
+
+    // An unrelated edit moves the resourceVersion; the holder's renewal must retry, not give up.
+    casUpdate(
+        name,
+        lease ->
+            new LeaseBuilder(lease)
+                .editMetadata()
+                .addToAnnotations("example.com/touched", "yes")
+                .endMetadata()
+                .build());
+    Thread.sleep(LEASE.multipliedBy(2).toMillis());
+
+    assertThat(h.isHeld()).isTrue();
+    assertThat(h.lost().toCompletableFuture().isDone()).isFalse();
+    assertThat(lease(name).getSpec().getHolderIdentity()).isEqualTo(h.ownerId());
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void anUnreachableApiServerIsReportedAsUnavailable() {
+    KubernetesClient unreachable =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder()
+                    .withMasterUrl("http://127.0.0.1:1")
+                    .withConnectionTimeout(1_000)
+                    .withRequestTimeout(1_000)
+                    .withRequestRetryBackoffLimit(0)
+                    .build())
+            .build();
+    clients.add(unreachable);
+    KubernetesLeaseLockService service =
+        new KubernetesLeaseLockService(
+            unreachable, new KubernetesLeaseLockConfig(NAMESPACE), settings());
+    try {
+      assertThatThrownBy(() -> service.acquireBlocking("lease:unreachable", Duration.ofSeconds(2)))
+          .isInstanceOf(BackendUnavailableException.class)
+          .hasMessageContaining("KubernetesLease");
+      assertThatThrownBy(() -> LockService.await(service.provision()))
+          .isInstanceOf(BackendUnavailableException.class);
+      BackendProbe probe = LockService.await(service.probe());
+      assertThat(probe.reachable()).isFalse();
+    } finally {
+      service.close();
+    }
+  }
+
+  @Test
+  void provisionAndProbeNeedOnlyTheNamespace() {
+    AbstractLockService service = service();
+    LockService.await(service.provision());
+    BackendProbe probe = LockService.await(service.probe());
+    assertThat(probe.reachable()).isTrue();
+    assertThat(probe.durableFencing()).isTrue();
+    assertThat(probe.latency()).isNotNull();
+    assertThat(probe.backend()).isEqualTo("KubernetesLease");
+  }
+
+  @Test
+  void badConfigurationNamesTheField() {
+    assertThatThrownBy(() -> new KubernetesLeaseLockConfig(" "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("namespace");
+    assertThatThrownBy(() -> new KubernetesLeaseLockConfig("Not_A_Namespace"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("namespace");
+  }
+
+  // --- helpers ---
+
+  private static Lease lease(String lockName) {
+    return admin.leases().inNamespace(NAMESPACE).withName(LeaseNames.leaseName(lockName)).get();
+  }
+
+  private static void createHeldLease(
+      String lockName, String holder, int durationSeconds, int transitions, ZonedDateTime renewed) {
+    admin
+        .leases()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new LeaseBuilder()
+                .withNewMetadata()
+                .withName(LeaseNames.leaseName(lockName))
+                .withLabels(
+                    Map.of(
+                        KubernetesLeaseLockService.MANAGED_BY_LABEL,
+                        KubernetesLeaseLockService.MANAGED_BY))
+                .withAnnotations(Map.of(KubernetesLeaseLockService.LOCK_NAME_ANNOTATION, lockName))
+                .endMetadata()
+                .withNewSpec()
+                .withHolderIdentity(holder)
+                .withLeaseDurationSeconds(durationSeconds)
+                .withLeaseTransitions(transitions)
+                .withAcquireTime(renewed)
+                .withRenewTime(renewed)
+                .endSpec()
+                .build())
+        .create();
+  }
+
+  /** A compare-and-swap update by another party, retried if it races with the holder's renewal. */
+  private static Lease casUpdate(String lockName, UnaryOperator<Lease> change) {
+    for (int i = 0; ; i++) {
+      try {
+        return admin
+            .leases()
+            .inNamespace(NAMESPACE)
+            .resource(change.apply(lease(lockName)))
+            .update();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || i > 20) {
+          throw e;
+        }
+      }
+    }
+  }
+}
