@@ -50,6 +50,10 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
 
   private static final String NAMESPACE = "locks";
 
+  /** The mock server logs every request through java.util.logging; held so the level sticks. */
+  private static final java.util.logging.Logger MOCK_SERVER_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   private static KubernetesMockServer server;
   private static KubernetesClient admin;
 
@@ -57,6 +61,7 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
 
   @BeforeAll
   static void startApiServer() {
+    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     server =
         new KubernetesMockServer(
             new Context(),
