@@ -7,7 +7,8 @@ import java.util.Objects;
  * Where the Redis backend keeps its locks and how it talks to the server.
  *
  * @param connectionString a Redis URI such as {@code redis://redis:6379} or {@code
- *     redis://:secret@redis:6379/0}; ignored when the service is given an existing client
+ *     redis://:secret@redis:6379/0}; null (and ignored) when the service is given an existing
+ *     client
  * @param password the server password, or null when there is none (or the URI carries it); never
  *     logged
  * @param keyPrefix the first part of every key and of the release channel, so several lock families
@@ -34,10 +35,12 @@ public record RedisLockConfig(
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(1);
 
   public RedisLockConfig {
-    if (connectionString == null || connectionString.isBlank()) {
+    if (connectionString != null && connectionString.isBlank()) {
       throw new IllegalArgumentException("connectionString must not be blank");
     }
-    if (!connectionString.startsWith("redis://") && !connectionString.startsWith("rediss://")) {
+    if (connectionString != null
+        && !connectionString.startsWith("redis://")
+        && !connectionString.startsWith("rediss://")) {
       throw new IllegalArgumentException(
           "connectionString must start with redis:// or rediss://, was '"
               + RedisLockConfig.redact(connectionString)
@@ -60,6 +63,11 @@ public record RedisLockConfig(
         DEFAULT_REQUEST_TIMEOUT,
         DEFAULT_MAX_POOL_SIZE,
         DEFAULT_MAX_BACKOFF);
+  }
+
+  /** For a service on an existing client: no connection string, the default timeouts. */
+  public static RedisLockConfig forClient(String keyPrefix) {
+    return new RedisLockConfig(null, null, keyPrefix);
   }
 
   /** No password, the default key prefix. */
@@ -86,7 +94,7 @@ public record RedisLockConfig(
   @Override
   public String toString() {
     return "RedisLockConfig[connectionString="
-        + redact(connectionString)
+        + (connectionString == null ? "none" : redact(connectionString))
         + ", password="
         + (password == null ? "none" : "***")
         + ", keyPrefix="

@@ -74,8 +74,9 @@ public final class RedisLockService extends AbstractLockService {
   /**
    * A service on an existing client, e.g. the one a Quarkus application already has. The client's
    * own options (endpoint, password, pool) apply; {@code config} gives the key prefix, timeouts and
-   * back-off. The client stays open when this service closes. The service takes one connection from
-   * it for as long as it lives, for its release subscription.
+   * back-off ({@link RedisLockConfig#forClient(String)}). The client stays open when this service
+   * closes. The service takes one connection from it for as long as it lives, for its release
+   * subscription.
    */
   public RedisLockService(
       Vertx vertx,
@@ -97,6 +98,7 @@ public final class RedisLockService extends AbstractLockService {
     this.vertx = Objects.requireNonNull(vertx, "vertx must be set");
     this.client = Objects.requireNonNull(client, "client must be set");
     this.ownsClient = ownsClient;
+    Objects.requireNonNull(config, "config must be set");
     this.keys = new RedisKeys(config.keyPrefix());
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.maxBackoff = config.maxBackoff();
@@ -107,6 +109,10 @@ public final class RedisLockService extends AbstractLockService {
 
   private static Redis createClient(Vertx vertx, RedisLockConfig config) {
     Objects.requireNonNull(config, "config must be set");
+    if (config.connectionString() == null) {
+      throw new IllegalArgumentException(
+          "connectionString must be set when the service creates its own client");
+    }
     int timeout = (int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis());
     RedisOptions options =
         new RedisOptions()

@@ -1,9 +1,11 @@
 package dev.fenced.lock.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
@@ -19,10 +21,15 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +40,9 @@ class RedisLockServiceIT extends LockServiceContract {
 
   private static Vertx vertx;
   private static Redis raw;
+
+  /** Services built here with their own config; the contract closes those it built. */
+  private final List<LockService> mine = new ArrayList<>();
 
   @BeforeAll
   static void startVertx() {
@@ -72,13 +82,11 @@ class RedisLockServiceIT extends LockServiceContract {
     return service;
   }
 
-  private final java.util.List<LockService> mine = new java.util.ArrayList<>();
-
   private void track(LockService service) {
     mine.add(service);
   }
 
-  @org.junit.jupiter.api.AfterEach
+  @AfterEach
   void closeMine() {
     mine.forEach(LockService::close);
     mine.clear();
@@ -265,6 +273,69 @@ class RedisLockServiceIT extends LockServiceContract {
     assertThat(probe.reachable()).isFalse();
     assertThat(probe.durableFencing()).isFalse();
     assertThat(probe.detail()).isNotBlank();
+  }
+
+  @Test
+  void aFrozenServerFailsAcquiresAfterTheRequestTimeoutNotTheWholeWait() throws Exception {
+    RedisLockService service =
+        redisService(config().withRequestTimeout(Duration.ofMillis(500)), settings());
+    String pid = Files.readString(redisHome().resolve("redis.pid")).trim();
+    signal("STOP", pid); // the process is alive, the socket open, and nothing answers
+    try {
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> service.acquireBlocking(uniqueName("redis:frozen"), MAX_WAIT))
+          .isInstanceOf(BackendUnavailableException.class)
+          .hasMessageContaining("Redis");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    } finally {
+      signal("CONT", pid);
+    }
+    LockHandle h = service.acquireBlocking(uniqueName("redis:thawed"), MAX_WAIT);
+    LockService.await(h.release());
+  }
+
+  private static Path redisHome() {
+    String home = System.getenv("FENCED_HOME");
+    if (home != null && !home.isBlank()) {
+      return Path.of(home, "redis");
+    }
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.exists(dir.resolve("scripts/backends.sh"))) {
+      dir = dir.getParent();
+    }
+    assertThat(dir).as("repository root").isNotNull();
+    return dir.resolve(".fenced/redis");
+  }
+
+  private static void signal(String signal, String pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, pid).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -" + signal + " " + pid).isZero();
+  }
+
+  @Test
+  void aServiceOnTheApplicationsOwnClientWorksAndLeavesTheClientOpen() {
+    RedisLockService service =
+        new RedisLockService(
+            vertx, raw, RedisLockConfig.forClient(PREFIX), settings(), new LeaseKeeper());
+    String name = uniqueName("redis:own-client");
+    LockHandle h = service.acquireBlocking(name, MAX_WAIT);
+    assertThat(raw(Request.cmd(Command.GET).arg(lockKey(name))).toString()).isEqualTo(h.ownerId());
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+
+    service.close();
+
+    assertThat(raw(Request.cmd(Command.PING)).toString()).isEqualTo("PONG");
+  }
+
+  @Test
+  void aServiceThatBuildsItsOwnClientNeedsAConnectionString() {
+    assertThatThrownBy(
+            () ->
+                new RedisLockService(
+                    vertx, RedisLockConfig.forClient(PREFIX), settings(), new LeaseKeeper()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("connectionString");
   }
 
   @Test
