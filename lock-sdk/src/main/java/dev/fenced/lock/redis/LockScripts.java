@@ -1,0 +1,56 @@
+package dev.fenced.lock.redis;
+
+import java.util.List;
+
+/** The three scripts behind a hold; each is one atomic step on the server. */
+final class LockScripts {
+
+  private LockScripts() {}
+
+  /**
+   * KEYS[1] lock, KEYS[2] fence; ARGV[1] owner, ARGV[2] lease in ms. Returns {@code {1, fence}}
+   * when the lock was free and is now ours, else {@code {0, pttl}}: how long the current hold lasts
+   * at most, so a waiter need not sleep past it.
+   */
+  static final RedisScript ACQUIRE =
+      new RedisScript(
+          "acquire",
+          """
+          if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+            return {1, redis.call('INCR', KEYS[2])}
+          end
+          return {0, redis.call('PTTL', KEYS[1])}
+          """);
+
+  /**
+   * KEYS[1] lock; ARGV[1] owner, ARGV[2] lease in ms. Returns 1 when the lock is still ours and its
+   * lease was extended, 0 when someone else holds it or nobody does.
+   */
+  static final RedisScript RENEW =
+      new RedisScript(
+          "renew",
+          """
+          if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          end
+          return 0
+          """);
+
+  /**
+   * KEYS[1] lock; ARGV[1] owner, ARGV[2] release channel, ARGV[3] lock name. Deletes the lock only
+   * when it is ours and then tells the waiters of every client; returns 1 when deleted, else 0.
+   */
+  static final RedisScript RELEASE =
+      new RedisScript(
+          "release",
+          """
+          if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('DEL', KEYS[1])
+            redis.call('PUBLISH', ARGV[2], ARGV[3])
+            return 1
+          end
+          return 0
+          """);
+
+  static final List<RedisScript> ALL = List.of(ACQUIRE, RENEW, RELEASE);
+}

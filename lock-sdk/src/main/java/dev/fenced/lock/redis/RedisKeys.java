@@ -1,0 +1,29 @@
+package dev.fenced.lock.redis;
+
+/**
+ * Key layout. The lock name is the hash tag, so a lock's two keys share one cluster slot and one
+ * script may touch both: {@code <prefix>:{<name>}:lock} holds the owner with the lease as its TTL,
+ * {@code <prefix>:{<name>}:fence} the counter behind the fencing tokens, kept forever.
+ */
+final class RedisKeys {
+
+  private final String prefix;
+
+  RedisKeys(String prefix) {
+    RedisLockConfig.checkPrefix(prefix);
+    this.prefix = prefix;
+  }
+
+  String lock(String name) {
+    return prefix + ":{" + name + "}:lock";
+  }
+
+  String fence(String name) {
+    return prefix + ":{" + name + "}:fence";
+  }
+
+  /** Where releases are published, the lock name as the message. */
+  String releaseChannel() {
+    return prefix + ":released";
+  }
+}

@@ -1,0 +1,322 @@
+package dev.fenced.lock.redis;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.support.AbstractLockHandle;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.AcquireLoop;
+import dev.fenced.lock.support.AcquireLoop.Attempt;
+import dev.fenced.lock.support.LeaseKeeper;
+import dev.fenced.lock.support.Owners;
+import dev.fenced.lock.support.Waiters;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Locks in Redis: {@code SET NX PX} with a random owner, a per-name {@code INCR} counter for the
+ * fencing token, compare-owner renewal and release in Lua, and pub/sub to wake waiters.
+ *
+ * <ul>
+ *   <li>Acquire is one script, one round trip: set the lock key if absent with the lease as its
+ *       TTL, and if set, increment the fence key and return it; otherwise return the lock's
+ *       remaining TTL, which caps how long the waiter sleeps.
+ *   <li>Release deletes the key only if it still holds this owner, and publishes the lock name on
+ *       the release channel; every service's subscriber wakes its waiters for that name.
+ *   <li>Renewal extends the TTL only if the key still holds this owner; a refusal means another
+ *       holder took over and the handle reports {@code RENEWAL_REJECTED}.
+ * </ul>
+ *
+ * <p>Expiry is judged by the Redis server's clock. The service can promise only what Redis keeps:
+ * without AOF a restart forgets holds and resets the fence counters (tokens repeat), and a failover
+ * to an asynchronous replica can lose a hold or a fence increment; see {@link #probe()}.
+ */
+public final class RedisLockService extends AbstractLockService {
+
+  public static final String BACKEND = "Redis";
+
+  private final Vertx vertx;
+  private final Redis client;
+  private final boolean ownsClient;
+  private final RedisKeys keys;
+  private final long timeoutMillis;
+  private final Duration maxBackoff;
+  private final Waiters waiters = new Waiters();
+  private final ReleaseSubscriber subscriber;
+  private final AtomicLong attempts = new AtomicLong();
+
+  /**
+   * A service with its own client and connections to {@code config.connectionString()}.
+   *
+   * @param vertx owned by the caller, who closes it after this service
+   * @param keeper the timer for renewals and back-off; null to give this service its own
+   */
+  public RedisLockService(
+      Vertx vertx, RedisLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    this(vertx, createClient(vertx, config), true, config, settings, keeper);
+  }
+
+  /**
+   * A service on an existing client, e.g. the one a Quarkus application already has. The client's
+   * own options (endpoint, password, pool) apply; {@code config} gives the key prefix, timeouts and
+   * back-off ({@link RedisLockConfig#forClient(String)}). The client stays open when this service
+   * closes. The service takes one connection from it for as long as it lives, for its release
+   * subscription.
+   */
+  public RedisLockService(
+      Vertx vertx,
+      Redis client,
+      RedisLockConfig config,
+      LockSettings settings,
+      LeaseKeeper keeper) {
+    this(vertx, client, false, config, settings, keeper);
+  }
+
+  private RedisLockService(
+      Vertx vertx,
+      Redis client,
+      boolean ownsClient,
+      RedisLockConfig config,
+      LockSettings settings,
+      LeaseKeeper keeper) {
+    super(Objects.requireNonNull(settings, "settings must be set"), keeper);
+    this.vertx = Objects.requireNonNull(vertx, "vertx must be set");
+    this.client = Objects.requireNonNull(client, "client must be set");
+    this.ownsClient = ownsClient;
+    Objects.requireNonNull(config, "config must be set");
+    this.keys = new RedisKeys(config.keyPrefix());
+    this.timeoutMillis = config.requestTimeout().toMillis();
+    this.maxBackoff = config.maxBackoff();
+    this.subscriber =
+        new ReleaseSubscriber(vertx, client, keys.releaseChannel(), waiters, timeoutMillis);
+    subscriber.start();
+  }
+
+  private static Redis createClient(Vertx vertx, RedisLockConfig config) {
+    Objects.requireNonNull(config, "config must be set");
+    if (config.connectionString() == null) {
+      throw new IllegalArgumentException(
+          "connectionString must be set when the service creates its own client");
+    }
+    int timeout = (int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis());
+    RedisOptions options =
+        new RedisOptions()
+            .setConnectionString(config.connectionString())
+            .setMaxPoolSize(config.maxPoolSize())
+            // Waiting for a pooled connection is bounded by the request timeout, not by a queue.
+            .setMaxPoolWaiting(1024)
+            .setMaxWaitingHandlers(4096)
+            .setNetClientOptions(
+                new NetClientOptions().setConnectTimeout(timeout).setTcpNoDelay(true));
+    if (config.password() != null) {
+      options.setPassword(config.password());
+    }
+    return Redis.createClient(vertx, options);
+  }
+
+  @Override
+  public String backend() {
+    return BACKEND;
+  }
+
+  @Override
+  protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
+    return AcquireLoop.run(
+        BACKEND, name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
+  }
+
+  private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
+    attempts.incrementAndGet();
+    String owner = Owners.newOwnerId();
+    long leaseMillis = settings.leaseDuration().toMillis();
+    long sentAt = System.nanoTime();
+    return LockScripts.ACQUIRE
+        .run(
+            client,
+            timeoutMillis,
+            List.of(keys.lock(name), keys.fence(name)),
+            List.of(owner, Long.toString(leaseMillis)))
+        .<Attempt<LockHandle>>map(
+            reply -> {
+              long value = reply.get(1).toLong();
+              if (reply.get(0).toLong() == 1L) {
+                if (isClosed()) {
+                  throw new IllegalStateException("the lock service was closed");
+                }
+                Handle handle = new Handle(name, token(value), owner, sentAt);
+                return Attempt.acquired(started(handle));
+              }
+              // value is the PTTL: -1 only for a key someone wrote without a TTL.
+              return Attempt.busy(value > 0 ? TimeUnit.MILLISECONDS.toNanos(value) : 0);
+            })
+        .onFailure(error -> forgetOrphan(name, owner))
+        .toCompletionStage();
+  }
+
+  /**
+   * A request that failed may still have run on the server (a timeout, a connection lost after the
+   * write): remove a hold nobody will ever renew rather than block the lock for a whole lease.
+   */
+  private void forgetOrphan(String name, String owner) {
+    LockScripts.RELEASE.run(
+        client,
+        timeoutMillis,
+        List.of(keys.lock(name)),
+        List.of(owner, keys.releaseChannel(), name));
+  }
+
+  /** Loads the scripts into the server's cache; writes no keys. Idempotent. */
+  @Override
+  public CompletionStage<Void> provision() {
+    try {
+      return Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
+          .<Void>mapEmpty()
+          .toCompletionStage();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * PING round trip, server version, and whether fencing survives a restart: only with AOF on does
+   * Redis bring back the fence counters (and the holds) after a restart.
+   */
+  @Override
+  public CompletionStage<BackendProbe> probe() {
+    try {
+      long start = System.nanoTime();
+      return send(Request.cmd(Command.PING))
+          .compose(
+              pong -> {
+                Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                return send(Request.cmd(Command.INFO))
+                    .compose(
+                        info ->
+                            send(Request.cmd(Command.CONFIG).arg("GET").arg("appendfsync"))
+                                .map(RedisLockService::configValue)
+                                .otherwise((String) null) // CONFIG may be disabled (managed Redis)
+                                .map(
+                                    fsync -> describe(latency, parseInfo(info.toString()), fsync)));
+              })
+          .otherwise(error -> BackendProbe.down(BACKEND, error))
+          .toCompletionStage();
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(BackendProbe.down(BACKEND, e));
+    }
+  }
+
+  private static BackendProbe describe(Duration latency, Map<String, String> info, String fsync) {
+    String version = info.getOrDefault("redis_version", "unknown version");
+    boolean aof = "1".equals(info.get("aof_enabled"));
+    String detail;
+    if (aof) {
+      detail =
+          "Redis "
+              + version
+              + ", AOF on"
+              + (fsync == null ? "" : " (appendfsync " + fsync + ")")
+              + ": fence counters and holds survive a restart"
+              + ("always".equals(fsync)
+                  ? ""
+                  : "; a crash of the host can still lose the last second of writes");
+    } else {
+      detail =
+          "Redis "
+              + version
+              + ", AOF off: a restart resets the fence counters, so tokens can repeat,"
+              + " and forgets every hold";
+    }
+    return BackendProbe.up(BACKEND, latency, aof, detail);
+  }
+
+  private static String configValue(Response reply) {
+    // RESP2: [name, value]; RESP3: a map.
+    if (reply == null) {
+      return null;
+    }
+    if (reply.isMap()) {
+      Response value = reply.get("appendfsync");
+      return value == null ? null : value.toString();
+    }
+    return reply.size() == 2 ? reply.get(1).toString() : null;
+  }
+
+  static Map<String, String> parseInfo(String info) {
+    Map<String, String> fields = new HashMap<>();
+    for (String line : info.split("\r?\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && !line.startsWith("#")) {
+        fields.put(line.substring(0, colon), line.substring(colon + 1).trim());
+      }
+    }
+    return fields;
+  }
+
+  private Future<Response> send(Request request) {
+    return client.send(request).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Acquire attempts this service has sent; for tests that tell a wake-up from a back-off. */
+  long acquireAttempts() {
+    return attempts.get();
+  }
+
+  /** Whether release notifications reach this service right now. */
+  boolean isSubscribed() {
+    return subscriber.isSubscribed();
+  }
+
+  @Override
+  protected void closeBackend() {
+    subscriber.close();
+    if (ownsClient) {
+      client.close();
+    }
+  }
+
+  private final class Handle extends AbstractLockHandle {
+
+    Handle(String name, long token, String owner, long sentAt) {
+      super(BACKEND, name, token, owner, settings, keeper, sentAt);
+    }
+
+    @Override
+    protected CompletionStage<Boolean> renewOnBackend() {
+      return LockScripts.RENEW
+          .run(
+              client,
+              timeoutMillis,
+              List.of(keys.lock(name())),
+              List.of(ownerId(), Long.toString(settings.leaseDuration().toMillis())))
+          .map(reply -> reply.toLong() == 1L)
+          .toCompletionStage();
+    }
+
+    @Override
+    protected CompletionStage<Boolean> releaseOnBackend() {
+      return LockScripts.RELEASE
+          .run(
+              client,
+              timeoutMillis,
+              List.of(keys.lock(name())),
+              List.of(ownerId(), keys.releaseChannel(), name()))
+          .map(reply -> reply.toLong() == 1L)
+          .toCompletionStage();
+    }
+  }
+}
