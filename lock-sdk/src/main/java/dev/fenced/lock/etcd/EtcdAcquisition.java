@@ -20,6 +20,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
@@ -80,9 +81,20 @@ final class EtcdAcquisition {
     return System.nanoTime() - deadline >= 0;
   }
 
-  /** Step 1: a new lease and a new key at the back of the queue. */
+  /**
+   * Step 1: a new lease and a new key at the back of the queue; the same transaction reads the
+   * first key of the queue, so an uncontended acquire takes two round trips.
+   */
   private void enqueue() {
     long sentAt = System.nanoTime();
+    GetOption first =
+        GetOption.builder()
+            .isPrefix(true)
+            .withSortField(GetOption.SortTarget.CREATE)
+            .withSortOrder(GetOption.SortOrder.ASCEND)
+            .withLimit(1)
+            .withKeysOnly(true)
+            .build();
     service
         .call(() -> service.client().getLeaseClient().grant(service.ttlSeconds()))
         .thenCompose(
@@ -91,6 +103,7 @@ final class EtcdAcquisition {
               leaseSentAt = sentAt;
               key = service.keys().waiterKey(name, leaseId);
               Op get = Op.get(key, GetOption.DEFAULT);
+              Op getFirst = Op.get(dir, first);
               return service.call(
                   () ->
                       service
@@ -100,21 +113,27 @@ final class EtcdAcquisition {
                           .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
                           .Then(
                               Op.put(key, owner, PutOption.builder().withLeaseId(leaseId).build()),
-                              get)
-                          .Else(get)
+                              get,
+                              getFirst)
+                          .Else(get, getFirst)
                           .commit());
             })
         .thenAccept(
             txn -> {
-              GetResponse got = txn.getGetResponses().get(0);
-              if (got.getKvs().isEmpty()) {
+              GetResponse own = txn.getGetResponses().get(0);
+              if (own.getKvs().isEmpty()) {
                 throw new IllegalStateException("waiter key " + key + " vanished right after put");
               }
-              createRevision = got.getKvs().get(0).getCreateRevision();
+              createRevision = own.getKvs().get(0).getCreateRevision();
               if (keepAliveTask == null) {
                 scheduleKeepAlive();
               }
-              check();
+              List<KeyValue> head = txn.getGetResponses().get(1).getKvs();
+              if (!head.isEmpty() && head.get(0).getCreateRevision() == createRevision) {
+                acquired();
+              } else {
+                check();
+              }
             })
         .exceptionally(
             error -> {

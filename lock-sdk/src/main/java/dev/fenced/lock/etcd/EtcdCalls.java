@@ -3,10 +3,12 @@ package dev.fenced.lock.etcd;
 import dev.fenced.lock.support.Failures;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +36,7 @@ final class EtcdCalls {
         .endpoints(config.endpoints().toArray(String[]::new))
         .connectTimeout(
             timeout.compareTo(Duration.ofSeconds(2)) < 0 ? timeout : Duration.ofSeconds(2))
-        .waitForReady(true)
+        .waitForReady(false)
         .retryMaxAttempts(2)
         .retryDelay(100)
         .retryMaxDelay(500)
@@ -70,7 +72,11 @@ final class EtcdCalls {
     return false;
   }
 
-  /** Adds {@code timeout} to every call but the watch stream. */
+  /**
+   * Adds {@code timeout} to every call but the watch stream, counted from when the call starts: a
+   * deadline set when jetcd creates the call would also count time spent before it is sent (jetcd's
+   * retry scheduling, a busy machine).
+   */
   private static final class Deadlines implements ClientInterceptor {
     private final long timeoutMillis;
 
@@ -81,10 +87,70 @@ final class EtcdCalls {
     @Override
     public <Q, R> ClientCall<Q, R> interceptCall(
         MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-      if (options.getDeadline() == null && !WATCH_METHOD.equals(method.getFullMethodName())) {
-        options = options.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS);
+      if (options.getDeadline() != null || WATCH_METHOD.equals(method.getFullMethodName())) {
+        return next.newCall(method, options);
       }
-      return next.newCall(method, options);
+      return new DeadlineFromStart<>(method, options, next, timeoutMillis);
+    }
+  }
+
+  /** A call created on {@link #start}, with its deadline counted from there. */
+  private static final class DeadlineFromStart<Q, R> extends ClientCall<Q, R> {
+    private final MethodDescriptor<Q, R> method;
+    private final CallOptions options;
+    private final Channel next;
+    private final long timeoutMillis;
+    private ClientCall<Q, R> call;
+
+    DeadlineFromStart(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next, long timeoutMillis) {
+      this.method = method;
+      this.options = options;
+      this.next = next;
+      this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public void start(Listener<R> listener, Metadata headers) {
+      call = next.newCall(method, options.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
+      call.start(listener, headers);
+    }
+
+    @Override
+    public void request(int numMessages) {
+      call.request(numMessages);
+    }
+
+    @Override
+    public void cancel(String message, Throwable cause) {
+      if (call != null) {
+        call.cancel(message, cause);
+      }
+    }
+
+    @Override
+    public void halfClose() {
+      call.halfClose();
+    }
+
+    @Override
+    public void sendMessage(Q message) {
+      call.sendMessage(message);
+    }
+
+    @Override
+    public boolean isReady() {
+      return call != null && call.isReady();
+    }
+
+    @Override
+    public void setMessageCompression(boolean enabled) {
+      call.setMessageCompression(enabled);
+    }
+
+    @Override
+    public Attributes getAttributes() {
+      return call == null ? Attributes.EMPTY : call.getAttributes();
     }
   }
 }

@@ -17,7 +17,7 @@ import java.util.Objects;
 public record EtcdLockConfig(List<String> endpoints, String keyPrefix, Duration requestTimeout) {
 
   public static final String DEFAULT_KEY_PREFIX = "/fenced/locks";
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(3);
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
   public EtcdLockConfig {
     if (endpoints == null || endpoints.isEmpty()) {

@@ -57,8 +57,7 @@ public final class EtcdLockService extends AbstractLockService {
 
   private final EtcdLockConfig config;
   private final EtcdKeys keys;
-  private final Client client;
-  private final boolean ownsClient;
+  private final EtcdConnection connection;
   private final long ttlSeconds;
 
   /** Leases whose revoke failed (etcd unreachable), by when it first failed. */
@@ -72,8 +71,9 @@ public final class EtcdLockService extends AbstractLockService {
   /** Builds and owns its own jetcd client. */
   public EtcdLockService(EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
     this(
-        EtcdCalls.newClient(Objects.requireNonNull(config, "config must be set")),
-        true,
+        EtcdConnection.owned(
+            () -> EtcdCalls.newClient(Objects.requireNonNull(config, "config must be set")),
+            config.requestTimeout().toMillis() + 1000),
         config,
         settings,
         keeper);
@@ -90,20 +90,19 @@ public final class EtcdLockService extends AbstractLockService {
    */
   public EtcdLockService(
       Client client, EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
-    this(Objects.requireNonNull(client, "client must be set"), false, config, settings, keeper);
+    this(
+        EtcdConnection.borrowed(Objects.requireNonNull(client, "client must be set")),
+        config,
+        settings,
+        keeper);
   }
 
   private EtcdLockService(
-      Client client,
-      boolean ownsClient,
-      EtcdLockConfig config,
-      LockSettings settings,
-      LeaseKeeper keeper) {
+      EtcdConnection connection, EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
     super(Objects.requireNonNull(settings, "settings must be set"), keeper);
     this.config = Objects.requireNonNull(config, "config must be set");
     this.keys = new EtcdKeys(config.keyPrefix());
-    this.client = client;
-    this.ownsClient = ownsClient;
+    this.connection = connection;
     long leaseMillis = settings.leaseDuration().toMillis();
     // Whole seconds, rounded up; etcd raises TTLs below its minimum (about 1.5 election timeouts,
     // 2 s with default settings) itself, which only makes a crashed hold linger longer.
@@ -140,7 +139,7 @@ public final class EtcdLockService extends AbstractLockService {
             + "/<name>/<lease>\",\"holder\":\"lowest create revision\","
             + "\"fencing\":\"create revision\"}";
     return call(() ->
-            client
+            client()
                 .getKVClient()
                 .txn()
                 .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
@@ -179,12 +178,12 @@ public final class EtcdLockService extends AbstractLockService {
     CompletableFuture<BackendProbe> probe;
     try {
       probe =
-          call(() -> client.getKVClient().get(keys.marker()))
+          call(() -> client().getKVClient().get(keys.marker()))
               .thenCompose(
                   got -> {
                     Duration latency = Duration.ofNanos(System.nanoTime() - start);
                     long revision = got.getHeader().getRevision();
-                    return call(() -> client.getMaintenanceClient().statusMember(statusTarget()))
+                    return call(() -> client().getMaintenanceClient().statusMember(statusTarget()))
                         .handle(
                             (status, error) ->
                                 BackendProbe.up(
@@ -213,15 +212,13 @@ public final class EtcdLockService extends AbstractLockService {
   protected void closeBackend() {
     shutDown = true;
     orphans.clear();
-    if (ownsClient) {
-      client.close();
-    }
+    connection.close();
   }
 
   // ---- for the acquisition and the handles of this package ----
 
   Client client() {
-    return client;
+    return connection.client();
   }
 
   EtcdKeys keys() {
@@ -250,11 +247,19 @@ public final class EtcdLockService extends AbstractLockService {
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
   <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> request) {
+    Client used = connection.client();
+    CompletableFuture<T> call;
     try {
-      return EtcdCalls.bounded(request.get(), config.requestTimeout());
+      call = EtcdCalls.bounded(request.get(), config.requestTimeout());
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+      call = CompletableFuture.failedFuture(e);
     }
+    return call.whenComplete(
+        (r, error) -> {
+          if (error != null) {
+            connection.failed(used, error);
+          }
+        });
   }
 
   static CompletionException asCompletion(Throwable error) {
@@ -263,7 +268,7 @@ public final class EtcdLockService extends AbstractLockService {
 
   /** Revokes a lease that is no longer needed; if etcd cannot be reached, keeps trying. */
   void revokeQuietly(long leaseId) {
-    call(() -> client.getLeaseClient().revoke(leaseId))
+    call(() -> client().getLeaseClient().revoke(leaseId))
         .whenComplete(
             (r, error) -> {
               if (error != null && !EtcdCalls.isNotFound(error)) {
@@ -302,7 +307,7 @@ public final class EtcdLockService extends AbstractLockService {
       if (!revoking.add(leaseId)) {
         continue; // the previous try is still under way
       }
-      call(() -> client.getLeaseClient().revoke(leaseId))
+      call(() -> client().getLeaseClient().revoke(leaseId))
           .whenComplete(
               (r, error) -> {
                 revoking.remove(leaseId);
