@@ -1,0 +1,70 @@
+package dev.fenced.lock.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The key layout: one waiter key per acquire, {@code <prefix>/<encoded name>/<lease id hex>}, so
+ * every waiter of a lock lives under {@code <prefix>/<encoded name>/}.
+ *
+ * <p>Names are percent-encoded (UTF-8) except for letters, digits and {@code - _ . ~ : @}, so a
+ * {@code /} in a name can never make one lock's directory a prefix of another's. A leading {@code
+ * .} is encoded too, which leaves the keys {@code <prefix>/.something} to the service itself (the
+ * provisioning marker).
+ */
+final class EtcdKeys {
+
+  private final String prefix;
+
+  EtcdKeys(String prefix) {
+    this.prefix = prefix;
+  }
+
+  /** The directory under which all waiters of {@code name} live, with its trailing slash. */
+  ByteSequence lockDir(String name) {
+    return bytes(prefix + "/" + encode(name) + "/");
+  }
+
+  /** The waiter key of one acquire, named after its lease. */
+  ByteSequence waiterKey(String name, long leaseId) {
+    return bytes(prefix + "/" + encode(name) + "/" + String.format("%016x", leaseId));
+  }
+
+  /** The provisioning marker. */
+  ByteSequence marker() {
+    return bytes(prefix + "/.policy");
+  }
+
+  String prefix() {
+    return prefix;
+  }
+
+  static ByteSequence bytes(String value) {
+    return ByteSequence.from(value, StandardCharsets.UTF_8);
+  }
+
+  static String encode(String name) {
+    byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder(utf8.length + 8);
+    for (int i = 0; i < utf8.length; i++) {
+      int b = utf8[i] & 0xff;
+      boolean plain =
+          (b >= 'a' && b <= 'z')
+              || (b >= 'A' && b <= 'Z')
+              || (b >= '0' && b <= '9')
+              || b == '-'
+              || b == '_'
+              || b == '~'
+              || b == ':'
+              || b == '@'
+              || (b == '.' && i > 0);
+      if (plain) {
+        out.append((char) b);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)));
+        out.append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,323 @@
+package dev.fenced.lock.etcd;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.InvalidLockPolicyException;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Locks on etcd, after etcd's own concurrency mutex: every acquire queues a key bound to its own
+ * lease under {@code <prefix>/<encoded name>/}; the key with the lowest create revision holds, and
+ * each waiter watches only the key just ahead of it, so waiters are served in the order they
+ * queued. The fencing token is the holder key's create revision: etcd's global revision, persisted
+ * and raised by every write, so it grows across holders, processes, client and server restarts.
+ *
+ * <p>Renewal is one {@code keepAliveOnce} per {@link LockSettings#renewInterval()} driven by the
+ * shared handle machinery, not jetcd's background keep-alive, so a paused process stops renewing
+ * exactly as it would in life. A crashed holder's key goes when etcd expires its lease.
+ *
+ * <p>The service builds and owns a jetcd {@link Client} whose calls carry a deadline of {@link
+ * EtcdLockConfig#requestTimeout()}; a client passed in stays the caller's and is only bounded on
+ * this side.
+ */
+public final class EtcdLockService extends AbstractLockService {
+
+  public static final String BACKEND = "Etcd";
+
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdLockService.class);
+  private static final long ORPHAN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long ORPHAN_GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final int LAYOUT = 1;
+
+  private final EtcdLockConfig config;
+  private final EtcdKeys keys;
+  private final EtcdConnection connection;
+  private final long ttlSeconds;
+
+  /** Leases whose revoke failed (etcd unreachable), by when it first failed. */
+  private final Map<Long, Long> orphans = new ConcurrentHashMap<>();
+
+  private final Set<Long> revoking = ConcurrentHashMap.newKeySet();
+
+  private final AtomicBoolean orphanSweepScheduled = new AtomicBoolean();
+  private volatile boolean shutDown;
+
+  /** Builds and owns its own jetcd client. */
+  public EtcdLockService(EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    this(
+        EtcdConnection.owned(
+            () -> EtcdCalls.newClient(Objects.requireNonNull(config, "config must be set")),
+            config.requestTimeout().toMillis() + 1000),
+        config,
+        settings,
+        keeper);
+  }
+
+  public EtcdLockService(EtcdLockConfig config, LockSettings settings) {
+    this(config, settings, null);
+  }
+
+  /**
+   * Uses a client the caller built and keeps owning (it is not closed by {@link #close()}). Give it
+   * call deadlines of its own if it should fail fast while etcd is down; this service bounds each
+   * call by {@link EtcdLockConfig#requestTimeout()} on its side only.
+   */
+  public EtcdLockService(
+      Client client, EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    this(
+        EtcdConnection.borrowed(Objects.requireNonNull(client, "client must be set")),
+        config,
+        settings,
+        keeper);
+  }
+
+  private EtcdLockService(
+      EtcdConnection connection, EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    super(Objects.requireNonNull(settings, "settings must be set"), keeper);
+    this.config = Objects.requireNonNull(config, "config must be set");
+    this.keys = new EtcdKeys(config.keyPrefix());
+    this.connection = connection;
+    long leaseMillis = settings.leaseDuration().toMillis();
+    // Whole seconds, rounded up; etcd raises TTLs below its minimum (about 1.5 election timeouts,
+    // 2 s with default settings) itself, which only makes a crashed hold linger longer.
+    this.ttlSeconds = Math.max(1, (leaseMillis + 999) / 1000);
+  }
+
+  @Override
+  public String backend() {
+    return BACKEND;
+  }
+
+  /** The configuration this service was built with. */
+  public EtcdLockConfig config() {
+    return config;
+  }
+
+  @Override
+  protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
+    return new EtcdAcquisition(this, name, maxWait).start();
+  }
+
+  /**
+   * Writes the marker {@code <prefix>/.policy} if absent, in one transaction, so concurrent
+   * provisioning is harmless. An existing marker with another key layout fails the provisioning.
+   */
+  @Override
+  public CompletionStage<Void> provision() {
+    ByteSequence marker = keys.marker();
+    String record =
+        "{\"layout\":"
+            + LAYOUT
+            + ",\"keys\":\""
+            + keys.prefix()
+            + "/<name>/<lease>\",\"holder\":\"lowest create revision\","
+            + "\"fencing\":\"create revision\"}";
+    return call(() ->
+            client()
+                .getKVClient()
+                .txn()
+                .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(marker, EtcdKeys.bytes(record), PutOption.DEFAULT))
+                .Else(Op.get(marker, GetOption.DEFAULT))
+                .commit())
+        .handle(
+            (txn, error) -> {
+              if (error != null) {
+                throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
+              }
+              if (!txn.isSucceeded()) {
+                var kvs = txn.getGetResponses().get(0).getKvs();
+                String existing =
+                    kvs.isEmpty() ? "" : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+                if (!existing.contains("\"layout\":" + LAYOUT + ",")) {
+                  throw new InvalidLockPolicyException(
+                      null,
+                      "keyPrefix "
+                          + keys.prefix()
+                          + " is used by another key layout ("
+                          + marker.toString(StandardCharsets.UTF_8)
+                          + " = "
+                          + existing
+                          + "); choose another keyPrefix");
+                }
+              }
+              return null;
+            });
+  }
+
+  /** A linearizable read for the latency, then the member's status for its version. */
+  @Override
+  public CompletionStage<BackendProbe> probe() {
+    long start = System.nanoTime();
+    CompletableFuture<BackendProbe> probe;
+    try {
+      probe =
+          call(() -> client().getKVClient().get(keys.marker()))
+              .thenCompose(
+                  got -> {
+                    Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                    long revision = got.getHeader().getRevision();
+                    return call(() -> client().getMaintenanceClient().statusMember(statusTarget()))
+                        .handle(
+                            (status, error) ->
+                                BackendProbe.up(
+                                    BACKEND,
+                                    latency,
+                                    true,
+                                    (error == null
+                                            ? "etcd " + status.getVersion()
+                                            : "etcd (version unknown)")
+                                        + ", revision "
+                                        + revision
+                                        + "; tokens are create revisions, kept across restarts"));
+                  });
+    } catch (RuntimeException e) {
+      probe = CompletableFuture.failedFuture(e);
+    }
+    return probe.exceptionally(error -> BackendProbe.down(BACKEND, Failures.unwrap(error)));
+  }
+
+  private String statusTarget() {
+    URI uri = URI.create(config.endpoints().get(0));
+    return uri.getHost() + ":" + (uri.getPort() == -1 ? 2379 : uri.getPort());
+  }
+
+  @Override
+  protected void closeBackend() {
+    shutDown = true;
+    orphans.clear();
+    connection.close();
+  }
+
+  // ---- for the acquisition and the handles of this package ----
+
+  Client client() {
+    return connection.client();
+  }
+
+  EtcdKeys keys() {
+    return keys;
+  }
+
+  long ttlSeconds() {
+    return ttlSeconds;
+  }
+
+  long renewIntervalNanos() {
+    return settings.renewInterval().toNanos();
+  }
+
+  boolean isShutDown() {
+    return shutDown || isClosed();
+  }
+
+  long tokenFor(long createRevision) {
+    return token(createRevision);
+  }
+
+  EtcdLockHandle start(EtcdLockHandle handle) {
+    return started(handle);
+  }
+
+  /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
+  <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> request) {
+    Client used = connection.client();
+    CompletableFuture<T> call;
+    try {
+      call = EtcdCalls.bounded(request.get(), config.requestTimeout());
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    return call.whenComplete(
+        (r, error) -> {
+          if (error != null) {
+            connection.failed(used, error);
+          }
+        });
+  }
+
+  static CompletionException asCompletion(Throwable error) {
+    return error instanceof CompletionException c ? c : new CompletionException(error);
+  }
+
+  /** Revokes a lease that is no longer needed; if etcd cannot be reached, keeps trying. */
+  void revokeQuietly(long leaseId) {
+    call(() -> client().getLeaseClient().revoke(leaseId))
+        .whenComplete(
+            (r, error) -> {
+              if (error != null && !EtcdCalls.isNotFound(error)) {
+                revokeLater(leaseId);
+              }
+            });
+  }
+
+  /**
+   * Remembers a lease whose revoke failed and retries until etcd answers. After an outage this
+   * frees a lost hold's key as soon as etcd is back, instead of a full lease after its restart
+   * (etcd extends every lease when it comes back).
+   */
+  void revokeLater(long leaseId) {
+    if (isShutDown()) {
+      return;
+    }
+    orphans.putIfAbsent(leaseId, System.nanoTime());
+    if (orphanSweepScheduled.compareAndSet(false, true)) {
+      keeper.schedule(this::sweepOrphans, ORPHAN_RETRY_NANOS);
+    }
+  }
+
+  private void sweepOrphans() {
+    orphanSweepScheduled.set(false);
+    if (isShutDown() || orphans.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Map.Entry<Long, Long> orphan : orphans.entrySet()) {
+      long leaseId = orphan.getKey();
+      if (now - orphan.getValue() > ORPHAN_GIVE_UP_NANOS) {
+        orphans.remove(leaseId);
+        continue;
+      }
+      if (!revoking.add(leaseId)) {
+        continue; // the previous try is still under way
+      }
+      call(() -> client().getLeaseClient().revoke(leaseId))
+          .whenComplete(
+              (r, error) -> {
+                revoking.remove(leaseId);
+                if (error == null || EtcdCalls.isNotFound(error)) {
+                  orphans.remove(leaseId);
+                  LOG.debug("revoked lease {} of an earlier hold", Long.toHexString(leaseId));
+                } else {
+                  revokeLater(leaseId);
+                }
+              });
+    }
+  }
+}

@@ -1,0 +1,228 @@
+package dev.fenced.lock.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.contract.LockServiceContract;
+import dev.fenced.lock.contract.TestServers;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The lock contract on a real etcd, plus what only etcd does: queue order and leases. */
+class EtcdLockServiceIT extends LockServiceContract {
+
+  private static final String PREFIX = "/fenced-it/locks";
+
+  private Client raw;
+
+  @BeforeEach
+  void openRawClient() {
+    raw = EtcdCalls.newClient(config());
+  }
+
+  @AfterEach
+  void closeRawClient() {
+    raw.close();
+  }
+
+  private static EtcdLockConfig config() {
+    return EtcdLockConfig.parse(TestServers.etcdEndpoints(), PREFIX);
+  }
+
+  @Override
+  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
+    return new EtcdLockService(config(), settings, keeper);
+  }
+
+  @Override
+  protected void stopBackend() {
+    TestServers.backends("down", "etcd");
+  }
+
+  @Override
+  protected void startBackend() {
+    TestServers.backends("up", "etcd");
+  }
+
+  /** The waiter keys of {@code name} in create-revision order, read with a separate client. */
+  private List<KeyValue> waiterKeys(String name) throws Exception {
+    ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
+    return raw.getKVClient()
+        .get(
+            dir,
+            GetOption.builder()
+                .isPrefix(true)
+                .withSortField(GetOption.SortTarget.CREATE)
+                .withSortOrder(GetOption.SortOrder.ASCEND)
+                .build())
+        .get(10, TimeUnit.SECONDS)
+        .getKvs();
+  }
+
+  @Test
+  void waitersAreServedInTheOrderTheyQueuedWithRisingTokens() throws Exception {
+    AbstractLockService holderService = service();
+    List<AbstractLockService> waiters = List.of(service(), service(), service());
+    String name = uniqueName("etcd:queue");
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+
+    List<Integer> served = Collections.synchronizedList(new ArrayList<>());
+    List<Long> tokens = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<ReleaseResult>> done = new ArrayList<>();
+    // Queue the waiters in reverse service order, so the order can only come from the queue.
+    for (int i = 0; i < waiters.size(); i++) {
+      int index = i;
+      int queued = waiterKeys(name).size();
+      done.add(
+          waiters
+              .get(waiters.size() - 1 - i)
+              .acquire(name, MAX_WAIT)
+              .thenCompose(
+                  h -> {
+                    served.add(index);
+                    tokens.add(h.fencingToken());
+                    return h.release();
+                  })
+              .toCompletableFuture());
+      await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == queued + 1);
+    }
+    Thread.sleep(300);
+    assertThat(served).as("nobody is served while the lock is held").isEmpty();
+
+    LockService.await(holder.release());
+    for (CompletableFuture<ReleaseResult> d : done) {
+      assertThat(d.get(10, TimeUnit.SECONDS)).isEqualTo(ReleaseResult.RELEASED);
+    }
+
+    assertThat(served).containsExactly(0, 1, 2);
+    assertThat(tokens.get(0)).isGreaterThan(holder.fencingToken());
+    assertThat(tokens).isSorted().doesNotHaveDuplicates();
+    assertThat(waiterKeys(name)).isEmpty();
+  }
+
+  @Test
+  void aWaiterThatTimesOutLeavesNoKeyAndNoLeaseBehind() throws Exception {
+    AbstractLockService holderService = service();
+    AbstractLockService waiter = service();
+    String name = uniqueName("etcd:timeout/with/slashes");
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+
+    List<KeyValue> seen = Collections.synchronizedList(new ArrayList<>());
+    ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
+    try (Watch.Watcher watch =
+        raw.getWatchClient()
+            .watch(
+                dir,
+                WatchOption.builder().isPrefix(true).withNoDelete(true).build(),
+                response ->
+                    response.getEvents().stream()
+                        .filter(e -> e.getEventType() == WatchEvent.EventType.PUT)
+                        .forEach(e -> seen.add(e.getKeyValue())))) {
+      Thread.sleep(200); // let the watch start before the waiter queues
+      assertThatThrownBy(() -> waiter.acquireBlocking(name, Duration.ofMillis(800)))
+          .isInstanceOf(LockTimeoutException.class);
+    }
+
+    assertThat(seen).as("the waiter queued a key").hasSize(1);
+    KeyValue waiterKey = seen.get(0);
+    assertThat(waiterKeys(name))
+        .extracting(KeyValue::getKey)
+        .containsExactly(((EtcdLockHandle) holder).key());
+    long ttl =
+        raw.getLeaseClient()
+            .timeToLive(waiterKey.getLease(), LeaseOption.DEFAULT)
+            .get(10, TimeUnit.SECONDS)
+            .getTTL();
+    assertThat(ttl).as("the waiter's lease was revoked").isEqualTo(-1);
+    assertThat(holder.isHeld()).isTrue();
+    LockService.await(holder.release());
+  }
+
+  @Test
+  void aLeaseRevokedElsewhereEndsTheHoldAndLetsTheNextWaiterIn() throws Exception {
+    AbstractLockService holderService = service();
+    AbstractLockService waiterService = service();
+    String name = uniqueName("etcd:revoke");
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+    CompletableFuture<LockHandle> waiting =
+        waiterService.acquire(name, MAX_WAIT).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == 2);
+
+    KeyValue held = waiterKeys(name).get(0);
+    assertThat(held.getValue().toString(StandardCharsets.UTF_8)).isEqualTo(holder.ownerId());
+    raw.getLeaseClient().revoke(held.getLease()).get(10, TimeUnit.SECONDS);
+
+    LockHandle next = waiting.get(10, TimeUnit.SECONDS);
+    assertThat(next.fencingToken()).isGreaterThan(holder.fencingToken());
+    LockLoss loss = holder.lost().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(loss.reason()).isEqualTo(LockLoss.Reason.RENEWAL_REJECTED);
+    assertThat(holder.isHeld()).isFalse();
+    assertThat(LockService.await(holder.release())).isEqualTo(ReleaseResult.NOT_HELD);
+    assertThat(next.isHeld()).isTrue();
+    assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void namesThatShareAPrefixAreDifferentLocks() {
+    AbstractLockService service = service();
+    String base = uniqueName("etcd:names");
+    LockHandle a = service.acquireBlocking(base, MAX_WAIT);
+    LockHandle b = service.acquireBlocking(base + "/sub", MAX_WAIT);
+    LockHandle c = service.acquireBlocking(base + ":sub", MAX_WAIT);
+    assertThat(List.of(a, b, c)).allMatch(LockHandle::isHeld);
+    List.of(a, b, c).forEach(h -> LockService.await(h.release()));
+  }
+
+  @Test
+  void provisionIsIdempotentAndProbeReportsDurableFencing() throws Exception {
+    AbstractLockService service = service();
+    LockService.await(service.provision());
+    LockService.await(service.provision());
+
+    BackendProbe probe = LockService.await(service.probe());
+    assertThat(probe.reachable()).isTrue();
+    assertThat(probe.durableFencing()).isTrue();
+    assertThat(probe.latency()).isNotNull();
+    assertThat(probe.detail()).startsWith("etcd 3.");
+    assertThat(probe.backend()).isEqualTo("Etcd");
+  }
+
+  @Test
+  void aProbeOfAStoppedServerReportsInsteadOfThrowing() {
+    AbstractLockService service = service();
+    stopBackend();
+    try {
+      BackendProbe probe = LockService.await(service.probe());
+      assertThat(probe.reachable()).isFalse();
+      assertThat(probe.detail()).isNotBlank();
+    } finally {
+      startBackend();
+    }
+  }
+}
