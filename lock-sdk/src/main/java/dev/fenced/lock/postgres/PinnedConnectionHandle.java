@@ -7,6 +7,8 @@ import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A hold that lives in one PostgreSQL session (RowLock's transaction, Advisory's session lock): the
@@ -18,6 +20,8 @@ import java.util.concurrent.CompletionStage;
  * session is terminated, so nothing the hold left behind can be inherited by the next borrower.
  */
 abstract class PinnedConnectionHandle extends AbstractLockHandle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PinnedConnectionHandle.class);
 
   private final SqlConnection conn;
   private final int backendPid;
@@ -40,6 +44,8 @@ abstract class PinnedConnectionHandle extends AbstractLockHandle {
 
   /** Reports the loss as soon as the connection closes; call once the handle is started. */
   final void watchConnection() {
+    // The server's FATAL before it closes the session arrives here; the close handler reports it.
+    conn.exceptionHandler(e -> LOG.debug("connection of lock '{}' failed", name(), e));
     conn.closeHandler(v -> sessionEnded("the connection holding the lock closed"));
   }
 

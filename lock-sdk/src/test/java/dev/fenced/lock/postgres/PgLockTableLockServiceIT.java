@@ -63,7 +63,8 @@ class PgLockTableLockServiceIT extends LockServiceContract {
         .atMost(LEASE.multipliedBy(3))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> rowExpired(name));
-    assertThat(row(name)).isEqualTo(old.ownerId() + "/" + FencingTokens.counter(old.fencingToken()));
+    assertThat(row(name))
+        .isEqualTo(old.ownerId() + "/" + FencingTokens.counter(old.fencingToken()));
 
     LockHandle taker = next.acquireBlocking(name, Duration.ofSeconds(5));
 
