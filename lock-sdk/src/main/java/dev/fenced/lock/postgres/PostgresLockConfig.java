@@ -1,7 +1,6 @@
 package dev.fenced.lock.postgres;
 
 import io.vertx.pgclient.PgConnectOptions;
-import java.util.Objects;
 
 /**
  * Where a PostgreSQL lock service connects and which mode it uses.
@@ -35,8 +34,12 @@ public record PostgresLockConfig(
     }
     requireText("database", database);
     requireText("user", user);
-    Objects.requireNonNull(password, "password must be set (may be empty)");
-    Objects.requireNonNull(mode, "mode must be set");
+    if (password == null) {
+      throw new IllegalArgumentException("password must be set (it may be empty)");
+    }
+    if (mode == null) {
+      throw new IllegalArgumentException("mode must be one of LockTable, RowLock, Advisory");
+    }
     if (maxPoolSize < 1) {
       throw new IllegalArgumentException("maxPoolSize must be at least 1, was " + maxPoolSize);
     }
