@@ -1,0 +1,73 @@
+package dev.fenced.lock.postgres;
+
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A {@code Postgres/RowLock} hold: an open transaction that holds {@code SELECT ... FOR UPDATE} on
+ * the lock's row. Run your own statements on {@link #connection()}: they belong to that
+ * transaction, so they commit with {@link #release()} and vanish with {@link #rollback()}, and
+ * nobody else can hold the lock in between.
+ *
+ * <p>Rules of the connection: do not issue {@code BEGIN}, {@code COMMIT}, {@code ROLLBACK} or
+ * {@code SAVEPOINT} release statements on it (use {@link #release()} and {@link #rollback()}), and
+ * do not close it. A statement that fails aborts the transaction: call {@link #rollback()}. The
+ * transaction runs with {@code idle_in_transaction_session_timeout} = the lease, kept at bay by the
+ * renewal heartbeat; a holder that stops for longer loses its transaction, its writes and the lock.
+ */
+public final class PgRowLockHandle extends PinnedConnectionHandle {
+
+  private volatile boolean commit = true;
+
+  PgRowLockHandle(
+      String backend,
+      String name,
+      long token,
+      String owner,
+      LockSettings settings,
+      LeaseKeeper keeper,
+      long sentAt,
+      SqlConnection conn,
+      int backendPid) {
+    super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid);
+  }
+
+  /** The connection whose transaction holds the lock; run the writes the lock protects here. */
+  public SqlConnection connection() {
+    return conn();
+  }
+
+  /**
+   * Commits the transaction, the caller's writes with it, which frees the lock. {@link
+   * ReleaseResult#NOT_HELD} when the hold had already ended: then the writes were rolled back.
+   * Fails when the commit fails (for example a deferred constraint); the lock is free then too.
+   */
+  @Override
+  public CompletionStage<ReleaseResult> release() {
+    commit = true;
+    return super.release();
+  }
+
+  /** Rolls the transaction back, discarding the caller's writes, which frees the lock. */
+  public CompletionStage<ReleaseResult> rollback() {
+    commit = false;
+    return super.release();
+  }
+
+  @Override
+  Future<Boolean> heartbeat() {
+    return conn().query("SELECT 1").execute().map(true);
+  }
+
+  @Override
+  Future<Boolean> endOnServer() {
+    // After a loss the caller must not see its writes committed behind its back: roll back.
+    // (a loss completes lost() before it gets here; a release cannot race past it).
+    boolean doCommit = commit && !lost().toCompletableFuture().isDone();
+    return conn().query(doCommit ? "COMMIT" : "ROLLBACK").execute().map(true);
+  }
+}

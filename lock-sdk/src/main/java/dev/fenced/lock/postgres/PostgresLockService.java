@@ -1,0 +1,254 @@
+package dev.fenced.lock.postgres;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.LockException;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Locks on PostgreSQL through the Vert.x reactive client, in one of three {@link PostgresMode}s.
+ *
+ * <p>Every mode takes its fencing tokens from one sequence, {@value #FENCE_SEQUENCE}: sequences are
+ * not transactional and never go back, so a later hold always gets a larger number, across
+ * processes and client restarts. The number is drawn only once the hold is won (in the winning
+ * statement for LockTable, after the lock is granted for RowLock and Advisory).
+ *
+ * <p>The caller owns the {@link Vertx} instance; the service owns its own connection {@link Pool}
+ * (and, for LockTable, one listening connection) and closes them in {@link #close()}.
+ */
+public abstract sealed class PostgresLockService extends AbstractLockService
+    permits PgLockTableLockService, PgRowLockService, PgAdvisoryLockService {
+
+  /** The sequence every mode draws fences from. */
+  public static final String FENCE_SEQUENCE = "fenced_fence_seq";
+
+  /** Serialises concurrent provisioning (two-int advisory key, apart from Advisory-mode keys). */
+  private static final String PROVISION_LOCK = "SELECT pg_advisory_xact_lock(1717920581, 1)";
+
+  protected final Vertx vertx;
+  protected final PostgresLockConfig config;
+  protected final Pool pool;
+
+  PostgresLockService(
+      Vertx vertx, PostgresLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    super(settings, keeper);
+    this.vertx = Objects.requireNonNull(vertx, "vertx must be set");
+    this.config = Objects.requireNonNull(config, "config must be set");
+    this.pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(config.maxPoolSize()))
+            .connectingTo(config.connectOptions())
+            .using(vertx)
+            .build();
+  }
+
+  /**
+   * A service for {@code config.mode()}.
+   *
+   * @param vertx the caller's Vert.x; the service never closes it
+   * @param keeper the timer for renewals and back-off; null to give the service its own
+   */
+  public static PostgresLockService create(
+      Vertx vertx, PostgresLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    return switch (config.mode()) {
+      case LockTable -> new PgLockTableLockService(vertx, config, settings, keeper);
+      case RowLock -> new PgRowLockService(vertx, config, settings, keeper);
+      case Advisory -> new PgAdvisoryLockService(vertx, config, settings, keeper);
+    };
+  }
+
+  public static PostgresLockService create(
+      Vertx vertx, PostgresLockConfig config, LockSettings settings) {
+    return create(vertx, config, settings, null);
+  }
+
+  public final PostgresMode mode() {
+    return config.mode();
+  }
+
+  @Override
+  public final String backend() {
+    return config.mode().backend();
+  }
+
+  /** The tables this mode needs, each created idempotently. */
+  abstract List<String> schema();
+
+  /** Refuses a server this mode cannot work with; {@code versionNum} is server_version_num. */
+  void checkServer(int versionNum, String version) {}
+
+  @Override
+  public final CompletionStage<Void> provision() {
+    Future<Void> done =
+        createSchema()
+            .recover(
+                e -> {
+                  // CREATE ... IF NOT EXISTS can still collide in the catalogs when another
+                  // client (one that does not take our provisioning lock) creates the same object
+                  // at the same moment; the second try then finds it.
+                  String state = sqlState(e);
+                  return "23505".equals(state) || "42P07".equals(state)
+                      ? createSchema()
+                      : Future.failedFuture(e);
+                })
+            .compose(
+                v ->
+                    pool.query(
+                            "SELECT current_setting('server_version_num')::int,"
+                                + " current_setting('server_version')")
+                        .execute())
+            .map(
+                rows -> {
+                  Row row = rows.iterator().next();
+                  checkServer(row.getInteger(0), row.getString(1));
+                  return null;
+                });
+    return typed(
+        done,
+        e ->
+            e instanceof LockException le
+                ? le
+                : new BackendUnavailableException(backend(), null, e));
+  }
+
+  private Future<Void> createSchema() {
+    return pool.withTransaction(
+        conn -> {
+          // "already exists, skipping" notices are the normal case here, not news.
+          Future<?> chain =
+              conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK).execute();
+          chain =
+              chain.compose(
+                  r ->
+                      conn.query(
+                              "CREATE SEQUENCE IF NOT EXISTS "
+                                  + FENCE_SEQUENCE
+                                  + " AS bigint MINVALUE 1 MAXVALUE "
+                                  + dev.fenced.lock.FencingTokens.MAX_COUNTER
+                                  + " NO CYCLE")
+                          .execute());
+          for (String ddl : schema()) {
+            chain = chain.compose(r -> conn.query(ddl).execute());
+          }
+          return chain.mapEmpty();
+        });
+  }
+
+  @Override
+  public final CompletionStage<BackendProbe> probe() {
+    long start = System.nanoTime();
+    try {
+      return pool.query(
+              "SELECT current_setting('server_version'),"
+                  + " current_setting('server_version_num')::int, current_setting('fsync'),"
+                  + " current_setting('synchronous_commit')")
+          .execute()
+          .map(
+              rows -> {
+                Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                Row row = rows.iterator().next();
+                boolean durable = "on".equals(row.getString(2)) && !"off".equals(row.getString(3));
+                String detail =
+                    "PostgreSQL "
+                        + row.getString(0)
+                        + "; fences from sequence "
+                        + FENCE_SEQUENCE
+                        + (durable
+                            ? ""
+                            : " (fsync or synchronous_commit is off: after a server crash the"
+                                + " sequence may hand out a fence again)");
+                try {
+                  checkServer(row.getInteger(1), row.getString(0));
+                } catch (LockException e) {
+                  detail += "; " + e.getMessage();
+                }
+                return BackendProbe.up(backend(), latency, durable, detail);
+              })
+          .otherwise(e -> BackendProbe.down(backend(), e))
+          .toCompletionStage();
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(BackendProbe.down(backend(), e));
+    }
+  }
+
+  @Override
+  protected void closeBackend() {
+    pool.close();
+  }
+
+  /** The failure of an acquire as the typed exception the contract promises. */
+  final LockException acquireFailure(String name, Duration maxWait, Throwable error) {
+    Throwable cause = Failures.unwrap(error);
+    if (cause instanceof LockException lockException) {
+      return lockException;
+    }
+    if ("55P03".equals(sqlState(cause))) {
+      return new LockTimeoutException(name, maxWait);
+    }
+    return new BackendUnavailableException(backend(), name, cause);
+  }
+
+  /** Completes with the future's value, or fails with {@code mapping} applied to its failure. */
+  static <T> CompletionStage<T> typed(
+      Future<T> future, java.util.function.Function<Throwable, ? extends Throwable> mapping) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    future.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            result.complete(ar.result());
+          } else {
+            result.completeExceptionally(mapping.apply(Failures.unwrap(ar.cause())));
+          }
+        });
+    return result;
+  }
+
+  static String sqlState(Throwable error) {
+    Throwable cause = Failures.unwrap(error);
+    return cause instanceof PgException pg ? pg.getSqlState() : null;
+  }
+
+  /**
+   * Whether a failure means the connection (the session) is gone: closed under us, or ended by the
+   * server (administrator command, idle timeouts, shutdown).
+   */
+  static boolean sessionEnded(Throwable error) {
+    Throwable cause = Failures.unwrap(error);
+    if (cause instanceof ClosedConnectionException) {
+      return true;
+    }
+    String state = sqlState(cause);
+    if (state != null) {
+      return state.startsWith("57P") || state.startsWith("08") || "25P03".equals(state);
+    }
+    String message = cause.getMessage();
+    return message != null && message.toLowerCase(java.util.Locale.ROOT).contains("closed");
+  }
+
+  /** Whole milliseconds, rounded up, at least 1 (0 would mean "no timeout" to PostgreSQL). */
+  static long positiveMillis(long nanos) {
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
+  }
+
+  final long leaseMillis() {
+    return positiveMillis(settings.leaseDuration().toNanos());
+  }
+}

@@ -1,0 +1,131 @@
+package dev.fenced.lock.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.contract.LockServiceContract;
+import dev.fenced.lock.contract.TestServers;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.LeaseKeeper;
+import io.vertx.sqlclient.Tuple;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class PgRowLockServiceIT extends LockServiceContract {
+
+  @BeforeAll
+  static void writesTable() throws Exception {
+    try (Connection c = TestServers.jdbc();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS rowlock_writes (name text NOT NULL, v int NOT NULL)");
+    }
+  }
+
+  @Override
+  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
+    return PostgresLockService.create(
+        PgTestSupport.VERTX, PgTestSupport.config(PostgresMode.RowLock), settings, keeper);
+  }
+
+  @Override
+  protected void stopBackend() {
+    PgTestSupport.stopBackend();
+  }
+
+  @Override
+  protected void startBackend() {
+    PgTestSupport.startBackend();
+  }
+
+  private PgRowLockService rowLocks() {
+    return (PgRowLockService) service();
+  }
+
+  @Test
+  void backendName() {
+    assertThat(service().backend()).isEqualTo("Postgres/RowLock");
+  }
+
+  @Test
+  void theCallersWritesCommitOnRelease() throws Exception {
+    PgRowLockService service = rowLocks();
+    String name = uniqueName("pg:row-commit");
+    PgRowLockHandle h = LockService.await(service.acquireRowLock(name, MAX_WAIT));
+
+    insert(h, name, 1);
+    insert(h, name, 2);
+    assertThat(countWrites(name)).as("uncommitted writes are invisible outside").isZero();
+
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(countWrites(name)).isEqualTo(2);
+  }
+
+  @Test
+  void theCallersWritesVanishOnRollbackAndTheLockIsFree() throws Exception {
+    PgRowLockService service = rowLocks();
+    AbstractLockService other = service();
+    String name = uniqueName("pg:row-rollback");
+    PgRowLockHandle h = LockService.await(service.acquireRowLock(name, MAX_WAIT));
+    insert(h, name, 1);
+
+    assertThat(LockService.await(h.rollback())).isEqualTo(ReleaseResult.RELEASED);
+
+    assertThat(countWrites(name)).isZero();
+    assertThat(h.isHeld()).isFalse();
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.NOT_HELD);
+    LockHandle next = other.acquireBlocking(name, Duration.ofSeconds(2));
+    assertThat(next.fencingToken()).isGreaterThan(h.fencingToken());
+    LockService.await(next.release());
+  }
+
+  @Test
+  void terminatingTheHoldersSessionFreesTheLockAndReportsTheLoss() throws Exception {
+    PgRowLockService holder = rowLocks();
+    AbstractLockService next = service();
+    String name = uniqueName("pg:row-terminate");
+    PgRowLockHandle h = LockService.await(holder.acquireRowLock(name, MAX_WAIT));
+    insert(h, name, 7);
+
+    assertThat(PgTestSupport.terminate(h.backendPid())).isTrue();
+
+    LockLoss loss = h.lost().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(loss.reason()).isEqualTo(LockLoss.Reason.SESSION_ENDED);
+    assertThat(loss.fencingToken()).isEqualTo(h.fencingToken());
+    assertThat(h.isHeld()).isFalse();
+    LockHandle after = next.acquireBlocking(name, Duration.ofSeconds(5));
+    assertThat(after.fencingToken()).isGreaterThan(h.fencingToken());
+    assertThat(countWrites(name)).as("the killed transaction's writes are gone").isZero();
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.NOT_HELD);
+    assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  private static void insert(PgRowLockHandle h, String name, int v) {
+    LockService.await(
+        h.connection()
+            .preparedQuery("INSERT INTO rowlock_writes (name, v) VALUES ($1, $2)")
+            .execute(Tuple.of(name, v))
+            .toCompletionStage());
+  }
+
+  private static long countWrites(String name) throws Exception {
+    try (Connection c = TestServers.jdbc();
+        PreparedStatement s =
+            c.prepareStatement("SELECT count(*) FROM rowlock_writes WHERE name = ?")) {
+      s.setString(1, name);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}
