@@ -3,6 +3,8 @@ package dev.fenced.lock.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fenced.lock.policy.v1alpha1.BackendType;
+import dev.fenced.lock.policy.v1alpha1.LockPolicy;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 
 class LockPolicyYamlTest {
@@ -128,5 +130,26 @@ class LockPolicyYamlTest {
     assertThat(result.problems())
         .extracting(PolicyProblem::field)
         .containsExactly("spec.backend.redis.uri");
+  }
+
+  @Test
+  void whatTheKubernetesClientWritesReadsBackStrictly() {
+    // Guards against helper getters leaking into the wire format (and so into the CRD).
+    LockPolicy policy =
+        Policies.read(
+            Policies.yaml(
+                "pg",
+                "Postgres",
+                "postgres:\n  host: h\n  database: d\n  mode: Advisory\n"
+                    + "  credentialsSecretRef: { name: pg }",
+                "vote:*"));
+    String written = new KubernetesSerialization().asYaml(policy);
+    assertThat(written)
+        .contains("apiVersion: \"locks.fenced.dev/v1alpha1\"")
+        .contains("kind: \"LockPolicy\"")
+        .doesNotContain("jdbcUrl")
+        .doesNotContain("redis");
+    LockPolicy back = Policies.read(written);
+    assertThat(new KubernetesSerialization().asYaml(back)).isEqualTo(written);
   }
 }
