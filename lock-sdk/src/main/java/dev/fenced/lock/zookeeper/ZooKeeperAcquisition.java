@@ -216,13 +216,16 @@ final class ZooKeeperAcquisition {
         return;
       }
       int index = children.indexOf(ZKPaths.getNodeFromPath(nodePath));
-      if (index == 0) {
+      // A listing over a newer session than our node's proves nothing about the node's session:
+      // treat the node as gone.
+      boolean ownSession = service.currentSessionId() == sessionId;
+      if (index == 0 && ownSession) {
         win(sentAt);
         return;
       }
       if (deadlinePassed) {
         predecessor = null;
-      } else if (index < 0) {
+      } else if (index < 0 || !ownSession) {
         // Our node is gone: its session ended, or someone removed it. Queue again at the back.
         predecessor = null;
         vanished = nodePath;

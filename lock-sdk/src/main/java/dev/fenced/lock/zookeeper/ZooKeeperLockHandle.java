@@ -47,7 +47,10 @@ final class ZooKeeperLockHandle extends AbstractLockHandle {
     return sessionId;
   }
 
-  /** The node still exists and still belongs to the session that created it. */
+  /**
+   * The node still exists, still belongs to the session that created it, and that session is still
+   * the client's: then the server had the session alive when the check was sent.
+   */
   @Override
   protected CompletionStage<Boolean> renewOnBackend() {
     CompletableFuture<Boolean> result = new CompletableFuture<>();
@@ -58,7 +61,12 @@ final class ZooKeeperLockHandle extends AbstractLockHandle {
               if (error != null) {
                 result.completeExceptionally(error);
               } else {
-                result.complete(stat != null && stat.getEphemeralOwner() == sessionId);
+                // Also asked over that session: an answer over a newer one says nothing of
+                // whether the server still counts the old one as alive.
+                result.complete(
+                    stat != null
+                        && stat.getEphemeralOwner() == sessionId
+                        && service.currentSessionId() == sessionId);
               }
             });
     return result;

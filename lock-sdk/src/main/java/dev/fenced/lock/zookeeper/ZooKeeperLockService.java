@@ -138,7 +138,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
             .sessionTimeoutMs((int) leaseMs)
             // Bounded, so a request fails within operationTimeout while the server is away
             // instead of retrying for the whole wait.
-            .connectionTimeoutMs(operationMs)
+            .connectionTimeoutMs((int) Math.min(operationMs, leaseMs))
             .retryPolicy(new RetryUntilElapsed(operationMs, RETRY_SLEEP_MS))
             .build();
     client.start();
@@ -289,6 +289,18 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   boolean isConnected() {
     return client.getZookeeperClient().isConnected();
+  }
+
+  /**
+   * The session the client uses now, or 0 when it cannot say. A request answered while this is
+   * still the session that owns a node proves that session was alive when the request was sent.
+   */
+  long currentSessionId() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      return 0;
+    }
   }
 
   boolean isClosedForAcquire() {

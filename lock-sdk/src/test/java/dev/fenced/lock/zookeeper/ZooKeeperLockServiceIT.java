@@ -280,6 +280,33 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void onABorrowedClientCloseDeletesTheOpenHoldsButLeavesTheClientOpen() throws Exception {
+    CuratorFramework shared =
+        CuratorFrameworkFactory.builder()
+            .connectString(TestServers.zkConnect())
+            .sessionTimeoutMs((int) LEASE.toMillis())
+            .connectionTimeoutMs(2_000)
+            .retryPolicy(new RetryNTimes(3, 200))
+            .build();
+    extra.add(shared);
+    shared.start();
+    ZooKeeperLockService borrowing =
+        new ZooKeeperLockService(shared, BASE, settings(), new LeaseKeeper());
+    extra.add(borrowing);
+    ZooKeeperLockService other = zkService();
+    String name = uniqueName("zk:borrowed");
+    LockHandle held = borrowing.acquireBlocking(name, MAX_WAIT);
+
+    borrowing.close();
+
+    // The shared session lives on, so only the deleted node lets the next holder in.
+    LockHandle after = other.acquireBlocking(name, Duration.ofSeconds(5));
+    assertThat(after.fencingToken()).isGreaterThan(held.fencingToken());
+    assertThat(shared.getZookeeperClient().isConnected()).isTrue();
+    LockService.await(after.release());
+  }
+
+  @Test
   void aLeaseLongerThanTheSessionTheServerGrantsIsRefused() {
     // The script's server caps sessions at 60 s.
     ZooKeeperLockService service =
