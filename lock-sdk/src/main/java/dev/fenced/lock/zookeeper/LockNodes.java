@@ -1,0 +1,90 @@
+package dev.fenced.lock.zookeeper;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.curator.utils.ZKPaths;
+
+/**
+ * The node layout of one lock name: a persistent parent {@code <basePath>/<encoded name>} that is
+ * never deleted, and one ephemeral sequential child per holder or waiter, named {@code
+ * _c_<uuid>-lock-<sequence>} (the {@code _c_<uuid>-} prefix is Curator's protection).
+ *
+ * <p>The parent is never deleted because ZooKeeper derives the sequence from the parent's child
+ * version, and that sequence is the fencing token: a recreated parent would start again at 0.
+ */
+final class LockNodes {
+
+  static final String CHILD_PREFIX = "lock-";
+
+  private LockNodes() {}
+
+  /** The persistent parent node of {@code name}. */
+  static String parentPath(String basePath, String name) {
+    return ZKPaths.makePath(basePath, encode(name));
+  }
+
+  /** The path to create children with: ZooKeeper appends the sequence. */
+  static String childPrefixPath(String parentPath) {
+    return ZKPaths.makePath(parentPath, CHILD_PREFIX);
+  }
+
+  /**
+   * A node name for any lock name: letters, digits, {@code -_:} stay as they are, everything else
+   * becomes {@code %XX} of its UTF-8 bytes. So a name never contains '/', is never "." or "..", and
+   * holds none of the characters ZooKeeper refuses; distinct names give distinct nodes.
+   */
+  static String encode(String name) {
+    StringBuilder out = new StringBuilder(name.length() + 16);
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if ((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '-'
+          || c == '_'
+          || c == ':') {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
+        out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * The sequence ZooKeeper appended to a child's name, or -1 when the name is not one of ours. A
+   * negative sequence (the parent's 32-bit child version wrapped) is reported as -1 too.
+   */
+  static long sequence(String nodeNameOrPath) {
+    String node = nodeNameOrPath.substring(nodeNameOrPath.lastIndexOf('/') + 1);
+    int at = node.lastIndexOf(CHILD_PREFIX);
+    if (at < 0) {
+      return -1;
+    }
+    String digits = node.substring(at + CHILD_PREFIX.length());
+    if (digits.isEmpty() || digits.length() > 10) {
+      return -1;
+    }
+    for (int i = 0; i < digits.length(); i++) {
+      if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    return Long.parseLong(digits);
+  }
+
+  /** Our children in sequence order (oldest first); foreign names are left out. */
+  static List<String> sorted(List<String> children) {
+    List<String> ours = new ArrayList<>(children.size());
+    for (String child : children) {
+      if (sequence(child) >= 0) {
+        ours.add(child);
+      }
+    }
+    ours.sort(Comparator.comparingLong(LockNodes::sequence));
+    return ours;
+  }
+}

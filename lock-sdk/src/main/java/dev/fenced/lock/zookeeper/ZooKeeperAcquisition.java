@@ -1,0 +1,389 @@
+package dev.fenced.lock.zookeeper;
+
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.InvalidLockPolicyException;
+import dev.fenced.lock.LockException;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Owners;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * One acquire, as the classic ZooKeeper lock recipe: create an ephemeral sequential child under the
+ * lock's parent, list the children, hold when ours has the lowest sequence, otherwise watch the
+ * immediate predecessor only and list again when it changes. Every step is a background request;
+ * nothing here blocks a thread.
+ *
+ * <p>The deadline ends the wait. When it passes while a request is in flight on a live connection,
+ * that request still decides (so a zero wait still tries once); when the connection is down, the
+ * acquire fails as {@link BackendUnavailableException} at once. Whatever ends the acquire without a
+ * hold deletes our node.
+ */
+final class ZooKeeperAcquisition {
+
+  private enum Phase {
+    /** The create request is in flight. */
+    CREATING,
+    /** The children listing is in flight. */
+    LISTING,
+    /** The request that sets the watch on the predecessor is in flight. */
+    WATCHING,
+    /** The watch is set; nothing in flight. */
+    WAITING,
+    DONE
+  }
+
+  private final ZooKeeperLockService service;
+  private final String name;
+  private final String parentPath;
+  private final Duration maxWait;
+  private final String ownerId = Owners.newOwnerId();
+  private final CompletableFuture<LockHandle> result = new CompletableFuture<>();
+
+  // Guarded by this. `generation` identifies the latest step: answers to older steps are dropped,
+  // so a reconnect re-check and a watch firing at once cannot both act.
+  private Phase phase = Phase.CREATING;
+  private int generation;
+  private boolean deadlinePassed;
+  private String nodePath;
+  private long sessionId;
+  private ScheduledFuture<?> deadline;
+
+  ZooKeeperAcquisition(
+      ZooKeeperLockService service, String name, String parentPath, Duration maxWait) {
+    this.service = service;
+    this.name = name;
+    this.parentPath = parentPath;
+    this.maxWait = maxWait;
+  }
+
+  String name() {
+    return name;
+  }
+
+  CompletableFuture<LockHandle> start() {
+    synchronized (this) {
+      deadline = service.keeper().schedule(this::deadlinePassed, maxWait.toNanos());
+    }
+    create();
+    return result;
+  }
+
+  /** After a reconnect: the watch may belong to a session that ended, so look again. */
+  void recheck() {
+    synchronized (this) {
+      if (phase != Phase.WAITING) {
+        return; // a request is in flight and will answer
+      }
+    }
+    list();
+  }
+
+  /** The service is closing: give up without a hold. */
+  void abort(LockException reason) {
+    fail(reason);
+  }
+
+  private void create() {
+    int step;
+    synchronized (this) {
+      if (phase == Phase.DONE) {
+        return;
+      }
+      phase = Phase.CREATING;
+      nodePath = null;
+      step = ++generation;
+    }
+    byte[] owner = ownerId.getBytes(StandardCharsets.UTF_8);
+    service
+        .call(
+            cb ->
+                service
+                    .client()
+                    .create()
+                    .creatingParentsIfNeeded()
+                    .withProtection()
+                    .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
+                    .inBackground(cb)
+                    .forPath(LockNodes.childPrefixPath(parentPath), owner))
+        .whenComplete((event, error) -> guarded(() -> created(step, event, error)));
+  }
+
+  private void created(int step, CuratorEvent event, Throwable error) {
+    if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
+      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      return;
+    }
+    String path = event.getName();
+    synchronized (this) {
+      if (phase == Phase.DONE || step != generation) {
+        service.deleteGuaranteed(path); // we gave up while the create was in flight
+        return;
+      }
+      nodePath = path;
+    }
+    if (LockNodes.sequence(path) < 0) {
+      fail(
+          unavailable(
+              new IllegalStateException(
+                  "the sequence under "
+                      + parentPath
+                      + " overflowed its 32 bits ("
+                      + path
+                      + "); fencing tokens for this name cannot continue")));
+      return;
+    }
+    Stat stat = event.getStat();
+    if (stat != null) {
+      sessionCreated(stat.getEphemeralOwner());
+      return;
+    }
+    // A protected create that raced a connection loss found its node again without a stat.
+    service
+        .exists(path)
+        .whenComplete(
+            (found, failure) ->
+                guarded(
+                    () -> {
+                      if (failure != null) {
+                        fail(unavailable(failure));
+                      } else if (found == null) {
+                        create(); // our session ended meanwhile
+                      } else {
+                        sessionCreated(found.getEphemeralOwner());
+                      }
+                    }));
+  }
+
+  private void sessionCreated(long owner) {
+    int granted = service.negotiatedSessionTimeoutMs();
+    long leaseMs = service.settings().leaseDuration().toMillis();
+    if (granted > 0 && granted < leaseMs) {
+      fail(
+          new InvalidLockPolicyException(
+              name,
+              "leaseDuration ("
+                  + service.settings().leaseDuration()
+                  + ") is longer than the ZooKeeper session timeout the server granted ("
+                  + granted
+                  + " ms): a holder could lose its node before its lease ends. Shorten"
+                  + " leaseDuration or raise the server's maxSessionTimeout."));
+      return;
+    }
+    synchronized (this) {
+      sessionId = owner;
+    }
+    list();
+  }
+
+  private void list() {
+    int step;
+    synchronized (this) {
+      if (phase == Phase.DONE) {
+        return;
+      }
+      phase = Phase.LISTING;
+      step = ++generation;
+    }
+    long sentAt = System.nanoTime();
+    service
+        .call(cb -> service.client().getChildren().inBackground(cb).forPath(parentPath))
+        .whenComplete((event, error) -> guarded(() -> listed(step, sentAt, event, error)));
+  }
+
+  private void listed(int step, long sentAt, CuratorEvent event, Throwable error) {
+    if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
+      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      return;
+    }
+    List<String> children = LockNodes.sorted(event.getChildren());
+    String predecessor;
+    String vanished = null;
+    synchronized (this) {
+      if (phase == Phase.DONE || step != generation) {
+        return;
+      }
+      int index = children.indexOf(ZKPaths.getNodeFromPath(nodePath));
+      // A listing over a newer session than our node's proves nothing about the node's session:
+      // treat the node as gone.
+      boolean ownSession = service.currentSessionId() == sessionId;
+      if (index == 0 && ownSession) {
+        win(sentAt);
+        return;
+      }
+      if (deadlinePassed) {
+        predecessor = null;
+      } else if (index < 0 || !ownSession) {
+        // Our node is gone: its session ended, or someone removed it. Queue again at the back.
+        predecessor = null;
+        vanished = nodePath;
+      } else {
+        predecessor = ZKPaths.makePath(parentPath, children.get(index - 1));
+        phase = Phase.WATCHING;
+      }
+    }
+    if (vanished != null) {
+      service.deleteGuaranteed(vanished); // harmless when gone; frees it when the session lingers
+      create();
+    } else if (predecessor == null) {
+      fail(new LockTimeoutException(name, maxWait));
+    } else {
+      watch(step, predecessor);
+    }
+  }
+
+  private void watch(int step, String predecessor) {
+    Watcher watcher =
+        (WatchedEvent event) -> {
+          // Connection-state events reach every watcher; reconnects are handled by recheck().
+          if (event.getType() != Watcher.Event.EventType.None) {
+            service.watchFired();
+            guarded(this::predecessorChanged);
+          }
+        };
+    service
+        .call(
+            cb ->
+                service
+                    .client()
+                    .getData()
+                    .usingWatcher(watcher)
+                    .inBackground(cb)
+                    .forPath(predecessor))
+        .whenComplete((event, error) -> guarded(() -> watchSet(step, predecessor, event, error)));
+  }
+
+  private void watchSet(int step, String predecessor, CuratorEvent event, Throwable error) {
+    int code = error == null ? event.getResultCode() : KeeperException.Code.OK.intValue();
+    if (error == null && code == KeeperException.Code.NONODE.intValue()) {
+      boolean current;
+      synchronized (this) {
+        current = phase == Phase.WATCHING && step == generation;
+      }
+      if (current) {
+        list(); // gone before the watch was set: look again
+      }
+      return;
+    }
+    if (error != null || code != KeeperException.Code.OK.intValue()) {
+      fail(unavailable(error != null ? error : failure(event, predecessor)));
+      return;
+    }
+    boolean timedOut;
+    synchronized (this) {
+      if (phase != Phase.WATCHING || step != generation) {
+        return;
+      }
+      phase = Phase.WAITING;
+      timedOut = deadlinePassed;
+    }
+    if (timedOut) {
+      fail(new LockTimeoutException(name, maxWait));
+    }
+  }
+
+  private void predecessorChanged() {
+    synchronized (this) {
+      if (phase == Phase.DONE) {
+        return;
+      }
+    }
+    list();
+  }
+
+  private void deadlinePassed() {
+    LockException outcome;
+    synchronized (this) {
+      if (phase == Phase.DONE) {
+        return;
+      }
+      deadlinePassed = true;
+      if (!service.isConnected()) {
+        outcome =
+            unavailable(
+                new KeeperException.ConnectionLossException() {
+                  @Override
+                  public String getMessage() {
+                    return "not connected to ZooKeeper when the wait of " + maxWait + " ended";
+                  }
+                });
+      } else if (phase == Phase.WAITING) {
+        outcome = new LockTimeoutException(name, maxWait);
+      } else {
+        return; // the request in flight decides, on a live connection
+      }
+    }
+    fail(outcome);
+  }
+
+  /** Called with this monitor held. */
+  private void win(long sentAt) {
+    if (service.isClosedForAcquire()) {
+      phase = Phase.DONE;
+      deadline.cancel(false);
+      service.deleteGuaranteed(nodePath);
+      service.finished(this);
+      service.completeLater(
+          result, null, unavailable(new IllegalStateException("the lock service was closed")));
+      return;
+    }
+    phase = Phase.DONE;
+    deadline.cancel(false);
+    LockHandle handle =
+        service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
+    service.finished(this);
+    service.completeLater(result, handle, null);
+  }
+
+  private void fail(LockException reason) {
+    String path;
+    synchronized (this) {
+      if (phase == Phase.DONE) {
+        return;
+      }
+      phase = Phase.DONE;
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
+      path = nodePath;
+    }
+    if (path != null) {
+      service.deleteGuaranteed(path);
+    }
+    service.finished(this);
+    service.completeLater(result, null, reason);
+  }
+
+  /** Runs one step of the recipe; a bug in it fails this acquire instead of leaving it hanging. */
+  private void guarded(Runnable step) {
+    try {
+      step.run();
+    } catch (RuntimeException e) {
+      fail(unavailable(e));
+    }
+  }
+
+  private LockException unavailable(Throwable cause) {
+    Throwable unwrapped = Failures.unwrap(cause);
+    if (unwrapped instanceof LockException lockException) {
+      return lockException;
+    }
+    return new BackendUnavailableException(ZooKeeperLockService.BACKEND, name, unwrapped);
+  }
+
+  private static KeeperException failure(CuratorEvent event, String path) {
+    return KeeperException.create(KeeperException.Code.get(event.getResultCode()), path);
+  }
+}

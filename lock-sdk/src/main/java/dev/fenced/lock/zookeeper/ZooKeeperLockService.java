@@ -1,0 +1,437 @@
+package dev.fenced.lock.zookeeper;
+
+import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.LeaseKeeper;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.BackgroundCallback;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.retry.RetryUntilElapsed;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.client.ConnectStringParser;
+import org.apache.zookeeper.client.FourLetterWordMain;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Locks as ZooKeeper's classic lock recipe, on Apache Curator's framework (not its recipes).
+ *
+ * <p>Each lock name has a persistent parent node {@code <basePath>/<encoded name>}, never deleted.
+ * An acquire creates an ephemeral sequential child under it (with Curator's protection, so a create
+ * that raced a connection loss is found again rather than duplicated); the child with the lowest
+ * sequence holds, every other waits on a watch of its immediate predecessor only, so a release
+ * wakes exactly one waiter. The fencing token is the child's sequence number: ZooKeeper persists it
+ * with the parent and never hands the same or a lower one out again under that parent.
+ *
+ * <p>A hold belongs to its handle, not to a thread: Curator's {@code InterProcessMutex} is not used
+ * because it ties holds to threads and counts re-entry per thread.
+ *
+ * <p>The ZooKeeper session carries every hold of this service, and its timeout is the lease
+ * duration: a crashed process's nodes vanish when its session expires on the server, a closed one's
+ * at once. A hold is lost when Curator reports the session lost, or when a renewal (a check that
+ * the node still exists under this session) finds it gone, or when no renewal succeeded within the
+ * lease.
+ */
+public final class ZooKeeperLockService extends AbstractLockService {
+
+  public static final String BACKEND = "ZooKeeper";
+
+  private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLockService.class);
+  private static final int RETRY_SLEEP_MS = 200;
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final CuratorFramework client;
+  private final boolean ownsClient;
+  private final String basePath;
+  private final Set<ZooKeeperLockHandle> handles = ConcurrentHashMap.newKeySet();
+  private final Set<ZooKeeperAcquisition> pending = ConcurrentHashMap.newKeySet();
+  private final ExecutorService completions;
+  private final ConnectionStateListener connectionListener = this::connectionChanged;
+  private final AtomicLong watchEvents = new AtomicLong();
+  private final AtomicBoolean warnedLongSession = new AtomicBoolean();
+  private volatile boolean closing;
+
+  /**
+   * A service with its own ZooKeeper client: session timeout = the lease, requests fail after
+   * {@link ZooKeeperLockConfig#operationTimeout()} without a connection.
+   */
+  public ZooKeeperLockService(
+      ZooKeeperLockConfig config, LockSettings settings, LeaseKeeper keeper) {
+    this(newClient(config, settings), true, config.basePath(), settings, keeper);
+  }
+
+  public ZooKeeperLockService(ZooKeeperLockConfig config, LockSettings settings) {
+    this(config, settings, null);
+  }
+
+  /**
+   * A service on a started client that the caller owns and closes. Its session timeout should be
+   * the lease duration: a longer one delays the release of a crashed holder's locks, a shorter one
+   * is refused at acquire. Its retry policy bounds how long a request waits for the server. On
+   * {@link #close()} the nodes of this service's open holds are deleted, since the session that
+   * would otherwise end them lives on.
+   */
+  public ZooKeeperLockService(
+      CuratorFramework client, String basePath, LockSettings settings, LeaseKeeper keeper) {
+    this(
+        requireStarted(client),
+        false,
+        ZooKeeperLockConfig.checkBasePath(basePath),
+        settings,
+        keeper);
+  }
+
+  private ZooKeeperLockService(
+      CuratorFramework client,
+      boolean ownsClient,
+      String basePath,
+      LockSettings settings,
+      LeaseKeeper keeper) {
+    super(Objects.requireNonNull(settings, "settings must be set"), keeper);
+    this.client = client;
+    this.ownsClient = ownsClient;
+    this.basePath = basePath;
+    this.completions =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "fenced-zookeeper-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    client.getConnectionStateListenable().addListener(connectionListener);
+  }
+
+  private static CuratorFramework newClient(ZooKeeperLockConfig config, LockSettings settings) {
+    Objects.requireNonNull(config, "config must be set");
+    Objects.requireNonNull(settings, "settings must be set");
+    long leaseMs = settings.leaseDuration().toMillis();
+    if (leaseMs > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "leaseDuration is too long for a ZooKeeper session: " + settings.leaseDuration());
+    }
+    int operationMs = (int) config.operationTimeout().toMillis();
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(config.connectString())
+            .sessionTimeoutMs((int) leaseMs)
+            // Bounded, so a request fails within operationTimeout while the server is away
+            // instead of retrying for the whole wait.
+            .connectionTimeoutMs((int) Math.min(operationMs, leaseMs))
+            .retryPolicy(new RetryUntilElapsed(operationMs, RETRY_SLEEP_MS))
+            .build();
+    client.start();
+    return client;
+  }
+
+  private static CuratorFramework requireStarted(CuratorFramework client) {
+    Objects.requireNonNull(client, "client must be set");
+    if (client.getState() != CuratorFrameworkState.STARTED) {
+      throw new IllegalArgumentException("client must be started, was " + client.getState());
+    }
+    return client;
+  }
+
+  @Override
+  public String backend() {
+    return BACKEND;
+  }
+
+  /** The persistent node under which each lock name has its parent. */
+  public String basePath() {
+    return basePath;
+  }
+
+  @Override
+  protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
+    ZooKeeperAcquisition acquisition =
+        new ZooKeeperAcquisition(this, name, LockNodes.parentPath(basePath, name), maxWait);
+    pending.add(acquisition);
+    return acquisition.start();
+  }
+
+  /** Creates the base path; a base path that already exists is fine. */
+  @Override
+  public CompletionStage<Void> provision() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    call(cb -> client.create().creatingParentsIfNeeded().inBackground(cb).forPath(basePath))
+        .whenComplete(
+            (event, error) -> {
+              int code = error == null ? event.getResultCode() : 0;
+              if (error == null
+                  && (code == KeeperException.Code.OK.intValue()
+                      || code == KeeperException.Code.NODEEXISTS.intValue())) {
+                completeLater(done, null, null);
+              } else {
+                Throwable cause =
+                    error != null
+                        ? error
+                        : KeeperException.create(KeeperException.Code.get(code), basePath);
+                completeLater(done, null, new BackendUnavailableException(BACKEND, null, cause));
+              }
+            });
+    return done;
+  }
+
+  /**
+   * One round trip (an existence check of the base path) for the latency, and the {@code srvr}
+   * four-letter word for the server version when the server allows it. Fencing is durable: the
+   * sequence lives in ZooKeeper's snapshot and transaction log.
+   */
+  @Override
+  public CompletionStage<BackendProbe> probe() {
+    CompletableFuture<BackendProbe> result = new CompletableFuture<>();
+    long start = System.nanoTime();
+    CompletableFuture<Stat> roundTrip;
+    try {
+      roundTrip = exists(basePath);
+    } catch (RuntimeException e) {
+      roundTrip = CompletableFuture.failedFuture(e);
+    }
+    roundTrip.whenComplete(
+        (stat, error) -> {
+          if (error != null) {
+            result.complete(BackendProbe.down(BACKEND, error));
+            return;
+          }
+          Duration latency = Duration.ofNanos(System.nanoTime() - start);
+          String where = stat == null ? "; " + basePath + " not provisioned yet" : "";
+          try {
+            completions.execute(
+                () -> {
+                  String detail =
+                      serverVersion()
+                          + ", session timeout "
+                          + negotiatedSessionTimeoutMs()
+                          + " ms"
+                          + where;
+                  result.complete(BackendProbe.up(BACKEND, latency, true, detail));
+                });
+          } catch (RejectedExecutionException e) {
+            result.complete(BackendProbe.down(BACKEND, e));
+          }
+        });
+    return result;
+  }
+
+  /** Blocking: runs on the completion pool, never on a caller's thread. */
+  private String serverVersion() {
+    try {
+      List<InetSocketAddress> servers =
+          new ConnectStringParser(client.getZookeeperClient().getCurrentConnectionString())
+              .getServerAddresses();
+      for (InetSocketAddress server : servers) {
+        try {
+          String answer =
+              FourLetterWordMain.send4LetterWord(
+                  server.getHostString(), server.getPort(), "srvr", false, 1000);
+          for (String line : answer.split("\n")) {
+            if (line.startsWith("Zookeeper version:")) {
+              String version = line.substring("Zookeeper version:".length()).trim();
+              int cut = version.indexOf('-');
+              return "ZooKeeper " + (cut > 0 ? version.substring(0, cut) : version);
+            }
+          }
+        } catch (Exception e) {
+          LOG.debug("srvr on {} failed", server, e);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("cannot parse the connect string for srvr", e);
+    }
+    return "ZooKeeper (version unknown: srvr not allowed)";
+  }
+
+  @Override
+  protected void closeBackend() {
+    closing = true;
+    client.getConnectionStateListenable().removeListener(connectionListener);
+    for (ZooKeeperAcquisition acquisition : List.copyOf(pending)) {
+      acquisition.abort(
+          new BackendUnavailableException(
+              BACKEND,
+              acquisition.name(),
+              new IllegalStateException("the lock service was closed")));
+    }
+    if (ownsClient) {
+      // Closing the session deletes this service's nodes on the server at once.
+      client.close();
+    }
+    completions.shutdown();
+  }
+
+  // ---- for handles and acquisitions ----
+
+  CuratorFramework client() {
+    return client;
+  }
+
+  boolean isConnected() {
+    return client.getZookeeperClient().isConnected();
+  }
+
+  /**
+   * The session the client uses now, or 0 when it cannot say. A request answered while this is
+   * still the session that owns a node proves that session was alive when the request was sent.
+   */
+  long currentSessionId() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  boolean isClosedForAcquire() {
+    return closing || isClosed();
+  }
+
+  int negotiatedSessionTimeoutMs() {
+    int granted = client.getZookeeperClient().getLastNegotiatedSessionTimeoutMs();
+    if (granted > settings.leaseDuration().toMillis()
+        && warnedLongSession.compareAndSet(false, true)) {
+      LOG.warn(
+          "ZooKeeper granted a session timeout of {} ms, longer than the lease ({}): a crashed"
+              + " holder's locks are freed only after the session timeout",
+          granted,
+          settings.leaseDuration());
+    }
+    return granted;
+  }
+
+  ZooKeeperLockHandle won(
+      String name, long sequence, String ownerId, long sentAtNanos, String nodePath, long session) {
+    ZooKeeperLockHandle handle =
+        new ZooKeeperLockHandle(
+            this, name, token(sequence), ownerId, settings, keeper, sentAtNanos, nodePath, session);
+    handles.add(handle);
+    return started(handle);
+  }
+
+  void finished(ZooKeeperAcquisition acquisition) {
+    pending.remove(acquisition);
+  }
+
+  void ended(ZooKeeperLockHandle handle) {
+    handles.remove(handle);
+  }
+
+  /** A hold ended without release or loss (the service closed): delete its node. */
+  void abandoned(String nodePath) {
+    if (!ownsClient) {
+      deleteGuaranteed(nodePath);
+    }
+  }
+
+  void watchFired() {
+    watchEvents.incrementAndGet();
+  }
+
+  /** How many predecessor watches of this service have fired: one per wake-up, no herd. */
+  long watchEvents() {
+    return watchEvents.get();
+  }
+
+  /**
+   * Completes a caller-facing future off ZooKeeper's event thread, so a caller's continuation that
+   * blocks cannot stall watches and callbacks.
+   */
+  <T> void completeLater(CompletableFuture<T> future, T value, Throwable error) {
+    Runnable completion =
+        () -> {
+          if (error != null) {
+            future.completeExceptionally(error);
+          } else {
+            future.complete(value);
+          }
+        };
+    try {
+      completions.execute(completion);
+    } catch (RejectedExecutionException e) {
+      completion.run();
+    }
+  }
+
+  /** A background request as a future of its event; failures to even start it fail the future. */
+  CompletableFuture<CuratorEvent> call(Request request) {
+    CompletableFuture<CuratorEvent> answer = new CompletableFuture<>();
+    try {
+      request.start((c, event) -> answer.complete(event));
+    } catch (Exception e) {
+      answer.completeExceptionally(e);
+    }
+    return answer;
+  }
+
+  /** The node's stat, or null when it does not exist. */
+  CompletableFuture<Stat> exists(String path) {
+    return call(cb -> client.checkExists().inBackground(cb).forPath(path))
+        .thenApply(
+            event -> {
+              KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+              if (code == KeeperException.Code.OK) {
+                return event.getStat();
+              }
+              if (code == KeeperException.Code.NONODE) {
+                return null;
+              }
+              throw new java.util.concurrent.CompletionException(
+                  KeeperException.create(code, path));
+            });
+  }
+
+  /**
+   * Deletes a node of ours; Curator keeps retrying in the background after a connection loss (so a
+   * release that could not reach the server still frees the lock once it can). Completes with OK,
+   * NONODE, or the error of the first attempt.
+   */
+  CompletableFuture<KeeperException.Code> deleteGuaranteed(String path) {
+    return call(cb -> client.delete().guaranteed().inBackground(cb).forPath(path))
+        .thenApply(event -> KeeperException.Code.get(event.getResultCode()));
+  }
+
+  private void connectionChanged(CuratorFramework c, ConnectionState state) {
+    switch (state) {
+      case LOST -> {
+        for (ZooKeeperLockHandle handle : List.copyOf(handles)) {
+          handle.sessionEnded("the ZooKeeper session ended; its nodes are gone");
+        }
+      }
+      case RECONNECTED -> {
+        for (ZooKeeperAcquisition acquisition : List.copyOf(pending)) {
+          acquisition.recheck();
+        }
+      }
+      default -> {
+        // SUSPENDED: renewals fail meanwhile and the local lease deadline decides.
+      }
+    }
+  }
+
+  /** Starts one Curator background request with the given callback. */
+  @FunctionalInterface
+  interface Request {
+    void start(BackgroundCallback callback) throws Exception;
+  }
+}
