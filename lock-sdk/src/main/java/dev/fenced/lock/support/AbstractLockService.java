@@ -67,6 +67,11 @@ public abstract class AbstractLockService implements LockService {
     return handle;
   }
 
+  /** How many holds of this service are neither released nor lost. */
+  public final int liveHolds() {
+    return live.size();
+  }
+
   /** The token for this backend's counter value, in this policy's epoch. */
   protected final long token(long counter) {
     return FencingTokens.compose(settings.epoch(), counter);

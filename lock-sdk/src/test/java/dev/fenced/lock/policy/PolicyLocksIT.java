@@ -1,0 +1,175 @@
+package dev.fenced.lock.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.fenced.lock.FencingTokens;
+import dev.fenced.lock.InvalidLockPolicyException;
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.contract.TestServers;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Locks follow their policy files: resolution, a refused move, a drained move to real Redis. */
+class PolicyLocksIT {
+
+  @TempDir Path dir;
+  private Vertx vertx;
+  private DirectoryPolicySource source;
+  private PolicyLocks locks;
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    Files.writeString(
+        dir.resolve("counters.yaml"), policy("counters", "count:*", inProcess(), 0, "10s"));
+    Files.writeString(dir.resolve("race.yaml"), policy("race", "race:*", none(), 0, "10s"));
+    source = new DirectoryPolicySource(dir, Duration.ofMillis(50), Duration.ofSeconds(10));
+    Path secrets = Files.createDirectories(dir.resolve("..secrets"));
+    locks =
+        new PolicyLocks(
+            source,
+            new LockServiceFactory(vertx, new DirectorySecretResolver(secrets), null, null));
+  }
+
+  @AfterEach
+  void stop() {
+    locks.close();
+    source.close();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  @Test
+  void eachNameIsLockedThroughItsOwnPolicysBackend() {
+    assertThat(locks.resolve("count:a").orElseThrow().service().backend()).isEqualTo("InProcess");
+    assertThat(locks.resolve("race:a").orElseThrow().service().backend()).isEqualTo("None");
+    LockHandle h = LockService.await(locks.acquire("count:a"));
+    assertThat(h.isHeld()).isTrue();
+    LockService.await(h.release());
+
+    assertThatThrownBy(() -> LockService.await(locks.acquire("elsewhere:a")))
+        .isInstanceOf(InvalidLockPolicyException.class)
+        .hasMessageContaining("no LockPolicy governs lock name 'elsewhere:a'");
+  }
+
+  @Test
+  void aMoveWithoutAHigherEpochIsRefusedAndTheOldBackendStays() throws Exception {
+    Files.writeString(
+        dir.resolve("counters.yaml"), policy("counters", "count:*", redis(), 0, "10s"));
+    source.rescan();
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(locks.problems())
+                    .anySatisfy(
+                        p -> {
+                          assertThat(p.field()).contains(DirectoryPolicySource.EPOCH_ANNOTATION);
+                          assertThat(p.message()).contains("fencing epoch above 0");
+                        }));
+    assertThat(locks.resolve("count:a").orElseThrow().service().backend()).isEqualTo("InProcess");
+  }
+
+  @Test
+  void aMoveToRedisWaitsForTheOldHoldsAndItsTokensAreLarger() throws Exception {
+    String name = "count:" + UUID.randomUUID();
+    LockHandle old = LockService.await(locks.acquire(name));
+
+    Files.writeString(
+        dir.resolve("counters.yaml"), policy("counters", "count:*", redis(), 1, "10s"));
+    source.rescan();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> locks.resolve(name).orElseThrow().service().backend().equals("Redis"));
+
+    CompletableFuture<LockHandle> next =
+        locks.acquire(name, Duration.ofSeconds(10)).toCompletableFuture();
+    Thread.sleep(500);
+    assertThat(next).as("the new backend waits until the old holds drain").isNotDone();
+    assertThat(old.isHeld()).isTrue();
+
+    LockService.await(old.release());
+    LockHandle fresh = next.get(10, TimeUnit.SECONDS);
+    assertThat(FencingTokens.epoch(fresh.fencingToken())).isEqualTo(1);
+    assertThat(fresh.fencingToken()).isGreaterThan(old.fencingToken());
+    LockService.await(fresh.release());
+  }
+
+  @Test
+  void aTimingChangeOnTheSameBackendKeepsExcludingOldHolders() throws Exception {
+    String name = "count:" + UUID.randomUUID();
+    LockHandle old = LockService.await(locks.acquire(name));
+
+    Files.writeString(
+        dir.resolve("counters.yaml"), policy("counters", "count:*", inProcess(), 0, "5s"));
+    source.rescan();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                locks
+                    .resolve(name)
+                    .orElseThrow()
+                    .settings()
+                    .leaseDuration()
+                    .equals(Duration.ofSeconds(5)));
+
+    assertThatThrownBy(() -> LockService.await(locks.acquire(name, Duration.ofMillis(300))))
+        .isInstanceOf(LockTimeoutException.class);
+    LockService.await(old.release());
+    LockHandle fresh = LockService.await(locks.acquire(name));
+    assertThat(fresh.fencingToken()).isGreaterThan(old.fencingToken());
+    LockService.await(fresh.release());
+  }
+
+  private static String inProcess() {
+    return "    type: InProcess\n";
+  }
+
+  private static String none() {
+    return "    type: None\n";
+  }
+
+  private static String redis() {
+    return "    type: Redis\n    redis:\n      url: " + TestServers.redisUrl() + "\n";
+  }
+
+  private static String policy(
+      String name, String pattern, String backend, long epoch, String lease) {
+    return "apiVersion: locks.fenced.dev/v1alpha1\n"
+        + "kind: LockPolicy\n"
+        + "metadata:\n"
+        + "  name: "
+        + name
+        + "\n  namespace: test\n"
+        + "  annotations: { \"locks.fenced.dev/epoch\": \""
+        + epoch
+        + "\" }\n"
+        + "spec:\n"
+        + "  lockNames: [\""
+        + pattern
+        + "\"]\n"
+        + "  backend:\n"
+        + backend
+        + "  leaseDuration: "
+        + lease
+        + "\n  renewInterval: 1s\n"
+        + "  maxWait: 10s\n"
+        + "  fencing: "
+        + (backend.contains("None") ? "Optional" : "Required")
+        + "\n";
+  }
+}
