@@ -25,9 +25,11 @@ import dev.fenced.lock.zookeeper.ZooKeeperLockConfig;
 import dev.fenced.lock.zookeeper.ZooKeeperLockService;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
 import java.net.URI;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +46,7 @@ public final class LockServiceFactory {
   private final SecretResolver secrets;
   private final Supplier<KubernetesClient> kubernetes;
   private final LeaseKeeper keeper;
+  private final Function<String, Redis> redisClients;
 
   /**
    * @param vertx for the Redis and PostgreSQL clients; owned by the caller
@@ -61,6 +64,24 @@ public final class LockServiceFactory {
     this.secrets = Objects.requireNonNull(secrets, "secrets");
     this.kubernetes = kubernetes;
     this.keeper = keeper;
+    this.redisClients = url -> null;
+  }
+
+  private LockServiceFactory(LockServiceFactory from, Function<String, Redis> redisClients) {
+    this.vertx = from.vertx;
+    this.secrets = from.secrets;
+    this.kubernetes = from.kubernetes;
+    this.keeper = from.keeper;
+    this.redisClients = redisClients;
+  }
+
+  /**
+   * A factory that asks {@code clientForUrl} for a Redis client before building one of its own, so
+   * an application can hand over the clients its framework manages (pools, configuration, health).
+   * The function answers null for a URL it has no client for; the clients it gives stay its own.
+   */
+  public LockServiceFactory withRedisClients(Function<String, Redis> clientForUrl) {
+    return new LockServiceFactory(this, Objects.requireNonNull(clientForUrl, "clientForUrl"));
   }
 
   /**
@@ -107,6 +128,11 @@ public final class LockServiceFactory {
   }
 
   private AbstractLockService redis(RedisBackend redis, LockSettings settings) {
+    Redis client = redisClients.apply(redis.getUrl());
+    if (client != null) {
+      return new RedisLockService(
+          vertx, client, RedisLockConfig.forClient(REDIS_KEY_PREFIX), settings, keeper);
+    }
     SecretKeyRef ref = redis.getPasswordSecretRef();
     String password = ref == null ? null : secrets.require(ref.getName(), ref.getKey());
     return new RedisLockService(
