@@ -9,6 +9,7 @@ import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -64,8 +65,17 @@ public class ReadinessCheck implements AsyncHealthCheck {
             t -> {
               boolean up = t.getItem1();
               response.withData("database", t.getItem1() ? "reachable" : "unreachable");
-              boolean governed =
-                  locks.resolve(TallyWorker.LOCK_PREFIX + "readiness-probe").isPresent();
+              Optional<PolicyLocks.ActivePolicy> tally =
+                  locks.resolve(TallyWorker.LOCK_PREFIX + "readiness-probe");
+              boolean governed = tally.isPresent();
+              if (tally.map(p -> p.service().backend().equals("Postgres/RowLock")).orElse(false)) {
+                // Each hold is an open transaction with an id: on the voting database's cluster it
+                // pins pg_snapshot_xmin, and folding stops at that transaction.
+                response.withData(
+                    "warning",
+                    "tally:* on Postgres/RowLock keeps a transaction open per hold; on the voting"
+                        + " database's cluster that holds the fold horizon back");
+              }
               response.withData(
                   "tallyLocks", governed ? "governed" : "no LockPolicy governs tally:*");
               up &= governed;

@@ -88,12 +88,15 @@ final class Replica implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    if (!crashed) {
-      worker.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      if (!crashed) {
+        worker.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    } finally {
       locks.close();
+      source.close();
+      keeper.close();
+      pool.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    source.close();
-    keeper.close();
-    pool.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

@@ -57,10 +57,18 @@ class TallyWorkerIT {
 
   @AfterEach
   void tearDown() throws Exception {
+    Exception first = null;
     for (Replica r : replicas) {
-      r.close();
+      try {
+        r.close();
+      } catch (Exception e) {
+        first = first == null ? e : first;
+      }
     }
     db.close();
+    if (first != null) {
+      throw first;
+    }
   }
 
   private Replica replica(String name) {
