@@ -1,0 +1,45 @@
+package dev.fenced.tally;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+
+/** {@code GET /api/tally/status}: what this replica owns and how far behind each poll is. */
+@Path("/api/tally/status")
+public class StatusResource {
+
+  /** The status answer. */
+  public record Status(
+      String workerId,
+      boolean enabled,
+      long liveWorkers,
+      int fairShare,
+      List<TallyWorker.OwnedPoll> owned,
+      double folds,
+      double foldedBallots,
+      double fenceRejections) {}
+
+  private final WorkerLifecycle lifecycle;
+
+  StatusResource(WorkerLifecycle lifecycle) {
+    this.lifecycle = lifecycle;
+  }
+
+  @GET
+  @Produces(MediaType.APPLICATION_JSON)
+  public Status status() {
+    TallyWorker w = lifecycle.instance();
+    boolean enabled = lifecycle.worker().isPresent();
+    return new Status(
+        w.workerId(),
+        enabled,
+        w.liveWorkers(),
+        w.fairShare(),
+        w.owned(),
+        w.metrics().folds(),
+        w.metrics().foldedBallots(),
+        w.metrics().rejections());
+  }
+}
