@@ -1,0 +1,91 @@
+package dev.fenced.vote;
+
+import static dev.fenced.vote.Api.createPoll;
+import static dev.fenced.vote.Api.pollId;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockService;
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.policy.LockServiceFactory;
+import dev.fenced.lock.redis.RedisLockConfig;
+import dev.fenced.lock.redis.RedisLockService;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A lock held by someone else past the policy's maxWait: 503 with Retry-After, nothing recorded.
+ */
+@QuarkusTest
+@WithTestResource(FencedTestServers.class)
+class LockHeldElsewhereIT {
+
+  @Inject Vertx vertx;
+  @Inject Pool pool;
+
+  @Test
+  void heldBeyondMaxWait503AndNothingRecorded() {
+    String poll = pollId(FencedTestServers.HELD);
+    createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
+    try (LockService other =
+        new RedisLockService(
+            vertx,
+            new RedisLockConfig(
+                FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
+            LockSettings.DEFAULTS,
+            null)) {
+      LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
+      try {
+        Api.vote(poll, "v-1", "cat")
+            .then()
+            .statusCode(503)
+            .header("Retry-After", notNullValue())
+            .body("status", equalTo(503))
+            .body("detail", org.hamcrest.Matchers.containsString("not acquired within"));
+        // Another option's lock is free meanwhile.
+        Api.vote(poll, "v-2", "dog").then().statusCode(201);
+        Api.results(poll)
+            .then()
+            .body("ballots", equalTo(1))
+            .body("counts.cat", equalTo(0))
+            .body("counts.dog", equalTo(1));
+      } finally {
+        LockService.await(hold.release());
+      }
+      // Released: the same voter can now vote, so the 503 recorded nothing.
+      Api.vote(poll, "v-1", "cat").then().statusCode(201).body("count", equalTo(1));
+    }
+  }
+
+  @Test
+  void staleFenceRollsBack503() throws Exception {
+    String poll = pollId(FencedTestServers.REDIS);
+    createPoll(poll, List.of("cat")).then().statusCode(201);
+    // A holder with a token far above any Redis will issue has written the counter.
+    pool.preparedQuery("UPDATE counters SET fence = $1 WHERE poll_id = $2")
+        .execute(io.vertx.sqlclient.Tuple.of(Long.MAX_VALUE / 2, poll))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get();
+
+    Api.vote(poll, "v-1", "cat")
+        .then()
+        .statusCode(503)
+        .header("Retry-After", notNullValue())
+        .body("detail", org.hamcrest.Matchers.containsString("newer lock holder"));
+    Api.results(poll).then().body("ballots", equalTo(0)).body("counts.cat", equalTo(0));
+    io.restassured.RestAssured.given()
+        .get("/q/metrics")
+        .then()
+        .body(
+            org.hamcrest.Matchers.containsString(
+                "fenced_fence_rejections_total{backend=\"Redis\"}"));
+  }
+}
