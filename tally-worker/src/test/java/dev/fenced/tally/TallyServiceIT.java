@@ -38,7 +38,7 @@ class TallyServiceIT {
             c.createStatement()
                 .executeQuery(
                     "SELECT version FROM flyway_schema_history WHERE success"
-                        + " AND version IS NOT NULL ORDER BY installed_rank")) {
+                        + " AND type = 'SQL' ORDER BY installed_rank")) {
       while (r.next()) {
         versions.add(r.getString(1));
       }
