@@ -86,6 +86,7 @@ for run in "${runs[@]}"; do
   mkdir -p "$dir"
   say "[$n/${#runs[@]}] $label: starting $votes vote-api + $tallies tally-worker"
   "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
+  rm -f "$FENCED_HOME/run/logs/"*.log # each run keeps its own copy of the service logs
   if ! "$ROOT/scripts/local-run.sh" up "$file" --vote-replicas "$votes" --tally-replicas "$tallies" >>"$dir/local-run.log" 2>&1; then
     tail -n 5 "$dir/local-run.log" >&2
     printf '%s\t-\t-\t-\t-\t-\t-\tFAIL(start)\n' "$label" >>"$ROWS"

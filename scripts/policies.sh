@@ -30,6 +30,7 @@ write() {
   sed "${exprs[@]}" "$EX/$example" >"$file"
   grep -q 'locks.fenced.dev/epoch' "$file" || { echo "policies.sh: $example changed shape" >&2; exit 1; }
   echo "$file"
+  written=$file
 }
 
 write none lockpolicy-none.yaml
@@ -37,9 +38,22 @@ write inprocess lockpolicy-inprocess.yaml
 write redis lockpolicy-redis.yaml "s#redis://127.0.0.1:[0-9]*#redis://127.0.0.1:$REDIS_PORT#"
 for mode in LockTable RowLock Advisory; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
-  write "postgres-$lower" lockpolicy-postgres.yaml \
-    "s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" \
-    "s#^\(      database:\).*#\1 $PG_DB#" "s#^\(      mode:\).*#\1 $mode#"
+  pg=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#")
+  write "postgres-$lower" lockpolicy-postgres.yaml "${pg[@]}" "s#^\(      mode:\).*#\1 $mode#"
+  file=$written
+  if [[ $mode == RowLock ]]; then
+    # tally:* stays off RowLock: each RowLock hold is an open transaction, and an open transaction
+    # holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md). The votes'
+    # locks use RowLock; the tally owners use the lock table of the same server.
+    sed -i 's#^  lockNames: .*#  lockNames: ["vote:*"]#' "$file"
+    {
+      echo "---"
+      echo "# The tally owners' locks: on the lock table, not on RowLock (see above)."
+      sed -e "s#^  name: voting-locks#  name: tally-locks#" -e 's#^  lockNames: .*#  lockNames: ["tally:*"]#' \
+        -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
+        "${pg[@]/#/-e}" -e "s#^\(      mode:\).*#\1 LockTable#" "$EX/lockpolicy-postgres.yaml" | grep -v '^#'
+    } >>"$file"
+  fi
 done
 write etcd lockpolicy-etcd.yaml "s#http://127.0.0.1:[0-9]*#http://127.0.0.1:$ETCD_PORT#"
 write zookeeper lockpolicy-zookeeper.yaml "s#127.0.0.1:[0-9]*#127.0.0.1:$ZK_PORT#"
