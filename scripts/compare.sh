@@ -4,7 +4,7 @@
 # votes acknowledged (201), counted (live counters), lost (ballots - counted), PASS/FAIL of the
 # invariant 201 answers = ballots = sum of counts = sum of tally = tallied.
 #
-#   scripts/compare.sh [--voters 2000] [--concurrency 32] [--retry-share 0.1] [--only redis,etcd,...]
+#   scripts/compare.sh [--voters 1500] [--concurrency 32] [--retry-share 0.1] [--only redis,etcd,...]
 #
 # Order: None first (no lock: the race loses votes), InProcess on a single vote-api replica (correct,
 # cannot scale out), then every distributed backend on 3 vote-api and 2 tally-worker replicas.
@@ -16,7 +16,7 @@ SCRIPT_NAME=compare
 # shellcheck source=lib/loadtest.sh
 source "$ROOT/scripts/lib/loadtest.sh"
 
-VOTERS=2000
+VOTERS=1500
 CONCURRENCY=32
 SHARE=0.1
 ONLY=""
@@ -100,7 +100,11 @@ for run in "${runs[@]}"; do
     continue
   fi
   say "[$n/${#runs[@]}] $label: checking the invariant"
-  run_checker "$dir" "$label" --wait-seconds 60 --row "$ROWS" 2>&1 | tee "$dir/check.log" | sed 's/^/    /' >&2 || true
+  # Without a lock the tally owners are not exclusive either, so its tally may never settle: the
+  # None run shows the lost counts and does not wait long for the tally.
+  wait_s=60
+  [[ $label == None ]] && wait_s=15
+  run_checker "$dir" "$label" --wait-seconds "$wait_s" --row "$ROWS" 2>&1 | tee "$dir/check.log" | sed 's/^/    /' >&2 || true
   cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
   say "[$n/${#runs[@]}] done after $((SECONDS - t0)) s"
 done

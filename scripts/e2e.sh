@@ -68,7 +68,8 @@ load_pid=$!
 # Kill once the load is well under way: some hundreds of ballots in.
 results="$INGRESS_URL/api/polls/e2e-$stamp-fault/results"
 for ((i = 0; i < 120; i++)); do
-  ballots=$(curl -fsS -m 2 "$results" 2>/dev/null | sed -n 's/.*"ballots":\([0-9]*\).*/\1/p')
+  # 404 until the simulation has created the poll.
+  ballots=$({ curl -fsS -m 2 "$results" 2>/dev/null || true; } | sed -n 's/.*"ballots":\([0-9]*\).*/\1/p')
   [[ -n "$ballots" && "$ballots" -ge 300 ]] && break
   kill -0 "$load_pid" 2>/dev/null || break
   sleep 0.5

@@ -123,24 +123,31 @@ start_service() {
   echo $! >"$(pidfile "$name")"
 }
 
-stop_pid_of() {
-  local name=$1 pid
-  if ! alive "$name"; then
-    rm -f "$(pidfile "$name")"
-    return
-  fi
-  pid=$(pid_of "$name")
-  log "stopping $name (pid $pid)"
-  kill "$pid" 2>/dev/null || true
+# Stops the named processes together: TERM to all, up to 15 s for all to exit, then KILL.
+stop_all() {
+  local name pid pids=() names=()
+  for name in "$@"; do
+    if alive "$name"; then
+      pid=$(pid_of "$name")
+      log "stopping $name (pid $pid)"
+      kill "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      names+=("$name")
+    fi
+  done
   for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
+    local left=0
+    for pid in "${pids[@]+"${pids[@]}"}"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    ((left)) || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name did not stop within 15 s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$(pidfile "$name")"
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      log "${names[i]} did not stop within 15 s; killing it"
+      kill -9 "${pids[i]}" 2>/dev/null || true
+    fi
+  done
+  for name in "$@"; do rm -f "$(pidfile "$name")"; done
 }
 
 wait_ready() {
@@ -286,12 +293,14 @@ cmd_up() {
   prepare_run_folder "$policy"
 
   local name started=()
+  local extra=()
   for name in $(running_replicas vote-api) $(running_replicas tally-worker); do
     local n=${name##*-} kind=${name%-*}
     if { [[ $kind == vote-api ]] && ((n > votes)); } || { [[ $kind == tally-worker ]] && ((n > tallies)); }; then
-      stop_pid_of "$name"
+      extra+=("$name")
     fi
   done
+  ((${#extra[@]} == 0)) || stop_all "${extra[@]}"
   for ((i = 1; i <= votes; i++)); do
     alive "vote-api-$i" || started+=("vote-api-$i")
     start_service "vote-api-$i" "$VOTE_API_JAR"
@@ -320,11 +329,10 @@ policy_summary() {
 }
 
 cmd_down() {
-  stop_pid_of nginx
-  local name
-  for name in $(running_replicas vote-api) $(running_replicas tally-worker); do
-    stop_pid_of "$name"
-  done
+  # The ingress first, so no request reaches a replica that is shutting down.
+  stop_all nginx
+  # shellcheck disable=SC2046
+  stop_all $(running_replicas vote-api) $(running_replicas tally-worker)
   if [[ -s "$RUN/started-backends" ]]; then
     # shellcheck disable=SC2046
     "$ROOT/scripts/backends.sh" down $(cat "$RUN/started-backends")

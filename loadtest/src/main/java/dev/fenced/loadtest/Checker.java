@@ -166,21 +166,28 @@ public final class Checker {
 
   /** Sends each ambiguous vote again; returns how many turned out recorded (now or before). */
   long resolve(VoteSummary summary) throws IOException, InterruptedException {
-    long resolved = 0;
+    long before = 0;
+    long now = 0;
     for (Ballot ballot : summary.ambiguous()) {
       String body = "{\"voter\":\"" + ballot.voter() + "\",\"option\":\"" + ballot.option() + "\"}";
       for (int attempt = 0; attempt < 20; attempt++) {
         int status = post("/api/polls/" + summary.poll() + "/votes", body);
-        if (status == 201 || status == 409) {
-          resolved++;
+        if (status == 409) {
+          before++;
+          break;
+        }
+        if (status == 201) {
+          now++;
           break;
         }
         Thread.sleep(250);
       }
     }
+    long resolved = before + now;
     System.out.printf(
-        "[check] %d ambiguous vote(s) sent again: %d recorded, %d unknown%n",
-        summary.ambiguous().size(), resolved, summary.ambiguous().size() - resolved);
+        "[check] %d ambiguous vote(s) sent again: %d had been recorded (409), %d recorded now"
+            + " (201), %d still unknown%n",
+        summary.ambiguous().size(), before, now, summary.ambiguous().size() - resolved);
     return resolved;
   }
 
