@@ -25,3 +25,8 @@ scripts/backends.sh up
 scripts/backends.sh status
 
 mvn -B -ntp -Dspotless.goal=check verify "$@"
+
+# The whole system end to end (with a replica and a worker killed mid-load), once both services exist.
+if [[ -d vote-api && -d tally-worker && -z "${FENCED_SKIP_E2E:-}" ]]; then
+  scripts/e2e.sh --skip-build
+fi

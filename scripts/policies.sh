@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Writes the LockPolicy files of the local runs into a folder, one per backend and mode, from the
+# examples in k8s/examples with the addresses of the local servers (the FENCED_* ports that
+# scripts/backends.sh uses). Prints the files written, in the order compare.sh runs them.
+#
+#   scripts/policies.sh <dir>
+#
+# Each file carries a higher locks.fenced.dev/epoch than the one before it, as a move of the lock
+# family to another backend needs (docs/lockpolicy.md), so tokens keep rising across the runs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:?usage: scripts/policies.sh <dir>}"
+EX="$ROOT/k8s/examples"
+REDIS_PORT="${FENCED_REDIS_PORT:-16379}"
+PG_HOST="${FENCED_PG_HOST:-127.0.0.1}"
+PG_PORT="${FENCED_PG_PORT:-15432}"
+PG_DB="${FENCED_PG_DATABASE:-fenced}"
+ETCD_PORT="${FENCED_ETCD_PORT:-12379}"
+ZK_PORT="${FENCED_ZK_PORT:-12181}"
+mkdir -p "$OUT"
+
+epoch=0
+# write <name> <example> [sed expressions...]
+write() {
+  local name=$1 example=$2 file="$OUT/$1.yaml"
+  shift 2
+  epoch=$((epoch + 1))
+  local exprs=(-e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#")
+  for e in "$@"; do exprs+=(-e "$e"); done
+  sed "${exprs[@]}" "$EX/$example" >"$file"
+  grep -q 'locks.fenced.dev/epoch' "$file" || { echo "policies.sh: $example changed shape" >&2; exit 1; }
+  echo "$file"
+  written=$file
+}
+
+write none lockpolicy-none.yaml
+write inprocess lockpolicy-inprocess.yaml
+write redis lockpolicy-redis.yaml "s#redis://127.0.0.1:[0-9]*#redis://127.0.0.1:$REDIS_PORT#"
+for mode in LockTable RowLock Advisory; do
+  lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
+  pg=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#")
+  write "postgres-$lower" lockpolicy-postgres.yaml "${pg[@]}" "s#^\(      mode:\).*#\1 $mode#"
+  file=$written
+  if [[ $mode == RowLock ]]; then
+    # tally:* stays off RowLock: each RowLock hold is an open transaction, and an open transaction
+    # holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md). The votes'
+    # locks use RowLock; the tally owners use the lock table of the same server.
+    sed -i 's#^  lockNames: .*#  lockNames: ["vote:*"]#' "$file"
+    {
+      echo "---"
+      echo "# The tally owners' locks: on the lock table, not on RowLock (see above)."
+      sed -e "s#^  name: voting-locks#  name: tally-locks#" -e 's#^  lockNames: .*#  lockNames: ["tally:*"]#' \
+        -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
+        "${pg[@]/#/-e}" -e "s#^\(      mode:\).*#\1 LockTable#" "$EX/lockpolicy-postgres.yaml" | grep -v '^#'
+    } >>"$file"
+  fi
+done
+write etcd lockpolicy-etcd.yaml "s#http://127.0.0.1:[0-9]*#http://127.0.0.1:$ETCD_PORT#"
+write zookeeper lockpolicy-zookeeper.yaml "s#127.0.0.1:[0-9]*#127.0.0.1:$ZK_PORT#"
