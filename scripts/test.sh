@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts the real backends, runs every test
-# (unit, contract suites on the real servers, Kubernetes parts on the Fabric8 mock API server),
-# checks formatting, and stops the backends it started.
+# (unit, contract suites on the real servers, Kubernetes parts on the Fabric8 mock API server, the
+# services against the real servers), checks formatting, runs the end-to-end checks through nginx,
+# and stops the backends it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,6 +26,9 @@ scripts/backends.sh up
 scripts/backends.sh status
 
 mvn -B -ntp -Dspotless.goal=check verify "$@"
+
+# The whole system through nginx: a plain run and a run with a vote-api and a tally-worker killed.
+bash scripts/e2e.sh
 
 # The whole system end to end (with a replica and a worker killed mid-load), once both services exist.
 if [[ -d vote-api && -d tally-worker && -z "${FENCED_SKIP_E2E:-}" ]]; then

@@ -40,7 +40,7 @@ run_gatling() {
   local out=$1 poll=$2 voters=$3 concurrency=$4 share=$5
   shift 5
   mkdir -p "$out"
-  (cd "$ROOT" && timeout "${FENCED_GATLING_TIMEOUT:-900}" mvn -B -o -ntp -pl loadtest gatling:test \
+  (cd "$ROOT" && timeout "${FENCED_GATLING_TIMEOUT:-900}" mvn -B -ntp -pl loadtest gatling:test \
     -DbaseUrl="$INGRESS_URL" -Dpoll="$poll" -Dvoters="$voters" -Dconcurrency="$concurrency" \
     -DretryShare="$share" -Dsummary="$out/summary.json" -Dgatling.resultsFolder="$out/gatling" "$@") \
     >"$out/gatling.log" 2>&1
