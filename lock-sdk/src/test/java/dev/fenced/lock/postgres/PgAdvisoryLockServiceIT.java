@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
-import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
-import dev.fenced.lock.support.LeaseKeeper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,22 +15,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class PgAdvisoryLockServiceIT extends LockServiceContract {
+class PgAdvisoryLockServiceIT extends PgLockServiceContract {
 
   @Override
-  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
-    return PostgresLockService.create(
-        PgTestSupport.VERTX, PgTestSupport.config(PostgresMode.Advisory), settings, keeper);
-  }
-
-  @Override
-  protected void stopBackend() {
-    PgTestSupport.stopBackend();
-  }
-
-  @Override
-  protected void startBackend() {
-    PgTestSupport.startBackend();
+  protected PostgresMode mode() {
+    return PostgresMode.Advisory;
   }
 
   @Test

@@ -8,10 +8,8 @@ import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
-import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
-import dev.fenced.lock.support.LeaseKeeper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,22 +22,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class PgLockTableLockServiceIT extends LockServiceContract {
+class PgLockTableLockServiceIT extends PgLockServiceContract {
 
   @Override
-  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
-    return PostgresLockService.create(
-        PgTestSupport.VERTX, PgTestSupport.config(PostgresMode.LockTable), settings, keeper);
-  }
-
-  @Override
-  protected void stopBackend() {
-    PgTestSupport.stopBackend();
-  }
-
-  @Override
-  protected void startBackend() {
-    PgTestSupport.startBackend();
+  protected PostgresMode mode() {
+    return PostgresMode.LockTable;
   }
 
   @Test

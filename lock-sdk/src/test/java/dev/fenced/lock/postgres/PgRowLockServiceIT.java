@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
-import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
-import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class PgRowLockServiceIT extends LockServiceContract {
+class PgRowLockServiceIT extends PgLockServiceContract {
 
   @BeforeAll
   static void writesTable() throws Exception {
@@ -32,19 +29,8 @@ class PgRowLockServiceIT extends LockServiceContract {
   }
 
   @Override
-  protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
-    return PostgresLockService.create(
-        PgTestSupport.VERTX, PgTestSupport.config(PostgresMode.RowLock), settings, keeper);
-  }
-
-  @Override
-  protected void stopBackend() {
-    PgTestSupport.stopBackend();
-  }
-
-  @Override
-  protected void startBackend() {
-    PgTestSupport.startBackend();
+  protected PostgresMode mode() {
+    return PostgresMode.RowLock;
   }
 
   private PgRowLockService rowLocks() {
