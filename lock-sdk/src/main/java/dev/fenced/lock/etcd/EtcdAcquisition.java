@@ -14,7 +14,6 @@ import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
@@ -311,15 +310,7 @@ final class EtcdAcquisition {
     ByteSequence ownKey = key;
     long id = leaseId;
     service
-        .call(
-            () ->
-                service
-                    .client()
-                    .getKVClient()
-                    .txn()
-                    .If(new Cmp(ownKey, Cmp.Op.EQUAL, CmpTarget.value(owner)))
-                    .Then(Op.delete(ownKey, DeleteOption.DEFAULT))
-                    .commit())
+        .deleteIfOwned(ownKey, owner)
         .handle((txn, error) -> error == null)
         .thenCompose(
             deleted ->

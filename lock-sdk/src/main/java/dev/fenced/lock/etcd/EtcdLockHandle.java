@@ -4,10 +4,6 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -78,15 +74,7 @@ final class EtcdLockHandle extends AbstractLockHandle {
   @Override
   protected CompletionStage<Boolean> releaseOnBackend() {
     return service
-        .call(
-            () ->
-                service
-                    .client()
-                    .getKVClient()
-                    .txn()
-                    .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(owner)))
-                    .Then(Op.delete(key, DeleteOption.DEFAULT))
-                    .commit())
+        .deleteIfOwned(key, owner)
         .thenApply(
             txn -> {
               // The key is gone either way now; the lease only keeps the server busy.

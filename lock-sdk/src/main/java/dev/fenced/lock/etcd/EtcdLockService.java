@@ -10,9 +10,11 @@ import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.net.URI;
@@ -243,6 +245,20 @@ public final class EtcdLockService extends AbstractLockService {
 
   EtcdLockHandle start(EtcdLockHandle handle) {
     return started(handle);
+  }
+
+  /**
+   * Deletes {@code key} only while it still holds {@code owner}, so nobody else's key is touched.
+   */
+  CompletableFuture<TxnResponse> deleteIfOwned(ByteSequence key, ByteSequence owner) {
+    return call(
+        () ->
+            client()
+                .getKVClient()
+                .txn()
+                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(owner)))
+                .Then(Op.delete(key, DeleteOption.DEFAULT))
+                .commit());
   }
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
