@@ -3,6 +3,7 @@ package dev.fenced.lock.policy.v1alpha1;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
@@ -18,6 +19,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(LockPolicy.GROUP)
 @Version(LockPolicy.VERSION)
 @ShortNames("lp")
+@Categories({"fenced", "locks"})
 @Plural("lockpolicies")
 @Singular("lockpolicy")
 @AdditionalPrinterColumn(
