@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts the real backends, runs every test
 # (unit, contract suites on the real servers, Kubernetes parts on the Fabric8 mock API server, the
-# services against the real servers), checks formatting, runs the end-to-end checks through nginx,
+# services against the real servers, the Helm chart's static checks), checks formatting, runs the end-to-end checks through nginx,
 # and stops the backends it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +24,10 @@ stop_started() { ((${#started[@]})) && scripts/backends.sh down "${started[@]}" 
 trap stop_started EXIT
 scripts/backends.sh up
 scripts/backends.sh status
+
+# The Helm chart's lint and generated-file drift; the typed checks of its renders run in the
+# deploy-tests module below. Installs helm (scripts/helm.sh) when missing.
+scripts/helm-check.sh
 
 mvn -B -ntp -Dspotless.goal=check verify "$@"
 
