@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs and starts the real backends, runs every test
 # (unit, contract suites on the real servers, Kubernetes parts on the Fabric8 mock API server, the
-# services against the real servers, the Helm chart's static checks), checks formatting, runs the end-to-end checks through nginx,
-# and stops the backends it started.
+# services against the real servers, the Helm chart's static checks), checks formatting, runs the
+# end-to-end checks through nginx, and stops the backends it started.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -43,13 +43,20 @@ final class Helm {
 
   /** {@code helm template} of the chart with the given values files (none: the defaults). */
   static Result template(List<Path> valuesFiles, String... extraArgs) {
+    List<String> args = new ArrayList<>();
+    for (Path f : valuesFiles) {
+      args.add("--values");
+      args.add(f.toString());
+    }
+    return templateChart(CHART, args, extraArgs);
+  }
+
+  /** {@code helm template} of a chart folder (the chart or a test's copy of it). */
+  static Result templateChart(Path chart, List<String> args, String... extraArgs) {
     List<String> cmd = new ArrayList<>();
     cmd.add(binary().toString());
-    cmd.addAll(List.of("template", RELEASE, CHART.toString(), "--namespace", NAMESPACE));
-    for (Path f : valuesFiles) {
-      cmd.add("--values");
-      cmd.add(f.toString());
-    }
+    cmd.addAll(List.of("template", RELEASE, chart.toString(), "--namespace", NAMESPACE));
+    cmd.addAll(args);
     cmd.addAll(List.of(extraArgs));
     return run(cmd);
   }
