@@ -155,7 +155,7 @@ PY
       FENCED_POLICIES_DIR=/tmp KUBERNETES_MASTER=https://127.0.0.1:1 \
       sh -c 'cd /deployments && exec java -jar /deployments/quarkus-run.jar' > "$dir/start.log" 2>&1) || true
     grep -q 'io.quarkus' "$dir/start.log" || { cat "$dir/start.log" >&2; die "$app: the application did not start from the image"; }
-    log "$app: Quarkus starts from the image: $(grep -oE 'Unable to obtain connection[^.]*|started in [0-9.]+s' "$dir/start.log" | head -n 1)"
+    log "$app: Quarkus starts from the image: $(grep -oE 'Unable to obtain connection from database|started in [0-9.]+s' "$dir/start.log" | head -n 1)"
     log "$app: ok ($(ls "$dir/rootfs/deployments/lib/main" | wc -l) jars in lib/main)"
     umount "$dir/rootfs/proc"
     rm -rf "$dir"
