@@ -92,7 +92,7 @@ log "JMH (${modes}) -> $results"
 # shellcheck disable=SC2086
 java -cp "$(classpath)" org.openjdk.jmh.Main 'dev.fenced.bench.LockCycles' \
   -bm "$modes" -tu ms "${jmh_time[@]}" "${jmh_params[@]}" -foe false \
-  -rf json -rff "$results" ${BENCH_JMH_ARGS:-} | grep -E '^(Benchmark|LockCycles|# Parameters|# Benchmark:|<failure>|Iteration)' || true
+  -rf json -rff "$results" ${BENCH_JMH_ARGS:-} | tee benchmarks/target/bench-jmh.log | grep -E '^(Benchmark|LockCycles|# Parameters|# Benchmark:|<failure>|Iteration)' || true
 
 log "hand-off -> $dir/handoff-$stamp.json"
 # shellcheck disable=SC2086

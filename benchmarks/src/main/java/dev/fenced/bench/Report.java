@@ -428,6 +428,9 @@ public final class Report {
     if (a >= 1) {
       return String.format(Locale.ROOT, "%.2f", v);
     }
-    return String.format(Locale.ROOT, "%.3g", v);
+    return new java.math.BigDecimal(v)
+        .round(new java.math.MathContext(3))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 }
