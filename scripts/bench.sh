@@ -88,11 +88,18 @@ jmh_params=()
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s)
-log "JMH (${modes}) -> $results"
+log "JMH (${modes}) -> $results (full output: benchmarks/target/bench-jmh.log)"
+# A smoke run fails on the first broken benchmark; a full run measures everything it can.
+jmh_status=0
 # shellcheck disable=SC2086
 java -cp "$(classpath)" org.openjdk.jmh.Main 'dev.fenced.bench.LockCycles' \
-  -bm "$modes" -tu ms "${jmh_time[@]}" "${jmh_params[@]}" -foe false \
-  -rf json -rff "$results" ${BENCH_JMH_ARGS:-} | tee benchmarks/target/bench-jmh.log | grep -E '^(Benchmark|LockCycles|# Parameters|# Benchmark:|<failure>|Iteration)' || true
+  -bm "$modes" -tu ms "${jmh_time[@]}" "${jmh_params[@]}" -foe "$( ((smoke)) && echo true || echo false)" \
+  -rf json -rff "$results" ${BENCH_JMH_ARGS:-} >benchmarks/target/bench-jmh.log 2>&1 || jmh_status=$?
+grep -E '^(Benchmark|LockCycles\.[a-z]+ )|<failure>|Exception' benchmarks/target/bench-jmh.log || true
+if ((jmh_status != 0)); then
+  log "JMH exited with $jmh_status; see benchmarks/target/bench-jmh.log"
+  ((smoke)) && exit "$jmh_status"
+fi
 
 log "hand-off -> $dir/handoff-$stamp.json"
 # shellcheck disable=SC2086
