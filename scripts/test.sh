@@ -31,6 +31,12 @@ scripts/helm-check.sh
 
 mvn -B -ntp -Dspotless.goal=check verify "$@"
 
+# The lock benchmarks build and run: a few seconds per benchmark on a subset, on the jars the build
+# above made; results stay under benchmarks/target/. FENCED_SKIP_BENCH=1 leaves it out.
+if [[ -z "${FENCED_SKIP_BENCH:-}" ]]; then
+  scripts/bench.sh --smoke --no-build
+fi
+
 # The whole system through nginx: a plain run, and a run with a vote-api replica and a tally-worker
 # killed mid-load. FENCED_SKIP_E2E=1 leaves it out.
 if [[ -z "${FENCED_SKIP_E2E:-}" ]]; then
