@@ -73,6 +73,11 @@ public final class Cycles {
   interface Locker extends AutoCloseable {
     String label();
 
+    /** Requests the server has handled so far, or -1 when not known; per cycle it shows herds. */
+    default long serverOps() {
+      return -1;
+    }
+
     Runnable lock(String name) throws Exception;
 
     @Override
@@ -117,14 +122,18 @@ public final class Cycles {
 
     Map<String, java.util.function.Supplier<Locker>> backends = new LinkedHashMap<>();
     backends.put("inprocess", () -> sdk(new InProcessLockService(settings)));
+    java.util.function.LongSupplier redisOps = () -> redisCommands(vertx);
+    java.util.function.LongSupplier pgOps = Cycles::pgTransactions;
     backends.put(
         "redis",
         () ->
             sdk(
                 new RedisLockService(
-                    vertx, RedisLockConfig.of(TestServers.redisUrl()), settings, null)));
-    backends.put("redisson", Cycles::redisson);
-    backends.put("pg-locktable", () -> sdk(PostgresLockService.create(vertx, pg, settings, null)));
+                    vertx, RedisLockConfig.of(TestServers.redisUrl()), settings, null),
+                redisOps));
+    backends.put("redisson", () -> redisson(redisOps));
+    backends.put(
+        "pg-locktable", () -> sdk(PostgresLockService.create(vertx, pg, settings, null), pgOps));
     backends.put(
         "pg-rowlock",
         () ->
@@ -167,13 +176,14 @@ public final class Cycles {
         threads);
     System.out.printf(
         Locale.ROOT,
-        "%-14s %-12s %8s %12s %10s %14s%n",
+        "%-14s %-12s %8s %12s %10s %14s %12s%n",
         "backend",
         "mode",
         "threads",
         "cycles/s",
         "mean ms",
-        "handoff ms");
+        "handoff ms",
+        "ops/cycle");
     for (var backend : backends.entrySet()) {
       if (only != null && !only.contains(backend.getKey())) {
         continue;
@@ -182,16 +192,19 @@ public final class Cycles {
         for (String mode : modes) {
           int n = mode.equals("single") ? 1 : threads;
           run(locker, mode, n, 1);
+          long opsBefore = locker.serverOps();
           Result r = run(locker, mode, n, seconds);
+          long ops = locker.serverOps() - opsBefore;
           System.out.printf(
               Locale.ROOT,
-              "%-14s %-12s %8d %12.0f %10.2f %14s%n",
+              "%-14s %-12s %8d %12.0f %10.2f %14s %12s%n",
               backend.getKey(),
               mode,
               n,
               r.rate,
               1000.0 * n / r.rate,
-              r.handoffMillis < 0 ? "" : String.format(Locale.ROOT, "%.3f", r.handoffMillis));
+              r.handoffMillis < 0 ? "" : String.format(Locale.ROOT, "%.3f", r.handoffMillis),
+              opsBefore < 0 ? "" : String.format(Locale.ROOT, "%.2f", (double) ops / r.cycles));
         }
       } catch (Exception e) {
         System.out.printf(Locale.ROOT, "%-14s failed: %s%n", backend.getKey(), e);
@@ -203,7 +216,7 @@ public final class Cycles {
     System.exit(0);
   }
 
-  private record Result(double rate, double handoffMillis) {}
+  private record Result(double rate, double handoffMillis, long cycles) {}
 
   private static Result run(Locker locker, String mode, int threads, int seconds) throws Exception {
     LongAdder cycles = new LongAdder();
@@ -251,14 +264,24 @@ public final class Cycles {
     double elapsed = (System.nanoTime() - start) / 1e9;
     if (handoff) {
       long n = handoffs.sum();
-      return new Result(n / elapsed, n == 0 ? Double.NaN : handoffNanos.sum() / 1e6 / n);
+      return new Result(
+          n / elapsed, n == 0 ? Double.NaN : handoffNanos.sum() / 1e6 / n, cycles.sum());
     }
-    return new Result(cycles.sum() / elapsed, -1);
+    return new Result(cycles.sum() / elapsed, -1, cycles.sum());
   }
 
   private static Locker sdk(LockService service) {
+    return sdk(service, () -> -1);
+  }
+
+  private static Locker sdk(LockService service, java.util.function.LongSupplier ops) {
     LockService.await(service.provision());
     return new Locker() {
+      @Override
+      public long serverOps() {
+        return ops.getAsLong();
+      }
+
       @Override
       public String label() {
         return service.backend();
@@ -277,7 +300,49 @@ public final class Cycles {
     };
   }
 
-  private static Locker redisson() {
+  /** Commands Redis has processed ({@code INFO stats}); the two INFO calls add 2 in all. */
+  private static long redisCommands(Vertx vertx) {
+    io.vertx.redis.client.Redis raw =
+        io.vertx.redis.client.Redis.createClient(vertx, TestServers.redisUrl());
+    try {
+      String info =
+          raw.send(
+                  io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.INFO)
+                      .arg("stats"))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS)
+              .toString();
+      for (String line : info.split("\r?\n")) {
+        if (line.startsWith("total_commands_processed:")) {
+          return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      return -1;
+    } catch (Exception e) {
+      return -1;
+    } finally {
+      raw.close();
+    }
+  }
+
+  /** Committed transactions of the bench database: one per LockTable statement. */
+  private static long pgTransactions() {
+    try (var c = TestServers.jdbc();
+        var s = c.createStatement()) {
+      s.execute("SELECT pg_stat_clear_snapshot()");
+      try (var rs =
+          s.executeQuery(
+              "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private static Locker redisson(java.util.function.LongSupplier ops) {
     URI uri = URI.create(TestServers.redisUrl());
     Config config = new Config();
     config
@@ -290,6 +355,11 @@ public final class Cycles {
       @Override
       public String label() {
         return "Redisson";
+      }
+
+      @Override
+      public long serverOps() {
+        return ops.getAsLong();
       }
 
       @Override
