@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  *       past it.
  *   <li>Renew moves {@code expires_at} forward, only for this owner and only while unexpired.
  *   <li>Release deletes this owner's row and {@code NOTIFY}s {@value #CHANNEL} with the lock name,
- *       in the same statement. One listening connection per service wakes the waiters of that name
- *       ({@link Waiters}); after it reconnects it wakes them all, since notifications may have been
- *       missed. Jittered, bounded back-off (and the expiry hint) covers what notifications do not:
- *       expired holds, and a listener that is down.
+ *       in the same statement. One listening connection per service wakes the head of its local
+ *       queue of waiters of that name ({@link Waiters}); after it reconnects it wakes every head,
+ *       since notifications may have been missed. Jittered, bounded back-off (and the expiry hint)
+ *       covers what notifications do not: expired holds, and a listener that is down.
  * </ul>
  *
  * <p>Each busy attempt also draws (and discards) a sequence value: PostgreSQL evaluates the

@@ -8,9 +8,10 @@ final class LockScripts {
   private LockScripts() {}
 
   /**
-   * KEYS[1] lock, KEYS[2] fence; ARGV[1] owner, ARGV[2] lease in ms. Returns {@code {1, fence}}
-   * when the lock was free and is now ours, else {@code {0, pttl}}: how long the current hold lasts
-   * at most, so a waiter need not sleep past it.
+   * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag; ARGV[1] owner, ARGV[2] lease in ms. Returns
+   * {@code {1, fence}} when the lock was free and is now ours, else {@code {0, pttl}}: how long the
+   * current hold lasts at most, so a waiter need not sleep past it. A refused attempt raises the
+   * waiting flag, so the release of the current hold knows to publish.
    */
   static final RedisScript ACQUIRE =
       new RedisScript(
@@ -19,6 +20,7 @@ final class LockScripts {
           if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
             return {1, redis.call('INCR', KEYS[2])}
           end
+          redis.call('SET', KEYS[3], '1')
           return {0, redis.call('PTTL', KEYS[1])}
           """);
 
@@ -37,8 +39,11 @@ final class LockScripts {
           """);
 
   /**
-   * KEYS[1] lock; ARGV[1] owner, ARGV[2] release channel, ARGV[3] lock name. Deletes the lock only
-   * when it is ours and then tells the waiters of every client; returns 1 when deleted, else 0.
+   * KEYS[1] lock, KEYS[2] waiting flag; ARGV[1] owner, ARGV[2] release channel, ARGV[3] lock name.
+   * Deletes the lock only when it is ours; returns 1 when deleted, else 0. Publishes the release to
+   * every client only when an attempt was refused since the last publish (the waiting flag): an
+   * uncontended release wakes nobody's subscriber. Scripts run one at a time, so a refusal is
+   * either before this release (flag seen) or after it (that waiter's next holder publishes).
    */
   static final RedisScript RELEASE =
       new RedisScript(
@@ -46,7 +51,9 @@ final class LockScripts {
           """
           if redis.call('GET', KEYS[1]) == ARGV[1] then
             redis.call('DEL', KEYS[1])
-            redis.call('PUBLISH', ARGV[2], ARGV[3])
+            if redis.call('DEL', KEYS[2]) == 1 then
+              redis.call('PUBLISH', ARGV[2], ARGV[3])
+            end
             return 1
           end
           return 0

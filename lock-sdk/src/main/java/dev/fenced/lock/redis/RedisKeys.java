@@ -3,7 +3,8 @@ package dev.fenced.lock.redis;
 /**
  * Key layout. The lock name is the hash tag, so a lock's two keys share one cluster slot and one
  * script may touch both: {@code <prefix>:{<name>}:lock} holds the owner with the lease as its TTL,
- * {@code <prefix>:{<name>}:fence} the counter behind the fencing tokens, kept forever.
+ * {@code <prefix>:{<name>}:fence} the counter behind the fencing tokens, kept forever, and {@code
+ * <prefix>:{<name>}:waiting} a flag that a refused attempt raises and the next release clears.
  */
 final class RedisKeys {
 
@@ -20,6 +21,11 @@ final class RedisKeys {
 
   String fence(String name) {
     return prefix + ":{" + name + "}:fence";
+  }
+
+  /** Set by a refused attempt, cleared by the next release, which then publishes. */
+  String waiting(String name) {
+    return prefix + ":{" + name + "}:waiting";
   }
 
   /** Where releases are published, the lock name as the message. */

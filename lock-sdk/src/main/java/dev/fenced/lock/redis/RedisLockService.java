@@ -36,8 +36,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>Acquire is one script, one round trip: set the lock key if absent with the lease as its
  *       TTL, and if set, increment the fence key and return it; otherwise return the lock's
  *       remaining TTL, which caps how long the waiter sleeps.
- *   <li>Release deletes the key only if it still holds this owner, and publishes the lock name on
- *       the release channel; every service's subscriber wakes its waiters for that name.
+ *   <li>Release deletes the key only if it still holds this owner. Waiters queue per name in each
+ *       service and only the head tries ({@link Waiters}). The releasing service wakes its own head
+ *       as soon as the release is answered; the script publishes the lock name on the release
+ *       channel only when some attempt was refused during the hold (a flag the acquire script
+ *       raises), and every other service's subscriber then wakes its head: one attempt per service
+ *       per release, not one per waiter, and no message at all for an uncontended release.
  *   <li>Renewal extends the TTL only if the key still holds this owner; a refusal means another
  *       holder took over and the handle reports {@code RENEWAL_REJECTED}.
  * </ul>
@@ -149,7 +153,7 @@ public final class RedisLockService extends AbstractLockService {
         .run(
             client,
             timeoutMillis,
-            List.of(keys.lock(name), keys.fence(name)),
+            List.of(keys.lock(name), keys.fence(name), keys.waiting(name)),
             List.of(owner, Long.toString(leaseMillis)))
         .<Attempt<LockHandle>>map(
             reply -> {
@@ -176,7 +180,7 @@ public final class RedisLockService extends AbstractLockService {
     LockScripts.RELEASE.run(
         client,
         timeoutMillis,
-        List.of(keys.lock(name)),
+        List.of(keys.lock(name), keys.waiting(name)),
         List.of(owner, keys.releaseChannel(), name));
   }
 
@@ -313,9 +317,15 @@ public final class RedisLockService extends AbstractLockService {
           .run(
               client,
               timeoutMillis,
-              List.of(keys.lock(name())),
+              List.of(keys.lock(name()), keys.waiting(name())),
               List.of(ownerId(), keys.releaseChannel(), name()))
-          .map(reply -> reply.toLong() == 1L)
+          .map(
+              reply -> {
+                // This service's own next waiter learns of the release right here, without
+                // waiting for (or needing) the published message.
+                waiters.wake(name());
+                return reply.toLong() == 1L;
+              })
           .toCompletionStage();
     }
   }

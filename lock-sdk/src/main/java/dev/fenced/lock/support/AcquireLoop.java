@@ -6,12 +6,17 @@ import dev.fenced.lock.LockTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Try, then wait for a wake-up signal or a jittered, bounded back-off, until the deadline. For
  * backends whose server does not queue waiters itself.
+ *
+ * <p>With {@link Waiters}, the acquires of one name in this process queue locally and only the head
+ * of the queue tries the backend; the others wait for their turn (or their deadline) without
+ * touching the backend. See {@link Waiters} for who is woken when.
  */
 public final class AcquireLoop<H> {
 
@@ -38,6 +43,8 @@ public final class AcquireLoop<H> {
   private final long deadline;
   private final CompletableFuture<H> result = new CompletableFuture<>();
   private long backoff = FIRST_BACKOFF;
+  private Waiters.Waiter place;
+  private ScheduledFuture<?> queuedDeadline;
 
   private AcquireLoop(
       String backend,
@@ -74,12 +81,53 @@ public final class AcquireLoop<H> {
       Supplier<CompletionStage<Attempt<H>>> attempt) {
     AcquireLoop<H> loop =
         new AcquireLoop<>(backend, name, maxWait, keeper, waiters, maxBackoff, attempt);
-    loop.next();
+    if (waiters == null) {
+      loop.next();
+    } else {
+      loop.queue();
+    }
     return loop.result;
   }
 
+  /** Takes a place in this process's queue of the name; tries once it is the head. */
+  private void queue() {
+    place = waiters.join(name);
+    try {
+      if (!place.turn().isDone()) {
+        queuedDeadline = keeper.schedule(this::deadlineWhileQueued, deadline - System.nanoTime());
+      }
+    } catch (RuntimeException e) {
+      // The keeper is closed: leave at once, or the waiters behind would never get a turn.
+      if (place.leaveIfQueued()) {
+        result.completeExceptionally(asLockException(e));
+        return;
+      }
+    }
+    place
+        .turn()
+        .thenAccept(
+            tryNow -> {
+              ScheduledFuture<?> timer = queuedDeadline;
+              if (timer != null) {
+                timer.cancel(false);
+              }
+              if (tryNow) {
+                next();
+              } else {
+                // The waiter ahead holds now: wait for its release (or the back-off).
+                waitThenRetry(place.armed(), 0);
+              }
+            });
+  }
+
+  private void deadlineWhileQueued() {
+    if (place.leaveIfQueued()) {
+      result.completeExceptionally(new LockTimeoutException(name, maxWait));
+    }
+  }
+
   private void next() {
-    CompletableFuture<Void> signal = waiters == null ? null : waiters.signal(name);
+    CompletableFuture<Void> signal = place == null ? null : place.arm();
     CompletionStage<Attempt<H>> stage;
     try {
       stage = attempt.get();
@@ -89,8 +137,10 @@ public final class AcquireLoop<H> {
     stage.whenComplete(
         (outcome, error) -> {
           if (error != null) {
+            leave(false);
             result.completeExceptionally(asLockException(error));
           } else if (outcome.acquired() != null) {
+            leave(true);
             result.complete(outcome.acquired());
           } else {
             waitThenRetry(signal, outcome.retryAfterNanos());
@@ -98,9 +148,16 @@ public final class AcquireLoop<H> {
         });
   }
 
+  private void leave(boolean holds) {
+    if (place != null) {
+      place.leave(holds);
+    }
+  }
+
   private void waitThenRetry(CompletableFuture<Void> signal, long retryAfterNanos) {
     long remaining = deadline - System.nanoTime();
     if (remaining <= 0) {
+      leave(false);
       result.completeExceptionally(new LockTimeoutException(name, maxWait));
       return;
     }
@@ -112,7 +169,15 @@ public final class AcquireLoop<H> {
     backoff = Math.min(backoff * 2, maxBackoffNanos);
     long wait = Math.min(pause, remaining);
     CompletableFuture<Void> wake = new CompletableFuture<>();
-    var timer = keeper.schedule(() -> wake.complete(null), wait);
+    ScheduledFuture<?> timer;
+    try {
+      timer = keeper.schedule(() -> wake.complete(null), wait);
+    } catch (RuntimeException e) {
+      // The keeper is closed: give the turn to the next waiter rather than strand it.
+      leave(false);
+      result.completeExceptionally(asLockException(e));
+      return;
+    }
     if (signal != null) {
       signal.whenComplete((v, e) -> wake.complete(null));
     }

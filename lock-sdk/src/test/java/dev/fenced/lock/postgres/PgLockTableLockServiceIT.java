@@ -113,8 +113,10 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
       listener.listening().get(10, TimeUnit.SECONDS);
       String name = uniqueName("pg:signal");
       String other = uniqueName("pg:signal-other");
-      CompletableFuture<Void> signal = listener.waiters().signal(name);
-      CompletableFuture<Void> otherSignal = listener.waiters().signal(other);
+      var waiter = listener.waiters().join(name);
+      var otherWaiter = listener.waiters().join(other);
+      CompletableFuture<Void> signal = waiter.arm();
+      CompletableFuture<Void> otherSignal = otherWaiter.arm();
 
       LockHandle h = releaser.acquireBlocking(name, MAX_WAIT);
       assertThat(signal).isNotDone();
@@ -122,6 +124,8 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
 
       signal.get(10, TimeUnit.SECONDS);
       assertThat(otherSignal).isNotDone();
+      waiter.leave(false);
+      otherWaiter.leave(false);
     } finally {
       listener.close();
     }

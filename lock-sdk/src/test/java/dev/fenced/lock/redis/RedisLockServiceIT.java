@@ -141,6 +141,49 @@ class RedisLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void anUncontendedReleasePublishesNothingAndAContendedOnePublishesOnce() throws Exception {
+    String name = uniqueName("redis:publish");
+    List<String> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var listener = raw.connect().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    try {
+      listener.handler(
+          message -> {
+            if (message.size() == 3 && "message".equals(message.get(0).toString())) {
+              published.add(message.get(2).toString());
+            }
+          });
+      listener
+          .send(Request.cmd(Command.SUBSCRIBE).arg(PREFIX + ":released"))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
+      RedisLockService holder = redisService(config(), settings());
+      RedisLockService other = redisService(config(), settings());
+
+      LockService.await(holder.acquireBlocking(name, MAX_WAIT).release());
+      // A refused attempt during the next hold raises the waiting flag: its release publishes.
+      LockHandle held = holder.acquireBlocking(name, MAX_WAIT);
+      CompletableFuture<LockHandle> waiting = other.acquire(name, MAX_WAIT).toCompletableFuture();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  raw(Request.cmd(Command.EXISTS).arg(PREFIX + ":{" + name + "}:waiting"))
+                          .toInteger()
+                      == 1);
+      LockService.await(held.release());
+      LockService.await(waiting.get(5, TimeUnit.SECONDS).release());
+
+      await().atMost(Duration.ofSeconds(5)).until(() -> published.contains(name));
+      Thread.sleep(200); // a second message, if any, would have arrived by now
+      // Three releases: only the one with a waiter during its hold published.
+      assertThat(published.stream().filter(name::equals).count()).isEqualTo(1);
+    } finally {
+      listener.close();
+    }
+  }
+
+  @Test
   void aLapsedLeaseIsTakenOverWithALargerFence() throws Exception {
     LeaseKeeper pausedKeeper = new LeaseKeeper();
     AbstractLockService stalled = service(pausedKeeper);
