@@ -201,7 +201,7 @@ public final class KubernetesPolicySource implements PolicySource {
     }
     if (policyChanged && inForce != null) {
       LOG.info(
-          "{}: generation {} in force ({}, epoch {})",
+          "{}: generation {} accepted ({}, epoch {})",
           source,
           inForce.getMetadata().getGeneration(),
           inForce.getSpec().getBackend().getType(),
