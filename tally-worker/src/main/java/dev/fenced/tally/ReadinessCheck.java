@@ -77,7 +77,7 @@ public class ReadinessCheck implements AsyncHealthCheck {
                         + " database's cluster that holds the fold horizon back");
               }
               response.withData(
-                  "tallyLocks", governed ? "governed" : "no LockPolicy governs tally:*");
+                  "tallyLocks", governed ? "governed" : "no Ready LockPolicy governs tally:*");
               up &= governed;
               List<BackendProbe> found = t.getItem2();
               if (found.size() != active.size()) {

@@ -38,14 +38,31 @@ public interface FencedConfig {
   }
 
   interface Policies {
-    /** The folder of LockPolicy YAML files (env {@code FENCED_POLICIES_DIR}). Required. */
-    String dir();
+    /**
+     * Where policies come from: {@code kubernetes}, {@code directory} or {@code auto} (env {@code
+     * FENCED_POLICY_SOURCE}); auto is kubernetes inside a pod, directory elsewhere.
+     */
+    @WithDefault("auto")
+    String source();
+
+    /**
+     * The namespace whose LockPolicies and Secrets are read (env {@code FENCED_POLICY_NAMESPACE});
+     * default: the Kubernetes client's namespace, in a pod its own.
+     */
+    Optional<String> namespace();
+
+    /**
+     * The folder of LockPolicy YAML files (env {@code FENCED_POLICIES_DIR}); required with the
+     * directory source.
+     */
+    Optional<String> dir();
   }
 
   interface Secrets {
     /**
      * The folder of Secrets the policies reference, laid out {@code <dir>/<secret>/<key>} (env
-     * {@code FENCED_SECRETS_DIR}). Without it, policies that reference a Secret cannot be built.
+     * {@code FENCED_SECRETS_DIR}), used with the directory source; without it, such policies cannot
+     * be built. With the kubernetes source Secrets are read from the policies' namespace.
      */
     Optional<String> dir();
   }

@@ -8,7 +8,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Secrets from a folder laid out like mounted Kubernetes Secrets: {@code <dir>/<secret name>/<key>}
@@ -18,12 +17,6 @@ import java.util.regex.Pattern;
  */
 public final class DirectorySecretResolver implements SecretResolver {
 
-  /** A Secret name: a DNS subdomain. */
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-
-  /** A Secret key: letters, digits, '-', '_' and '.', as Kubernetes allows. */
-  private static final Pattern KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
-
   private final Path directory;
 
   public DirectorySecretResolver(Path directory) {
@@ -32,16 +25,7 @@ public final class DirectorySecretResolver implements SecretResolver {
 
   @Override
   public Optional<String> find(String name, String key) {
-    if (name == null || !NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "secret name must be a DNS subdomain (lower-case letters, digits, '-' and '.'), was \""
-              + name
-              + "\"");
-    }
-    if (key == null || !KEY.matcher(key).matches() || key.equals(".") || key.equals("..")) {
-      throw new IllegalArgumentException(
-          "secret key must consist of letters, digits, '-', '_' and '.', was \"" + key + "\"");
-    }
+    SecretNames.check(name, key);
     Path file = directory.resolve(name).resolve(key);
     try {
       String value = Files.readString(file, StandardCharsets.UTF_8);

@@ -160,7 +160,13 @@ public final class PolicyLocks implements AutoCloseable {
             .orElseThrow(
                 () ->
                     new InvalidLockPolicyException(
-                        name, "no LockPolicy governs lock name '" + name + "'"));
+                        name,
+                        "no Ready LockPolicy governs lock name '"
+                            + name
+                            + "'"
+                            + (source.problems().isEmpty()
+                                ? ""
+                                : " (policy problems: " + source.problems() + ")")));
     return current.active.get(resolution.ref());
   }
 
@@ -216,10 +222,14 @@ public final class PolicyLocks implements AutoCloseable {
           new PolicyProblem(
               ref.toString(),
               null,
-              "metadata.annotations[" + DirectoryPolicySource.EPOCH_ANNOTATION + "]",
+              "status.epoch",
               "moving to another backend needs a fencing epoch above "
                   + epochOf(old.policy)
-                  + ", so the new backend's tokens stay above the old one's; the previous backend stays in force"));
+                  + " (status.epoch, which the operator raises with every backend change; for a"
+                  + " policy file the annotation "
+                  + DirectoryPolicySource.EPOCH_ANNOTATION
+                  + "), so the new backend's tokens stay above the old one's; the previous"
+                  + " backend stays in force"));
       LOG.error("LockPolicy {}: backend move refused: the fencing epoch was not raised", ref);
       return old;
     }

@@ -61,7 +61,7 @@ class PolicyLocksIT {
 
     assertThatThrownBy(() -> LockService.await(locks.acquire("elsewhere:a")))
         .isInstanceOf(InvalidLockPolicyException.class)
-        .hasMessageContaining("no LockPolicy governs lock name 'elsewhere:a'");
+        .hasMessageContaining("no Ready LockPolicy governs lock name 'elsewhere:a'");
   }
 
   @Test
@@ -77,8 +77,10 @@ class PolicyLocksIT {
                 assertThat(locks.problems())
                     .anySatisfy(
                         p -> {
-                          assertThat(p.field()).contains(DirectoryPolicySource.EPOCH_ANNOTATION);
-                          assertThat(p.message()).contains("fencing epoch above 0");
+                          assertThat(p.field()).isEqualTo("status.epoch");
+                          assertThat(p.message())
+                              .contains("fencing epoch above 0")
+                              .contains(DirectoryPolicySource.EPOCH_ANNOTATION);
                         }));
     assertThat(locks.resolve("count:a").orElseThrow().service().backend()).isEqualTo("InProcess");
   }

@@ -35,7 +35,7 @@ public class LockBackendsCheck implements AsyncHealthCheck {
     locks.problems().forEach(p -> answer.withData("problem " + p.source(), p.message()));
     if (active.isEmpty()) {
       return Uni.createFrom()
-          .item(answer.down().withData("policies", "no LockPolicy is in force").build());
+          .item(answer.down().withData("policies", "no Ready LockPolicy is in force").build());
     }
     List<Uni<BackendProbe>> probes = active.stream().map(LockBackendsCheck::probe).toList();
     return Uni.join()

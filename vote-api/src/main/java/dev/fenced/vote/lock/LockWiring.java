@@ -2,10 +2,15 @@ package dev.fenced.vote.lock;
 
 import dev.fenced.lock.policy.DirectoryPolicySource;
 import dev.fenced.lock.policy.DirectorySecretResolver;
+import dev.fenced.lock.policy.KubernetesPolicySource;
+import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.LockServiceFactory;
 import dev.fenced.lock.policy.PolicyLocks;
+import dev.fenced.lock.policy.PolicySource;
+import dev.fenced.lock.policy.PolicySourceKind;
 import dev.fenced.lock.policy.SecretResolver;
 import dev.fenced.vote.FencedConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -24,19 +29,60 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
- * Builds the lock stack from lock-sdk: policies from a folder, Secrets from a folder, backends
- * built on Quarkus's Vert.x (and its Redis client where a policy points at the same server), and
- * {@link PolicyLocks} on top. Everything is closed when the application stops.
+ * Builds the lock stack from lock-sdk: policies and Secrets from the Kubernetes API or from folders
+ * ({@code fenced.policies.source}), backends built on Quarkus's Vert.x (and its Redis client where
+ * a policy points at the same server), and {@link PolicyLocks} on top. Everything is closed when
+ * the application stops.
  */
 @ApplicationScoped
 public class LockWiring {
 
   private static final Logger LOG = Logger.getLogger(LockWiring.class);
 
+  /** The source {@code fenced.policies.source} names; auto is decided by the environment. */
+  static PolicySourceKind sourceKind(FencedConfig config) {
+    return PolicySourceKind.parse(
+            "fenced.policies.source (env FENCED_POLICY_SOURCE)", config.policies().source())
+        .resolve(System.getenv());
+  }
+
+  /** The namespace of the policies and Secrets: the setting, else the client's own. */
+  static String namespace(FencedConfig config, KubernetesClient client) {
+    return config
+        .policies()
+        .namespace()
+        .filter(n -> !n.isBlank())
+        .or(() -> Optional.ofNullable(client.getNamespace()))
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "set fenced.policies.namespace (env FENCED_POLICY_NAMESPACE): the Kubernetes"
+                        + " client has no namespace configured"));
+  }
+
   @Produces
   @Singleton
-  DirectoryPolicySource policySource(FencedConfig config) {
-    Path dir = Path.of(config.policies().dir()).toAbsolutePath().normalize();
+  PolicySource policySource(FencedConfig config, Instance<KubernetesClient> kubernetes) {
+    PolicySourceKind kind = sourceKind(config);
+    if (kind == PolicySourceKind.KUBERNETES) {
+      KubernetesClient client = kubernetes.get();
+      String namespace = namespace(config, client);
+      LOG.infof("LockPolicies from the Kubernetes API, namespace %s", namespace);
+      return new KubernetesPolicySource(client, namespace);
+    }
+    Path dir =
+        Path.of(
+                config
+                    .policies()
+                    .dir()
+                    .orElseThrow(
+                        () ->
+                            new IllegalStateException(
+                                "fenced.policies.dir (env FENCED_POLICIES_DIR) must name a folder"
+                                    + " of LockPolicy YAML files when the policy source is"
+                                    + " directory (fenced.policies.source / FENCED_POLICY_SOURCE)")))
+            .toAbsolutePath()
+            .normalize();
     if (!Files.isDirectory(dir)) {
       throw new IllegalStateException(
           "fenced.policies.dir (env FENCED_POLICIES_DIR) must name a folder of LockPolicy YAML"
@@ -44,16 +90,21 @@ public class LockWiring {
               + dir
               + " does not exist or is not a folder");
     }
+    LOG.infof("LockPolicies from the folder %s", dir);
     return new DirectoryPolicySource(dir);
   }
 
-  void closePolicySource(@Disposes DirectoryPolicySource source) {
+  void closePolicySource(@Disposes PolicySource source) {
     source.close();
   }
 
   @Produces
   @Singleton
-  SecretResolver secrets(FencedConfig config) {
+  SecretResolver secrets(FencedConfig config, Instance<KubernetesClient> kubernetes) {
+    if (sourceKind(config) == PolicySourceKind.KUBERNETES) {
+      KubernetesClient client = kubernetes.get();
+      return new KubernetesSecretResolver(client, namespace(config, client));
+    }
     Optional<String> dir = config.secrets().dir();
     if (dir.isEmpty()) {
       return new SecretResolver() {
@@ -74,7 +125,10 @@ public class LockWiring {
   @Produces
   @Singleton
   LockServiceFactory lockServiceFactory(
-      Vertx vertx, SecretResolver secrets, Instance<Redis> redis) {
+      Vertx vertx,
+      SecretResolver secrets,
+      Instance<Redis> redis,
+      Instance<KubernetesClient> kubernetes) {
     List<URI> managed =
         ConfigProvider.getConfig()
             .getOptionalValues("quarkus.redis.hosts", String.class)
@@ -82,7 +136,8 @@ public class LockWiring {
             .stream()
             .map(URI::create)
             .toList();
-    return new LockServiceFactory(vertx, secrets, null, null)
+    // Asked for only when a KubernetesLease policy is built.
+    return new LockServiceFactory(vertx, secrets, kubernetes::get, null)
         .withRedisClients(
             url -> {
               URI wanted = URI.create(url);
@@ -112,7 +167,7 @@ public class LockWiring {
 
   @Produces
   @Singleton
-  PolicyLocks policyLocks(DirectoryPolicySource source, LockServiceFactory factory) {
+  PolicyLocks policyLocks(PolicySource source, LockServiceFactory factory) {
     return new PolicyLocks(source, factory);
   }
 
@@ -120,7 +175,10 @@ public class LockWiring {
     locks.close();
   }
 
-  /** Builds the stack at start, so a missing policy folder stops the service at once. */
+  /**
+   * Builds the stack at start, so a missing policy folder or an API server that refuses the list
+   * stops the service at once.
+   */
   void onStart(@Observes StartupEvent event, PolicyLocks locks) {
     locks
         .active()

@@ -63,7 +63,7 @@ public class VoteLocks {
       return Uni.createFrom()
           .failure(
               new InvalidLockPolicyException(
-                  name, "no LockPolicy governs lock name '" + name + "'"));
+                  name, "no Ready LockPolicy governs lock name '" + name + "'"));
     }
     ActivePolicy policy = governing.get();
     String backend = policy.service().backend();
