@@ -26,4 +26,9 @@ final class RedisKeys {
   String releaseChannel() {
     return prefix + ":released";
   }
+
+  /** The hash of policy records: field {@code <namespace>/<name>}, value its JSON record. */
+  String policies() {
+    return prefix + ":policies";
+  }
 }
