@@ -91,6 +91,7 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private final int maxCleanupAttempts;
+  private final Duration recheck;
 
   /** Failed passes in a row, by policy uid: the exponent of the back-off. */
   private final Map<String, Integer> failures = new ConcurrentHashMap<>();
@@ -109,7 +110,9 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
       @ConfigProperty(name = "fenced.operator.backoff.max", defaultValue = "60s")
           Duration maxBackoff,
       @ConfigProperty(name = "fenced.operator.cleanup.max-attempts", defaultValue = "5")
-          int maxCleanupAttempts) {
+          int maxCleanupAttempts,
+      @ConfigProperty(name = "fenced.operator.recheck-interval", defaultValue = "30s")
+          Duration recheck) {
     this.client = client;
     this.clients = clients;
     this.events = events;
@@ -117,6 +120,7 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
     this.maxCleanupAttempts = maxCleanupAttempts;
+    this.recheck = recheck;
   }
 
   /**
@@ -316,7 +320,8 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
     c.set(PROVISIONED, TRUE, PROVISIONED_REASON, provisionedWhat(policy, service));
     ready(c, conflicts, PROVISIONED_REASON, identity + ", epoch " + next.getEpoch());
     failures.remove(uid);
-    return null;
+    // Look again later, so a backend that goes away is reported (and its return noticed).
+    return recheck;
   }
 
   private Duration unreachable(String uid, ConditionSet c, String endpoint, String detail) {
