@@ -67,4 +67,19 @@ final class EtcdKeys {
     }
     return out.toString();
   }
+
+  /** The record of the policy {@code <namespace>/<name>}. */
+  ByteSequence policyRecord(String policy) {
+    return bytes(prefix + "/.policies/" + policy);
+  }
+
+  /** Where every policy record lives. */
+  ByteSequence policyRecords() {
+    return bytes(prefix + "/.policies/");
+  }
+
+  /** Every key of this service: the marker, the records and the waiters. */
+  ByteSequence everything() {
+    return bytes(prefix + "/");
+  }
 }

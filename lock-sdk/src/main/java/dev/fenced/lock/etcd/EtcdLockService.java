@@ -5,6 +5,7 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
@@ -170,6 +171,52 @@ public final class EtcdLockService extends AbstractLockService {
                 }
               }
               return null;
+            });
+  }
+
+  /** Puts the record at {@code <prefix>/.policies/<namespace>/<name>}. */
+  @Override
+  public CompletionStage<Void> recordPolicy(PolicyRecord record) {
+    ByteSequence key = keys.policyRecord(record.policy());
+    return call(() -> client().getKVClient().put(key, EtcdKeys.bytes(record.toJson())))
+        .<Void>thenApply(r -> null)
+        .exceptionally(
+            error -> {
+              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
+            });
+  }
+
+  /**
+   * Deletes this policy's record; then, unless another user remains (said by the caller, or shown
+   * by another record), every key under the prefix: the marker and any waiter left. Tokens are etcd
+   * revisions, which never go back, so nothing fencing needs is lost.
+   */
+  @Override
+  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
+    return call(() -> client().getKVClient().delete(keys.policyRecord(owner.policy())))
+        .thenCompose(
+            deleted ->
+                call(
+                    () ->
+                        client()
+                            .getKVClient()
+                            .get(
+                                keys.policyRecords(),
+                                GetOption.builder().isPrefix(true).withCountOnly(true).build())))
+        .thenCompose(
+            others -> {
+              if (sharedWithOthers || others.getCount() > 0) {
+                return CompletableFuture.completedFuture(false);
+              }
+              return call(() ->
+                      client()
+                          .getKVClient()
+                          .delete(keys.everything(), DeleteOption.builder().isPrefix(true).build()))
+                  .thenApply(r -> true);
+            })
+        .exceptionally(
+            error -> {
+              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
             });
   }
 

@@ -5,6 +5,7 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
@@ -150,6 +151,37 @@ public abstract sealed class PostgresLockService extends AbstractLockService
           }
           return chain.mapEmpty();
         });
+  }
+
+  /**
+   * Drops this mode's lock table unless another policy uses it (Postgres keeps no policy record, so
+   * only the caller can say). The sequence {@value #FENCE_SEQUENCE} stays: every mode draws fences
+   * from it, and dropping it would let a later hold get a token it already issued.
+   */
+  @Override
+  public final CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
+    String table =
+        switch (config.mode()) {
+          case LockTable -> PgLockTableLockService.TABLE;
+          case RowLock -> PgRowLockService.TABLE;
+          case Advisory -> null;
+        };
+    if (sharedWithOthers || table == null) {
+      return CompletableFuture.completedFuture(false);
+    }
+    Future<Boolean> done =
+        pool.withTransaction(
+            conn ->
+                conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
+                    .execute()
+                    .compose(r -> conn.query("DROP TABLE IF EXISTS " + table).execute())
+                    .map(r -> true));
+    return typed(
+        done,
+        e ->
+            e instanceof LockException le
+                ? le
+                : new BackendUnavailableException(backend(), null, e));
   }
 
   @Override

@@ -32,4 +32,9 @@ final class RedisKeys {
   String releaseChannel() {
     return prefix + ":released";
   }
+
+  /** The hash of policy records: field {@code <namespace>/<name>}, value its JSON record. */
+  String policies() {
+    return prefix + ":policies";
+  }
 }

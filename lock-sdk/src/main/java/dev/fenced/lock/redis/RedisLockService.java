@@ -3,6 +3,7 @@ package dev.fenced.lock.redis;
 import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.AcquireLoop;
@@ -221,6 +222,37 @@ public final class RedisLockService extends AbstractLockService {
           .toCompletionStage();
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(BackendProbe.down(BACKEND, e));
+    }
+  }
+
+  /** Sets this policy's field in the hash {@code <prefix>:policies}. */
+  @Override
+  public CompletionStage<Void> recordPolicy(PolicyRecord record) {
+    try {
+      return send(Request.cmd(Command.HSET)
+              .arg(keys.policies())
+              .arg(record.policy())
+              .arg(record.toJson()))
+          .<Void>mapEmpty()
+          .toCompletionStage();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Removes this policy's record. Nothing else goes: the scripts are the server's (and other
+   * families' too), lock keys expire with their lease, and the fence counters must stay so a later
+   * hold of the same name still gets a larger token.
+   */
+  @Override
+  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
+    try {
+      return send(Request.cmd(Command.HDEL).arg(keys.policies()).arg(owner.policy()))
+          .map(r -> false)
+          .toCompletionStage();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
@@ -183,6 +184,38 @@ public final class ZooKeeperLockService extends AbstractLockService {
                   && (code == KeeperException.Code.OK.intValue()
                       || code == KeeperException.Code.NODEEXISTS.intValue())) {
                 completeLater(done, null, null);
+              } else {
+                Throwable cause =
+                    error != null
+                        ? error
+                        : KeeperException.create(KeeperException.Code.get(code), basePath);
+                completeLater(done, null, new BackendUnavailableException(BACKEND, null, cause));
+              }
+            });
+    return done;
+  }
+
+  /**
+   * Deletes the base path if it is empty and nobody else uses it. A base path with children stays:
+   * each child is a lock name's parent node, whose sequence numbers are the fencing counters, and
+   * deleting it would let a later hold draw a number already issued.
+   */
+  @Override
+  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
+    if (sharedWithOthers) {
+      return CompletableFuture.completedFuture(false);
+    }
+    CompletableFuture<Boolean> done = new CompletableFuture<>();
+    call(cb -> client.delete().inBackground(cb).forPath(basePath))
+        .whenComplete(
+            (event, error) -> {
+              int code = error == null ? event.getResultCode() : 0;
+              if (error == null && code == KeeperException.Code.OK.intValue()) {
+                completeLater(done, true, null);
+              } else if (error == null
+                  && (code == KeeperException.Code.NONODE.intValue()
+                      || code == KeeperException.Code.NOTEMPTY.intValue())) {
+                completeLater(done, false, null);
               } else {
                 Throwable cause =
                     error != null

@@ -9,7 +9,7 @@ import java.util.List;
 
 /** What the operator observed and did for a {@link LockPolicy}; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"observedGeneration", "epoch", "conditions"})
+@JsonPropertyOrder({"observedGeneration", "epoch", "backendIdentity", "conditions"})
 public class LockPolicyStatus {
 
   @JsonPropertyDescription("The metadata.generation this status describes.")
@@ -19,6 +19,12 @@ public class LockPolicyStatus {
       "Fencing epoch: the high bits of every token, raised whenever the backend changes so that"
           + " the new backend's tokens are larger than any the old one issued.")
   private Long epoch;
+
+  @JsonPropertyDescription(
+      "The backend the epoch belongs to, as the operator last provisioned it: type and where the"
+          + " locks live (endpoint, database, mode, key prefix or base path; never a credential)."
+          + " A spec naming another backend raises the epoch.")
+  private String backendIdentity;
 
   @JsonPropertyDescription(
       "Kubernetes-style conditions: Ready, BackendReachable, Conflicting and others, each with"
@@ -39,6 +45,14 @@ public class LockPolicyStatus {
 
   public void setEpoch(Long epoch) {
     this.epoch = epoch;
+  }
+
+  public String getBackendIdentity() {
+    return backendIdentity;
+  }
+
+  public void setBackendIdentity(String backendIdentity) {
+    this.backendIdentity = backendIdentity;
   }
 
   public List<Condition> getConditions() {
