@@ -12,6 +12,7 @@ import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.PolicyRecord;
+import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.LockPolicyValidator;
 import dev.fenced.lock.policy.PolicyConditions;
 import dev.fenced.lock.policy.PolicyConflict;
@@ -249,7 +250,8 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
     }
 
     // Secrets
-    SecretLookup secrets = new SecretLookup(client, policy.getMetadata().getNamespace());
+    KubernetesSecretResolver secrets =
+        new KubernetesSecretResolver(client, policy.getMetadata().getNamespace());
     List<String> credentials = new ArrayList<>();
     for (SecretRefs.Ref ref : SecretRefs.of(policy)) {
       String missing = null;
@@ -482,7 +484,8 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
             PolicyRef.of(policy).toString(), uid, policy.getMetadata().getGeneration(), epoch);
     String failure;
     try {
-      SecretLookup secrets = new SecretLookup(client, policy.getMetadata().getNamespace());
+      KubernetesSecretResolver secrets =
+          new KubernetesSecretResolver(client, policy.getMetadata().getNamespace());
       List<String> credentials = new ArrayList<>();
       for (SecretRefs.Ref ref : SecretRefs.of(policy)) {
         credentials.add(secrets.require(ref.name(), ref.key()));

@@ -52,6 +52,12 @@ public final class KubernetesSecretResolver implements SecretResolver {
     return plain == null ? Optional.empty() : Optional.ofNullable(plain.get(key));
   }
 
+  /** Whether the Secret itself exists, to tell a missing Secret from a missing key. */
+  public boolean exists(String name) {
+    SecretNames.check(name, "x");
+    return client.secrets().inNamespace(namespace).withName(name).get() != null;
+  }
+
   @Override
   public String toString() {
     return "Secrets in namespace " + namespace;
