@@ -17,7 +17,6 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -83,15 +82,7 @@ public class LocksProducer {
 
   /** The namespace of the policies and Secrets: the setting, else the client's own. */
   static String namespace(LocksConfig config, KubernetesClient client) {
-    return config
-        .policyNamespace()
-        .filter(n -> !n.isBlank())
-        .or(() -> Optional.ofNullable(client.getNamespace()))
-        .orElseThrow(
-            () ->
-                new IllegalStateException(
-                    "set fenced.policies.namespace (env FENCED_POLICY_NAMESPACE): the Kubernetes"
-                        + " client has no namespace configured"));
+    return KubernetesPolicySource.namespaceFor(config.policyNamespace(), client);
   }
 
   void closeLocks(@Disposes PolicyLocks locks) {

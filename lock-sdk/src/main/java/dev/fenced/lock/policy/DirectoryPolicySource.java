@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -61,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * #EPOCH_ANNOTATION} (0 when absent): raise it when moving a lock family to another backend, so the
  * new backend's tokens stay above the old one's.
  */
-public final class DirectoryPolicySource implements PolicySource {
+public final class DirectoryPolicySource extends PublishingPolicySource {
 
   /** The annotation holding a file policy's fencing epoch. */
   public static final String EPOCH_ANNOTATION = "locks.fenced.dev/epoch";
@@ -80,7 +79,6 @@ public final class DirectoryPolicySource implements PolicySource {
 
   private final Path directory;
   private final Duration debounce;
-  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService scanner;
   private final WatchService watchService;
   private final Thread watcher;
@@ -90,8 +88,6 @@ public final class DirectoryPolicySource implements PolicySource {
   private final Map<Path, FileState> files = new TreeMap<>();
   private ScheduledFuture<?> pendingScan;
 
-  private volatile List<LockPolicy> policies = List.of();
-  private volatile List<PolicyProblem> problems = List.of();
   private volatile boolean closed;
 
   /** Watches {@code directory} with the default debounce and rescan interval. */
@@ -139,26 +135,6 @@ public final class DirectoryPolicySource implements PolicySource {
     scanner.scheduleWithFixedDelay(
         this::scanSafely, rescanMillis, rescanMillis, TimeUnit.MILLISECONDS);
     rescan();
-  }
-
-  @Override
-  public List<LockPolicy> policies() {
-    return policies;
-  }
-
-  @Override
-  public List<PolicyProblem> problems() {
-    return problems;
-  }
-
-  @Override
-  public void addListener(Listener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
-  }
-
-  @Override
-  public void removeListener(Listener listener) {
-    listeners.remove(listener);
   }
 
   /** Reads the folder now and returns once done; listeners are told about any change first. */
@@ -396,25 +372,7 @@ public final class DirectoryPolicySource implements PolicySource {
               nowPolicies.addAll(s.accepted);
               nowProblems.addAll(s.problems);
             });
-    boolean problemsChanged = !nowProblems.equals(problems);
-    if (policiesChanged) {
-      policies = List.copyOf(nowPolicies);
-    }
-    if (problemsChanged) {
-      problems = List.copyOf(nowProblems);
-    }
-    for (Listener listener : listeners) {
-      try {
-        if (policiesChanged) {
-          listener.policiesChanged(policies);
-        }
-        if (problemsChanged) {
-          listener.problemsChanged(problems);
-        }
-      } catch (RuntimeException e) {
-        LOG.error("a LockPolicy listener failed", e);
-      }
-    }
+    publish(nowPolicies, nowProblems, policiesChanged);
   }
 
   private Set<Path> listPolicyFiles() {

@@ -14,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * not know (say a backend type added in a newer version of the CRD) makes that one policy a problem
  * instead of breaking the watch for all of them.
  */
-public final class KubernetesPolicySource implements PolicySource {
+public final class KubernetesPolicySource extends PublishingPolicySource {
 
   /** How long the constructor waits for the first list by default. */
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
@@ -68,14 +68,11 @@ public final class KubernetesPolicySource implements PolicySource {
 
   private final KubernetesClient client;
   private final String namespace;
-  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final SharedIndexInformer<GenericKubernetesResource> informer;
 
   // Guarded by this.
   private final Map<String, Entry> entries = new TreeMap<>();
 
-  private volatile List<LockPolicy> policies = List.of();
-  private volatile List<PolicyProblem> problems = List.of();
   private volatile boolean closed;
 
   /** Watches {@code namespace}, waiting up to {@link #DEFAULT_START_TIMEOUT} for the first list. */
@@ -132,28 +129,25 @@ public final class KubernetesPolicySource implements PolicySource {
     LOG.info(
         "following LockPolicies in namespace {}: {} in force, {} problem(s)",
         namespace,
-        policies.size(),
-        problems.size());
+        policies().size(),
+        problems().size());
   }
 
-  @Override
-  public List<LockPolicy> policies() {
-    return policies;
-  }
-
-  @Override
-  public List<PolicyProblem> problems() {
-    return problems;
-  }
-
-  @Override
-  public void addListener(Listener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
-  }
-
-  @Override
-  public void removeListener(Listener listener) {
-    listeners.remove(listener);
+  /**
+   * The namespace a service follows: {@code setting} when given and not blank, else the client's
+   * own (in a pod, the pod's namespace).
+   *
+   * @throws IllegalStateException when neither names one
+   */
+  public static String namespaceFor(Optional<String> setting, KubernetesClient client) {
+    return setting
+        .filter(n -> !n.isBlank())
+        .or(() -> Optional.ofNullable(client.getNamespace()))
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "set fenced.policies.namespace (env FENCED_POLICY_NAMESPACE): the Kubernetes"
+                        + " client has no namespace configured"));
   }
 
   /** The namespace watched. */
@@ -304,25 +298,7 @@ public final class KubernetesPolicySource implements PolicySource {
       }
       nowProblems.addAll(e.problems);
     }
-    boolean problemsChanged = !nowProblems.equals(problems);
-    if (policiesChanged) {
-      policies = List.copyOf(nowPolicies);
-    }
-    if (problemsChanged) {
-      problems = List.copyOf(nowProblems);
-    }
-    for (Listener listener : listeners) {
-      try {
-        if (policiesChanged) {
-          listener.policiesChanged(policies);
-        }
-        if (problemsChanged) {
-          listener.problemsChanged(problems);
-        }
-      } catch (RuntimeException e) {
-        LOG.error("a LockPolicy listener failed", e);
-      }
-    }
+    publish(nowPolicies, nowProblems, policiesChanged);
   }
 
   @Override

@@ -48,16 +48,7 @@ public class LockWiring {
 
   /** The namespace of the policies and Secrets: the setting, else the client's own. */
   static String namespace(FencedConfig config, KubernetesClient client) {
-    return config
-        .policies()
-        .namespace()
-        .filter(n -> !n.isBlank())
-        .or(() -> Optional.ofNullable(client.getNamespace()))
-        .orElseThrow(
-            () ->
-                new IllegalStateException(
-                    "set fenced.policies.namespace (env FENCED_POLICY_NAMESPACE): the Kubernetes"
-                        + " client has no namespace configured"));
+    return KubernetesPolicySource.namespaceFor(config.policies().namespace(), client);
   }
 
   @Produces
