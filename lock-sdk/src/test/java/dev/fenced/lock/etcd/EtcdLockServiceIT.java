@@ -152,16 +152,22 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(seen).as("the waiter queued a key").hasSize(1);
     KeyValue waiterKey = seen.get(0);
     assertThat(waiterKeys(name))
+        .as("the waiter's key is gone though its service's lease lives on")
         .extracting(KeyValue::getKey)
         .containsExactly(((EtcdLockHandle) holder).key());
-    long ttl =
-        raw.getLeaseClient()
-            .timeToLive(waiterKey.getLease(), LeaseOption.DEFAULT)
-            .get(10, TimeUnit.SECONDS)
-            .getTTL();
-    assertThat(ttl).as("the waiter's lease was revoked").isEqualTo(-1);
+    assertThat(leaseTtl(waiterKey.getLease())).as("the service's lease is shared").isPositive();
     assertThat(holder.isHeld()).isTrue();
     LockService.await(holder.release());
+
+    waiter.close();
+    assertThat(leaseTtl(waiterKey.getLease())).as("close() revokes the lease").isEqualTo(-1);
+  }
+
+  private long leaseTtl(long leaseId) throws Exception {
+    return raw.getLeaseClient()
+        .timeToLive(leaseId, LeaseOption.DEFAULT)
+        .get(10, TimeUnit.SECONDS)
+        .getTTL();
   }
 
   @Test
