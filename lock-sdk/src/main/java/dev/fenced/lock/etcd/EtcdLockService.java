@@ -80,7 +80,7 @@ public final class EtcdLockService extends AbstractLockService {
   private volatile boolean shutDown;
 
   /** The service's lease while it is usable, or null; a grant under way, or null. */
-  private EtcdSessionLease lease;
+  private volatile EtcdSessionLease lease;
 
   private CompletableFuture<EtcdSessionLease> granting;
 
@@ -231,15 +231,11 @@ public final class EtcdLockService extends AbstractLockService {
   protected void closeBackend() {
     shutDown = true;
     EtcdSessionLease current;
-    CompletableFuture<EtcdSessionLease> pending;
     synchronized (this) {
       current = lease;
-      pending = granting;
       lease = null;
     }
-    if (pending != null) {
-      pending.thenAccept(granted -> revokeOnClose(granted));
-    }
+    // A grant still under way is revoked when it lands (see lease()), or expires by its TTL.
     if (current != null) {
       revokeOnClose(current);
     }
@@ -276,6 +272,15 @@ public final class EtcdLockService extends AbstractLockService {
   CompletableFuture<EtcdSessionLease> lease() {
     EtcdSessionLease stale = null;
     CompletableFuture<EtcdSessionLease> grant;
+    if (isShutDown()) {
+      return CompletableFuture.failedFuture(
+          new BackendUnavailableException(
+              BACKEND, null, new IllegalStateException("the lock service is closed")));
+    }
+    EtcdSessionLease usable = lease;
+    if (usable != null && usable.isUsable()) {
+      return CompletableFuture.completedFuture(usable);
+    }
     synchronized (this) {
       EtcdSessionLease current = lease;
       if (current != null && current.isUsable()) {
