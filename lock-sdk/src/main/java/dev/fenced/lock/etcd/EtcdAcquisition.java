@@ -3,6 +3,7 @@ package dev.fenced.lock.etcd;
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.Owners;
@@ -29,8 +30,8 @@ import java.util.concurrent.ScheduledFuture;
  * just ahead to go.
  *
  * <ol>
- *   <li>Grant a lease of the policy's duration; in one transaction put this waiter's key, bound to
- *       the lease, if absent, and read back its create revision.
+ *   <li>In one transaction put this waiter's key, bound to the service's shared lease (granted
+ *       first if there is none), if absent, and read back its create revision.
  *   <li>Look for the key with the next lower create revision in the lock's directory, in a
  *       transaction that also proves this waiter's own key is still there. None: this waiter holds
  *       the lock, and its create revision is the fencing token.
@@ -39,11 +40,12 @@ import java.util.concurrent.ScheduledFuture;
  *       order, and a release wakes only the next waiter.
  * </ol>
  *
- * <p>While waiting, the waiter's lease is kept alive every {@code renewInterval}. At the deadline
- * the waiter deletes its key and revokes its lease, so it leaves nothing behind. If its key
- * vanished (lease lapsed during a pause or outage), it queues again at the back.
+ * <p>While waiting, the service keeps the lease alive. At the deadline the waiter deletes its key,
+ * so it leaves nothing behind (the lease outlives it). If its key vanished, or the service retired
+ * the lease (not kept alive within the lease), it deletes what may be left and queues again at the
+ * back on a new lease.
  */
-final class EtcdAcquisition {
+final class EtcdAcquisition implements EtcdSessionLease.User {
 
   private final EtcdLockService service;
   private final String name;
@@ -54,12 +56,10 @@ final class EtcdAcquisition {
   private final ByteSequence owner = EtcdKeys.bytes(ownerId);
   private final CompletableFuture<LockHandle> result = new CompletableFuture<>();
 
-  private volatile long leaseId;
+  private volatile EtcdSessionLease lease;
   private volatile ByteSequence key;
   private volatile long createRevision;
-  private volatile long leaseSentAt;
   private volatile CompletableFuture<Void> wake;
-  private volatile ScheduledFuture<?> keepAliveTask;
   private volatile ScheduledFuture<?> deadlineTask;
 
   EtcdAcquisition(EtcdLockService service, String name, Duration maxWait) {
@@ -81,11 +81,11 @@ final class EtcdAcquisition {
   }
 
   /**
-   * Step 1: a new lease and a new key at the back of the queue; the same transaction reads the
-   * first key of the queue, so an uncontended acquire takes two round trips.
+   * Step 1: a new key at the back of the queue, on the service's lease; the same transaction reads
+   * the first key of the queue, so an uncontended acquire takes one round trip (one write) once the
+   * service has its lease.
    */
   private void enqueue() {
-    long sentAt = System.nanoTime();
     GetOption first =
         GetOption.builder()
             .isPrefix(true)
@@ -95,12 +95,13 @@ final class EtcdAcquisition {
             .withKeysOnly(true)
             .build();
     service
-        .call(() -> service.client().getLeaseClient().grant(service.ttlSeconds()))
+        .lease()
         .thenCompose(
-            grant -> {
-              leaseId = grant.getID();
-              leaseSentAt = sentAt;
-              key = service.keys().waiterKey(name, leaseId);
+            granted -> {
+              lease = granted;
+              granted.add(this);
+              long leaseId = granted.id();
+              key = service.keys().waiterKey(name, leaseId, ownerId);
               Op get = Op.get(key, GetOption.DEFAULT);
               Op getFirst = Op.get(dir, first);
               return service.call(
@@ -124,9 +125,6 @@ final class EtcdAcquisition {
                 throw new IllegalStateException("waiter key " + key + " vanished right after put");
               }
               createRevision = own.getKvs().get(0).getCreateRevision();
-              if (keepAliveTask == null) {
-                scheduleKeepAlive();
-              }
               List<KeyValue> head = txn.getGetResponses().get(1).getKvs();
               if (!head.isEmpty() && head.get(0).getCreateRevision() == createRevision) {
                 acquired();
@@ -136,14 +134,50 @@ final class EtcdAcquisition {
             })
         .exceptionally(
             error -> {
-              fail(error);
+              EtcdSessionLease used = lease;
+              if (used != null && EtcdCalls.isNotFound(error)) {
+                // etcd no longer has the lease (expired, revoked elsewhere): never use it again.
+                used.retire(LockLoss.Reason.RENEWAL_REJECTED, "etcd no longer has the lease");
+                requeue();
+              } else {
+                fail(error);
+              }
               return null;
             });
+  }
+
+  /**
+   * Leaves the queue (deleting the key if it may still be there) and joins it again, or times out.
+   */
+  private void requeue() {
+    EtcdSessionLease used = lease;
+    if (used != null) {
+      used.remove(this);
+    }
+    ByteSequence old = key;
+    if (old != null) {
+      service.deleteSoon(old, owner);
+    }
+    key = null;
+    if (expired()) {
+      finishTimedOut();
+    } else {
+      enqueue();
+    }
+  }
+
+  @Override
+  public void leaseRetired(LockLoss.Reason reason, String detail) {
+    onDeadline(); // wake up: the check finds the lease retired and queues again
   }
 
   /** Step 2: is anyone ahead of this waiter, and is this waiter still queued? */
   private void check() {
     if (result.isDone()) {
+      return;
+    }
+    if (lease.isRetired()) {
+      requeue();
       return;
     }
     ByteSequence ownKey = key;
@@ -177,13 +211,8 @@ final class EtcdAcquisition {
 
   private void onChecked(TxnResponse txn) {
     if (!txn.isSucceeded()) {
-      // Our key is gone: the lease lapsed (a pause, an outage) or someone revoked it.
-      service.revokeQuietly(leaseId);
-      if (expired()) {
-        finishTimedOut();
-      } else {
-        enqueue();
-      }
+      // Our key is gone: the lease lapsed (a pause, an outage) or someone deleted it.
+      requeue();
       return;
     }
     GetResponse ahead = txn.getGetResponses().get(0);
@@ -226,8 +255,8 @@ final class EtcdAcquisition {
       fail(e);
       return;
     }
-    if (expired()) {
-      signal.complete(null); // the deadline may have fired before this wait was in place
+    if (expired() || lease.isRetired()) {
+      signal.complete(null); // the deadline or a retirement may have come before this wait
     }
     signal.whenComplete(
         (v, e) -> {
@@ -243,37 +272,10 @@ final class EtcdAcquisition {
     }
   }
 
-  private void scheduleKeepAlive() {
-    keepAliveTask =
-        service.keeper().schedule(this::keepWaitingLeaseAlive, service.renewIntervalNanos());
-  }
-
-  /** A waiter may wait longer than its lease: keep its place in the queue. */
-  private void keepWaitingLeaseAlive() {
-    if (result.isDone()) {
-      return;
-    }
-    if (!service.keeper().isPaused()) {
-      long id = leaseId;
-      long sentAt = System.nanoTime();
-      service
-          .call(() -> service.client().getLeaseClient().keepAliveOnce(id))
-          .whenComplete(
-              (response, error) -> {
-                if (error == null && response.getTTL() > 0 && id == leaseId) {
-                  leaseSentAt = sentAt;
-                } else if (error != null && EtcdCalls.isNotFound(error)) {
-                  onDeadline(); // wake up: the check will find the key gone and queue again
-                }
-              });
-    }
-    scheduleKeepAlive();
-  }
-
   private void stopWaiting() {
-    ScheduledFuture<?> keepAlive = keepAliveTask;
-    if (keepAlive != null) {
-      keepAlive.cancel(false);
+    EtcdSessionLease used = lease;
+    if (used != null) {
+      used.remove(this);
     }
     ScheduledFuture<?> timer = deadlineTask;
     if (timer != null) {
@@ -282,9 +284,13 @@ final class EtcdAcquisition {
   }
 
   private void acquired() {
+    if (lease.isRetired() && !service.isShutDown()) {
+      requeue(); // the lease went while the key was put: the hold may already be gone
+      return;
+    }
     stopWaiting();
     if (service.isShutDown()) {
-      service.revokeQuietly(leaseId);
+      service.deleteSoon(key, owner);
       result.completeExceptionally(
           new BackendUnavailableException(
               EtcdLockService.BACKEND, name, new IllegalStateException("the lock service closed")));
@@ -297,33 +303,28 @@ final class EtcdAcquisition {
             service.tokenFor(createRevision),
             ownerId,
             key,
-            leaseId,
+            lease,
             service.settings(),
             service.keeper(),
-            leaseSentAt);
-    result.complete(service.start(handle));
+            lease.confirmedSentAt());
+    service.start(handle);
+    lease.add(handle);
+    result.complete(handle);
   }
 
   /** The deadline passed with someone still ahead: leave the queue without a trace. */
   private void giveUp() {
     stopWaiting();
     ByteSequence ownKey = key;
-    long id = leaseId;
     service
         .deleteIfOwned(ownKey, owner)
-        .handle((txn, error) -> error == null)
-        .thenCompose(
-            deleted ->
-                service
-                    .call(() -> service.client().getLeaseClient().revoke(id))
-                    .handle(
-                        (revoked, error) -> {
-                          if (error != null && !EtcdCalls.isNotFound(error)) {
-                            service.revokeLater(id);
-                          }
-                          return null;
-                        }))
-        .whenComplete((v, e) -> finishTimedOut());
+        .whenComplete(
+            (txn, error) -> {
+              if (error != null) {
+                service.deleteLater(ownKey, owner); // it would live as long as the service
+              }
+              finishTimedOut();
+            });
   }
 
   private void finishTimedOut() {
@@ -333,8 +334,9 @@ final class EtcdAcquisition {
 
   private void fail(Throwable error) {
     stopWaiting();
-    if (leaseId != 0) {
-      service.revokeQuietly(leaseId);
+    ByteSequence written = key;
+    if (written != null) {
+      service.deleteSoon(written, owner); // the put may have landed though its answer did not
     }
     Throwable cause = Failures.unwrap(error);
     result.completeExceptionally(

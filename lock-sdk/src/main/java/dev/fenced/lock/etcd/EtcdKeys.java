@@ -4,8 +4,10 @@ import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The key layout: one waiter key per acquire, {@code <prefix>/<encoded name>/<lease id hex>}, so
- * every waiter of a lock lives under {@code <prefix>/<encoded name>/}.
+ * The key layout: one waiter key per acquire, {@code <prefix>/<encoded name>/<lease id hex>-<owner
+ * id>}, so every waiter of a lock lives under {@code <prefix>/<encoded name>/}. The lease is shared
+ * by all acquires of a service; the owner id (random, one per acquire) keeps two acquires of one
+ * service on one lock apart.
  *
  * <p>Names are percent-encoded (UTF-8) except for letters, digits and {@code - _ . ~ : @}, so a
  * {@code /} in a name can never make one lock's directory a prefix of another's. A leading {@code
@@ -25,9 +27,16 @@ final class EtcdKeys {
     return bytes(prefix + "/" + encode(name) + "/");
   }
 
-  /** The waiter key of one acquire, named after its lease. */
-  ByteSequence waiterKey(String name, long leaseId) {
-    return bytes(prefix + "/" + encode(name) + "/" + String.format("%016x", leaseId));
+  /** The waiter key of one acquire, named after its service's lease and its own owner id. */
+  ByteSequence waiterKey(String name, long leaseId, String ownerId) {
+    return bytes(
+        prefix
+            + "/"
+            + encode(name)
+            + "/"
+            + String.format("%016x", leaseId)
+            + "-"
+            + encode(ownerId));
   }
 
   /** The provisioning marker. */

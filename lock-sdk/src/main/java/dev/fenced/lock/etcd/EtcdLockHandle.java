@@ -1,5 +1,6 @@
 package dev.fenced.lock.etcd;
 
+import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.LeaseKeeper;
@@ -8,24 +9,29 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * One hold: the lowest-create-revision key under the lock's directory, bound to its own lease.
- * Renewal is one {@code keepAliveOnce} per tick through the shared handle machinery (so a paused
- * {@link LeaseKeeper} really stops it), followed by a check that the key still carries this owner.
+ * One hold: the lowest-create-revision key under the lock's directory, bound to the service's
+ * shared lease. Renewal is one {@code keepAliveOnce} of that lease per tick through the shared
+ * handle machinery (so a paused {@link LeaseKeeper} really stops it), followed by a check that the
+ * key still carries this owner. When the service retires the lease, the hold is lost.
  */
-final class EtcdLockHandle extends AbstractLockHandle {
+final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLease.User {
 
   private final EtcdLockService service;
   private final ByteSequence key;
   private final ByteSequence owner;
-  private final long leaseId;
+  private final EtcdSessionLease lease;
 
+  /**
+   * @param sentAtNanos when the lease was last confirmed: etcd keeps the key at least a lease from
+   *     there, so the local deadline is never later than etcd's
+   */
   EtcdLockHandle(
       EtcdLockService service,
       String name,
       long token,
       String ownerId,
       ByteSequence key,
-      long leaseId,
+      EtcdSessionLease lease,
       LockSettings settings,
       LeaseKeeper keeper,
       long sentAtNanos) {
@@ -33,11 +39,11 @@ final class EtcdLockHandle extends AbstractLockHandle {
     this.service = service;
     this.key = key;
     this.owner = EtcdKeys.bytes(ownerId);
-    this.leaseId = leaseId;
+    this.lease = lease;
   }
 
   long leaseId() {
-    return leaseId;
+    return lease.id();
   }
 
   ByteSequence key() {
@@ -45,19 +51,14 @@ final class EtcdLockHandle extends AbstractLockHandle {
   }
 
   @Override
+  public void leaseRetired(LockLoss.Reason reason, String detail) {
+    markLost(reason, detail);
+  }
+
+  @Override
   protected CompletionStage<Boolean> renewOnBackend() {
-    return service
-        .call(() -> service.client().getLeaseClient().keepAliveOnce(leaseId))
-        .handle(
-            (response, error) -> {
-              if (error != null) {
-                if (EtcdCalls.isNotFound(error)) {
-                  return false; // revoked or expired on the server: the key went with it
-                }
-                throw EtcdLockService.asCompletion(error);
-              }
-              return response.getTTL() > 0;
-            })
+    return lease
+        .keepAlive()
         .thenCompose(
             alive ->
                 alive
@@ -67,25 +68,26 @@ final class EtcdLockHandle extends AbstractLockHandle {
                             got ->
                                 got.getKvs().size() == 1
                                     && got.getKvs().get(0).getValue().equals(owner)
-                                    && got.getKvs().get(0).getLease() == leaseId)
+                                    && got.getKvs().get(0).getLease() == lease.id())
                     : CompletableFuture.completedFuture(false));
   }
 
+  /** The compare-owner delete; the lease stays, shared with the service's other keys. */
   @Override
   protected CompletionStage<Boolean> releaseOnBackend() {
     return service
         .deleteIfOwned(key, owner)
-        .thenApply(
-            txn -> {
-              // The key is gone either way now; the lease only keeps the server busy.
-              service.revokeQuietly(leaseId);
-              return txn.isSucceeded() && txn.getDeleteResponses().get(0).getDeleted() > 0;
-            })
+        .thenApply(txn -> txn.isSucceeded() && txn.getDeleteResponses().get(0).getDeleted() > 0)
         .whenComplete(
             (removed, error) -> {
               if (error != null) {
-                service.revokeLater(leaseId);
+                service.deleteLater(key, owner);
               }
             });
+  }
+
+  @Override
+  protected void onEnded() {
+    lease.remove(this);
   }
 }

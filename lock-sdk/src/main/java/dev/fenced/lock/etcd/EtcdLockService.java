@@ -4,6 +4,7 @@ import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
@@ -35,15 +36,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Locks on etcd, after etcd's own concurrency mutex: every acquire queues a key bound to its own
- * lease under {@code <prefix>/<encoded name>/}; the key with the lowest create revision holds, and
- * each waiter watches only the key just ahead of it, so waiters are served in the order they
- * queued. The fencing token is the holder key's create revision: etcd's global revision, persisted
- * and raised by every write, so it grows across holders, processes, client and server restarts.
+ * Locks on etcd, after etcd's own concurrency mutex: every acquire queues a key under {@code
+ * <prefix>/<encoded name>/}, bound to the service's one lease ({@link EtcdSessionLease}); the key
+ * with the lowest create revision holds, and each waiter watches only the key just ahead of it, so
+ * waiters are served in the order they queued. The fencing token is the holder key's create
+ * revision: etcd's global revision, persisted and raised by every write, so it grows across
+ * holders, processes, client and server restarts.
  *
- * <p>Renewal is one {@code keepAliveOnce} per {@link LockSettings#renewInterval()} driven by the
- * shared handle machinery, not jetcd's background keep-alive, so a paused process stops renewing
- * exactly as it would in life. A crashed holder's key goes when etcd expires its lease.
+ * <p>The lease is kept alive by one {@code keepAliveOnce} per {@link LockSettings#renewInterval()}
+ * on the service's {@link LeaseKeeper} (and each hold renews it with its own check), not jetcd's
+ * background keep-alive, so a paused process stops renewing exactly as it would in life. A lease
+ * not kept alive within {@code leaseDuration} is retired: all its holds are lost, and later
+ * acquires get a new lease. A crashed service's keys go when etcd expires its lease; {@link
+ * #close()} revokes it.
  *
  * <p>The service builds and owns a jetcd {@link Client} whose calls carry a deadline of {@link
  * EtcdLockConfig#requestTimeout()}; a client passed in stays the caller's and is only bounded on
@@ -67,9 +72,20 @@ public final class EtcdLockService extends AbstractLockService {
   private final Map<Long, Long> orphans = new ConcurrentHashMap<>();
 
   private final Set<Long> revoking = ConcurrentHashMap.newKeySet();
+  private final Set<ByteSequence> deleting = ConcurrentHashMap.newKeySet();
+
+  /** Keys whose compare-owner delete failed (etcd unreachable): key, owner, first failure. */
+  private final Map<ByteSequence, StaleKey> staleKeys = new ConcurrentHashMap<>();
 
   private final AtomicBoolean orphanSweepScheduled = new AtomicBoolean();
   private volatile boolean shutDown;
+
+  /** The service's lease while it is usable, or null; a grant under way, or null. */
+  private volatile EtcdSessionLease lease;
+
+  private CompletableFuture<EtcdSessionLease> granting;
+
+  private record StaleKey(ByteSequence owner, long since) {}
 
   /** Builds and owns its own jetcd client. */
   public EtcdLockService(EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
@@ -257,11 +273,33 @@ public final class EtcdLockService extends AbstractLockService {
     return uri.getHost() + ":" + (uri.getPort() == -1 ? 2379 : uri.getPort());
   }
 
+  /** Revokes the service's lease (so its keys go at once), then closes the connection. */
   @Override
   protected void closeBackend() {
     shutDown = true;
+    EtcdSessionLease current;
+    synchronized (this) {
+      current = lease;
+      lease = null;
+    }
+    // A grant still under way is revoked when it lands (see lease()), or expires by its TTL.
+    if (current != null) {
+      revokeOnClose(current);
+    }
     orphans.clear();
+    staleKeys.clear();
     connection.close();
+  }
+
+  private void revokeOnClose(EtcdSessionLease closing) {
+    closing.stop();
+    try {
+      call(() -> client().getLeaseClient().revoke(closing.id()))
+          .get(config.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      // etcd expires it by itself after its TTL
+      LOG.debug("could not revoke etcd lease {} on close", Long.toHexString(closing.id()), e);
+    }
   }
 
   // ---- for the acquisition and the handles of this package ----
@@ -274,8 +312,70 @@ public final class EtcdLockService extends AbstractLockService {
     return keys;
   }
 
-  long ttlSeconds() {
-    return ttlSeconds;
+  /**
+   * The service's lease, granted now if there is none or the last one was retired or not confirmed
+   * within the lease. Concurrent callers share one grant.
+   */
+  CompletableFuture<EtcdSessionLease> lease() {
+    EtcdSessionLease stale = null;
+    CompletableFuture<EtcdSessionLease> grant;
+    if (isShutDown()) {
+      return CompletableFuture.failedFuture(
+          new BackendUnavailableException(
+              BACKEND, null, new IllegalStateException("the lock service is closed")));
+    }
+    EtcdSessionLease usable = lease;
+    if (usable != null && usable.isUsable()) {
+      return CompletableFuture.completedFuture(usable);
+    }
+    synchronized (this) {
+      EtcdSessionLease current = lease;
+      if (current != null && current.isUsable()) {
+        return CompletableFuture.completedFuture(current);
+      }
+      if (granting != null) {
+        return granting;
+      }
+      stale = current;
+      lease = null;
+      long sentAt = System.nanoTime();
+      long leaseNanos = settings.leaseDuration().toNanos();
+      grant =
+          call(() -> client().getLeaseClient().grant(ttlSeconds))
+              .thenApply(g -> new EtcdSessionLease(this, g.getID(), sentAt, leaseNanos));
+      granting = grant;
+    }
+    if (stale != null) {
+      stale.retire(
+          LockLoss.Reason.LEASE_EXPIRED,
+          "the service's etcd lease was not renewed within the lease");
+    }
+    grant.whenComplete(
+        (granted, error) -> {
+          boolean closed;
+          synchronized (this) {
+            granting = null;
+            closed = isShutDown();
+            if (granted != null && !closed) {
+              lease = granted;
+            }
+          }
+          if (granted != null) {
+            if (closed) {
+              revokeQuietly(granted.id());
+            } else {
+              granted.startKeepingAlive();
+            }
+          }
+        });
+    return grant;
+  }
+
+  /** Called once when {@code retired} is retired: later acquires must not get it again. */
+  synchronized void leaseRetired(EtcdSessionLease retired) {
+    if (lease == retired) {
+      lease = null;
+    }
   }
 
   long renewIntervalNanos() {
@@ -284,6 +384,10 @@ public final class EtcdLockService extends AbstractLockService {
 
   boolean isShutDown() {
     return shutDown || isClosed();
+  }
+
+  long leaseNanos() {
+    return settings.leaseDuration().toNanos();
   }
 
   long tokenFor(long createRevision) {
@@ -306,6 +410,29 @@ public final class EtcdLockService extends AbstractLockService {
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(owner)))
                 .Then(Op.delete(key, DeleteOption.DEFAULT))
                 .commit());
+  }
+
+  /**
+   * Deletes {@code key} (compare-owner) now, and if etcd cannot be reached keeps trying until it
+   * answers: a key bound to the service's lease would otherwise block the lock as long as the
+   * service lives.
+   */
+  void deleteSoon(ByteSequence key, ByteSequence owner) {
+    deleteIfOwned(key, owner)
+        .whenComplete(
+            (txn, error) -> {
+              if (error != null) {
+                deleteLater(key, owner);
+              }
+            });
+  }
+
+  void deleteLater(ByteSequence key, ByteSequence owner) {
+    if (isShutDown()) {
+      return;
+    }
+    staleKeys.putIfAbsent(key, new StaleKey(owner, System.nanoTime()));
+    scheduleSweep();
   }
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
@@ -350,6 +477,10 @@ public final class EtcdLockService extends AbstractLockService {
       return;
     }
     orphans.putIfAbsent(leaseId, System.nanoTime());
+    scheduleSweep();
+  }
+
+  private void scheduleSweep() {
     if (orphanSweepScheduled.compareAndSet(false, true)) {
       keeper.schedule(this::sweepOrphans, ORPHAN_RETRY_NANOS);
     }
@@ -357,10 +488,30 @@ public final class EtcdLockService extends AbstractLockService {
 
   private void sweepOrphans() {
     orphanSweepScheduled.set(false);
-    if (isShutDown() || orphans.isEmpty()) {
+    if (isShutDown() || (orphans.isEmpty() && staleKeys.isEmpty())) {
       return;
     }
     long now = System.nanoTime();
+    for (Map.Entry<ByteSequence, StaleKey> stale : staleKeys.entrySet()) {
+      ByteSequence key = stale.getKey();
+      if (now - stale.getValue().since() > ORPHAN_GIVE_UP_NANOS) {
+        staleKeys.remove(key);
+        continue;
+      }
+      if (!deleting.add(key)) {
+        continue;
+      }
+      deleteIfOwned(key, stale.getValue().owner())
+          .whenComplete(
+              (txn, error) -> {
+                deleting.remove(key);
+                if (error == null) {
+                  staleKeys.remove(key);
+                } else {
+                  scheduleSweep();
+                }
+              });
+    }
     for (Map.Entry<Long, Long> orphan : orphans.entrySet()) {
       long leaseId = orphan.getKey();
       if (now - orphan.getValue() > ORPHAN_GIVE_UP_NANOS) {

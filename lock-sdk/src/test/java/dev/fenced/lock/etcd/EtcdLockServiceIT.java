@@ -152,16 +152,22 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(seen).as("the waiter queued a key").hasSize(1);
     KeyValue waiterKey = seen.get(0);
     assertThat(waiterKeys(name))
+        .as("the waiter's key is gone though its service's lease lives on")
         .extracting(KeyValue::getKey)
         .containsExactly(((EtcdLockHandle) holder).key());
-    long ttl =
-        raw.getLeaseClient()
-            .timeToLive(waiterKey.getLease(), LeaseOption.DEFAULT)
-            .get(10, TimeUnit.SECONDS)
-            .getTTL();
-    assertThat(ttl).as("the waiter's lease was revoked").isEqualTo(-1);
+    assertThat(leaseTtl(waiterKey.getLease())).as("the service's lease is shared").isPositive();
     assertThat(holder.isHeld()).isTrue();
     LockService.await(holder.release());
+
+    waiter.close();
+    assertThat(leaseTtl(waiterKey.getLease())).as("close() revokes the lease").isEqualTo(-1);
+  }
+
+  private long leaseTtl(long leaseId) throws Exception {
+    return raw.getLeaseClient()
+        .timeToLive(leaseId, LeaseOption.DEFAULT)
+        .get(10, TimeUnit.SECONDS)
+        .getTTL();
   }
 
   @Test
@@ -186,6 +192,90 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(LockService.await(holder.release())).isEqualTo(ReleaseResult.NOT_HELD);
     assertThat(next.isHeld()).isTrue();
     assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void holdsAndWaitersOfOneServiceShareItsLeaseWithoutSharingKeys() throws Exception {
+    AbstractLockService service = service();
+    String name = uniqueName("etcd:shared-lease");
+    EtcdLockHandle first = (EtcdLockHandle) service.acquireBlocking(name, MAX_WAIT);
+    CompletableFuture<LockHandle> second = service.acquire(name, MAX_WAIT).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == 2);
+    assertThat(waiterKeys(name)).extracting(KeyValue::getLease).containsOnly(first.leaseId());
+    Thread.sleep(200);
+    assertThat(second).as("the same service's second acquire waits its turn").isNotDone();
+
+    assertThat(LockService.await(first.release())).isEqualTo(ReleaseResult.RELEASED);
+    EtcdLockHandle next = (EtcdLockHandle) second.get(10, TimeUnit.SECONDS);
+    assertThat(next.leaseId()).isEqualTo(first.leaseId());
+    assertThat(next.fencingToken()).isGreaterThan(first.fencingToken());
+    assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(waiterKeys(name)).isEmpty();
+    assertThat(leaseTtl(first.leaseId()))
+        .as("a release leaves the lease to the service")
+        .isPositive();
+  }
+
+  @Test
+  void aLostLeaseEndsEveryHoldOnItAndIsNeverUsedAgain() throws Exception {
+    AbstractLockService service = service();
+    AbstractLockService other = service();
+    String a = uniqueName("etcd:lost-a");
+    String b = uniqueName("etcd:lost-b");
+    String c = uniqueName("etcd:lost-c");
+    EtcdLockHandle ha = (EtcdLockHandle) service.acquireBlocking(a, MAX_WAIT);
+    EtcdLockHandle hb = (EtcdLockHandle) service.acquireBlocking(b, MAX_WAIT);
+    LockHandle hc = other.acquireBlocking(c, MAX_WAIT);
+    CompletableFuture<LockHandle> waiting = service.acquire(c, MAX_WAIT).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(c).size() == 2);
+    assertThat(hb.leaseId()).isEqualTo(ha.leaseId());
+    assertThat(waiterKeys(c).get(1).getLease()).isEqualTo(ha.leaseId());
+
+    raw.getLeaseClient().revoke(ha.leaseId()).get(10, TimeUnit.SECONDS);
+
+    for (LockHandle h : List.of(ha, hb)) {
+      LockLoss loss = h.lost().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertThat(loss.reason()).isEqualTo(LockLoss.Reason.RENEWAL_REJECTED);
+      assertThat(h.isHeld()).isFalse();
+    }
+    EtcdLockHandle again = (EtcdLockHandle) service.acquireBlocking(a, MAX_WAIT);
+    assertThat(again.leaseId()).as("a new lease").isNotEqualTo(ha.leaseId());
+    assertThat(again.fencingToken()).isGreaterThan(ha.fencingToken());
+
+    // The waiter queued again on the new lease and is served when c is free.
+    LockService.await(hc.release());
+    EtcdLockHandle served = (EtcdLockHandle) waiting.get(10, TimeUnit.SECONDS);
+    assertThat(served.leaseId()).isEqualTo(again.leaseId());
+    LockService.await(served.release());
+    LockService.await(again.release());
+  }
+
+  @Test
+  void aPauseLongerThanTheLeaseLosesEveryHoldAndTheNextAcquireGetsANewLease() throws Exception {
+    LeaseKeeper keeper = new LeaseKeeper();
+    AbstractLockService paused = service(keeper);
+    String a = uniqueName("etcd:pause-a");
+    String b = uniqueName("etcd:pause-b");
+    EtcdLockHandle ha = (EtcdLockHandle) paused.acquireBlocking(a, MAX_WAIT);
+    EtcdLockHandle hb = (EtcdLockHandle) paused.acquireBlocking(b, MAX_WAIT);
+
+    keeper.pause();
+    try {
+      for (LockHandle h : List.of(ha, hb)) {
+        LockLoss loss =
+            h.lost().toCompletableFuture().get(LEASE.toMillis() * 3, TimeUnit.MILLISECONDS);
+        assertThat(loss.reason()).isEqualTo(LockLoss.Reason.LEASE_EXPIRED);
+      }
+    } finally {
+      keeper.resume();
+    }
+    EtcdLockHandle after = (EtcdLockHandle) paused.acquireBlocking(a, MAX_WAIT);
+    assertThat(after.leaseId()).as("the lapsed lease is not reused").isNotEqualTo(ha.leaseId());
+    assertThat(after.fencingToken()).isGreaterThan(hb.fencingToken());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> leaseTtl(ha.leaseId()) == -1); // revoked, or expired by etcd
+    assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
   }
 
   @Test
