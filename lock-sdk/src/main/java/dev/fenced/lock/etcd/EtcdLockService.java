@@ -155,7 +155,7 @@ public final class EtcdLockService extends AbstractLockService {
             + LAYOUT
             + ",\"keys\":\""
             + keys.prefix()
-            + "/<name>/<lease>\",\"holder\":\"lowest create revision\","
+            + "/<name>/<lease hex>-<owner id>\",\"holder\":\"lowest create revision\","
             + "\"fencing\":\"create revision\"}";
     return call(() ->
             client()
