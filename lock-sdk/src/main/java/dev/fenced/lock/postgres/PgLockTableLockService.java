@@ -139,6 +139,11 @@ public final class PgLockTableLockService extends PostgresLockService {
     return listening;
   }
 
+  /** Stops listening for release notifications, for good (for tests of what works without). */
+  void stopListening() {
+    subscriber.close();
+  }
+
   /** Acquire attempts made so far (for tests). */
   long attempts() {
     return attempts.sum();
