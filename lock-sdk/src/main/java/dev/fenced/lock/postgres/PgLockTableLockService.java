@@ -139,6 +139,11 @@ public final class PgLockTableLockService extends PostgresLockService {
     return listening;
   }
 
+  /** Stops listening for release notifications, for good (for tests of what works without). */
+  void stopListening() {
+    subscriber.close();
+  }
+
   /** Acquire attempts made so far (for tests). */
   long attempts() {
     return attempts.sum();
@@ -209,7 +214,13 @@ public final class PgLockTableLockService extends PostgresLockService {
     protected CompletionStage<Boolean> releaseOnBackend() {
       return pool.preparedQuery(RELEASE)
           .execute(Tuple.of(name(), ownerId()))
-          .map(rows -> rows.size() == 1)
+          .map(
+              rows -> {
+                // The DELETE has committed: this service's own next waiter tries now, without
+                // waiting for the notification to come back over the listening connection.
+                waiters.wake(name());
+                return rows.size() == 1;
+              })
           .toCompletionStage();
     }
   }

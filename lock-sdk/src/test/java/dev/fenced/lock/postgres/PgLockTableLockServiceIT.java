@@ -106,6 +106,42 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
   }
 
   @Test
+  void aReleaseWakesTheNextLocalWaiterWithoutTheNotification() throws Exception {
+    // One service, not listening: only the release itself can wake its own waiter before the
+    // back-off (at least 2.5 s once 11 attempts were made) would.
+    LockSettings slow =
+        new LockSettings(
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(20),
+            MAX_WAIT,
+            LockSettings.Fencing.REQUIRED,
+            0);
+    PgLockTableLockService service = lockTable(slow, Duration.ofSeconds(60));
+    service.listening().get(10, TimeUnit.SECONDS);
+    service.stopListening();
+    String name = uniqueName("pg:local-wake");
+    try {
+      LockHandle held = service.acquireBlocking(name, MAX_WAIT);
+      CompletableFuture<LockHandle> waiting =
+          service.acquire(name, Duration.ofSeconds(25)).toCompletableFuture();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(5))
+          .until(() -> service.attempts() >= 12); // the holder's attempt and 11 of the waiter
+      long releasedAt = System.nanoTime();
+      LockService.await(held.release());
+
+      LockHandle next = waiting.get(20, TimeUnit.SECONDS);
+      Duration woke = Duration.ofNanos(System.nanoTime() - releasedAt);
+      assertThat(woke).isLessThan(Duration.ofMillis(2_000));
+      assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+      LockService.await(next.release());
+    } finally {
+      service.close();
+    }
+  }
+
+  @Test
   void aReleaseCompletesTheWaitersSignalOfThatName() throws Exception {
     PgLockTableLockService listener = lockTable(settings(), Duration.ofSeconds(1));
     AbstractLockService releaser = service();
