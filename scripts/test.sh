@@ -24,6 +24,8 @@ stop_started() { ((${#started[@]})) && scripts/backends.sh down "${started[@]}" 
 trap stop_started EXIT
 scripts/backends.sh up
 scripts/backends.sh status
+# Tests, benchmarks and services find the servers through these (ports follow FENCED_*_PORT).
+eval "$(scripts/backends.sh env)"
 
 # The Helm chart's lint and generated-file drift; the typed checks of its renders run in the
 # deploy-tests module below. Installs helm (scripts/helm.sh) when missing.
