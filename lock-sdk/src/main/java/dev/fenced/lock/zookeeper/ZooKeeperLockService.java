@@ -185,14 +185,17 @@ public final class ZooKeeperLockService extends AbstractLockService {
                       || code == KeeperException.Code.NODEEXISTS.intValue())) {
                 completeLater(done, null, null);
               } else {
-                Throwable cause =
-                    error != null
-                        ? error
-                        : KeeperException.create(KeeperException.Code.get(code), basePath);
-                completeLater(done, null, new BackendUnavailableException(BACKEND, null, cause));
+                completeLater(done, null, basePathFailure(error, code));
               }
             });
     return done;
+  }
+
+  /** The failure of a call on the base path: the client's error, or the server's result code. */
+  private BackendUnavailableException basePathFailure(Throwable error, int code) {
+    Throwable cause =
+        error != null ? error : KeeperException.create(KeeperException.Code.get(code), basePath);
+    return new BackendUnavailableException(BACKEND, null, cause);
   }
 
   /**
@@ -217,11 +220,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
                       || code == KeeperException.Code.NOTEMPTY.intValue())) {
                 completeLater(done, false, null);
               } else {
-                Throwable cause =
-                    error != null
-                        ? error
-                        : KeeperException.create(KeeperException.Code.get(code), basePath);
-                completeLater(done, null, new BackendUnavailableException(BACKEND, null, cause));
+                completeLater(done, null, basePathFailure(error, code));
               }
             });
     return done;
