@@ -71,6 +71,19 @@ public class BackendClients {
     return service;
   }
 
+  /**
+   * The service the policy used until now, when it was for another backend identity than {@code
+   * identity} (the policy moved); null otherwise. Valid until {@link #serviceFor} or {@link
+   * #release} for the policy.
+   */
+  synchronized AbstractLockService movedFrom(String uid, String identity) {
+    String key = keyOfPolicy.get(uid);
+    if (key == null || key.startsWith(identity + "#")) {
+      return null;
+    }
+    return services.get(key);
+  }
+
   /** The policy no longer uses its backend; the client closes when nobody else does. */
   synchronized void release(String uid) {
     String key = keyOfPolicy.remove(uid);

@@ -20,6 +20,15 @@ class EpochAndIdentityTest {
   void identityNamesTheEndpointWithoutCredentials() {
     assertThat(BackendIdentity.of(redis("redis://user@cache:6379/2")))
         .isEqualTo("Redis redis://cache:6379/2 prefix=fenced");
+    LockPolicy sentinel =
+        Policies.yaml(
+            "ns",
+            "p",
+            "\"a:*\"",
+            "backend:\n  type: Redis\n  redis:\n    sentinel: { masterName: cache, nodes:"
+                + " [\"s-1:26379\", \"s-0:26379\"] }");
+    assertThat(BackendIdentity.of(sentinel))
+        .isEqualTo("Redis sentinel=cache@s-0:26379,s-1:26379 prefix=fenced");
     LockPolicy etcd =
         Policies.yaml(
             "ns",
@@ -43,15 +52,15 @@ class EpochAndIdentityTest {
   }
 
   @Test
-  void epochStartsAtOneAndRisesOnlyWithTheBackend() {
+  void withoutALedgerEpochStartsAtOneAndRisesOnlyWithTheBackend() {
     LockPolicyStatus status = new LockPolicyStatus();
-    assertThat(LockPolicyReconciler.nextEpoch(status, "Redis a")).isEqualTo(1);
+    assertThat(EpochStep.withoutBackend(status, "Redis a")).isEqualTo(1);
     status.setEpoch(1L);
     status.setBackendIdentity("Redis a");
-    assertThat(LockPolicyReconciler.nextEpoch(status, "Redis a")).isEqualTo(1);
-    assertThat(LockPolicyReconciler.nextEpoch(status, "Etcd b")).isEqualTo(2);
+    assertThat(EpochStep.withoutBackend(status, "Redis a")).isEqualTo(1);
+    assertThat(EpochStep.withoutBackend(status, "Etcd b")).isEqualTo(2);
     status.setBackendIdentity(null);
-    assertThat(LockPolicyReconciler.nextEpoch(status, "Redis a")).isEqualTo(2);
+    assertThat(EpochStep.withoutBackend(status, "Redis a")).isEqualTo(2);
   }
 
   @Test
@@ -80,10 +89,10 @@ class EpochAndIdentityTest {
     LockPolicy a = Policies.yaml("one", "a", "\"tie:*\"", "backend: { type: InProcess }");
     LockPolicy b = Policies.yaml("one", "b", "\"tie:*\"", "backend: { type: InProcess }");
     LockPolicy c = Policies.yaml("two", "c", "\"tie:*\"", "backend: { type: InProcess }");
-    assertThat(LockPolicyReconciler.conflictsOf(a, List.of(a, b, c)))
+    assertThat(Conflicts.of(a, List.of(a, b, c)))
         .singleElement()
         .satisfies(
             x -> assertThat(x.other(dev.fenced.lock.policy.PolicyRef.of(a)).name()).isEqualTo("b"));
-    assertThat(LockPolicyReconciler.conflictsOf(c, List.of(a, b, c))).isEmpty();
+    assertThat(Conflicts.of(c, List.of(a, b, c))).isEmpty();
   }
 }

@@ -7,6 +7,7 @@ import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.fencing.Fence;
 import dev.fenced.lock.fencing.FencedUpdate;
 import dev.fenced.lock.policy.KubernetesPolicySource;
 import dev.fenced.lock.policy.KubernetesSecretResolver;
@@ -49,8 +50,9 @@ import org.junit.jupiter.api.Test;
  * <p>The workers follow the policy as a service does: a {@link KubernetesPolicySource} (which
  * offers a generation only once the operator has marked it Ready) feeding {@link PolicyLocks} on
  * their own Vert.x, credentials read from a Secret. Each increment reads the counter row and writes
- * it back fenced with the hold's token ({@link FencedUpdate}: {@code ... WHERE fence <= token}), so
- * only the lock keeps read and write together, and only the fence stops a stale holder.
+ * it back fenced with the hold's token and identity ({@link FencedUpdate} with a holder column:
+ * {@code ... WHERE fence < token OR (fence = token AND fence_holder = holder)}), so only the lock
+ * keeps read and write together, and only the fence stops a stale holder.
  *
  * <p>The same workload with the lock taken away (policy type {@code None}) loses increments, so the
  * exact count of the locked run is evidence and not luck.
@@ -65,12 +67,19 @@ class LiveSwitchIT {
   private static final int SWITCH_AT = INCREMENTS / 4;
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final FencedUpdate SET =
-      FencedUpdate.table("live_switch_counters").set("n").where("name").fence("fence");
+      FencedUpdate.table("live_switch_counters")
+          .set("n")
+          .where("name")
+          .fence("fence", "fence_holder");
 
   @Inject KubernetesClient client;
 
-  /** One write the fence accepted: the counter value it wrote and the token it carried. */
-  record Accepted(long value, long token) {}
+  /** One write the fence accepted: the counter value it wrote and the hold's fence. */
+  record Accepted(long value, long token, String holder) {
+    Fence fence() {
+      return new Fence(token, holder);
+    }
+  }
 
   /** What a run saw. */
   record Run(List<Accepted> accepted, long finalValue, int staleRejected, int lockFailures) {}
@@ -175,6 +184,27 @@ class LiveSwitchIT {
           .isSorted();
       assertThat(writesByEpoch.get(epochBefore)).as("writes on Postgres").isPositive();
       assertThat(writesByEpoch.get(epochBefore + 1)).as("writes on Redis").isPositive();
+      assertThat(run.staleRejected())
+          .as("the move drained the Postgres holds first: no worker ever wrote as a stale holder")
+          .isZero();
+
+      // The fence still guards the row: the last Postgres-era write, replayed late, is refused,
+      // and so is the newest token presented by another hold.
+      Accepted lastOnPostgres =
+          ordered.stream()
+              .filter(a -> FencingTokens.epoch(a.token()) == epochBefore)
+              .reduce((a, b) -> b)
+              .orElseThrow();
+      Accepted newest = ordered.get(ordered.size() - 1);
+      try (Connection c = jdbc()) {
+        assertThat(fencedSet(c, "counter:a", 0, lastOnPostgres.fence()))
+            .as("a late write of the old backend's last holder")
+            .isFalse();
+        assertThat(fencedSet(c, "counter:a", 0, new Fence(newest.token(), "another-holder")))
+            .as("the newest token from a hold that did not write it")
+            .isFalse();
+        assertThat(read(c, "counter:a")).isEqualTo(INCREMENTS);
+      }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
@@ -258,8 +288,8 @@ class LiveSwitchIT {
                           break;
                         }
                         long next = read(c, lockName) + 1;
-                        if (fencedSet(c, lockName, next, hold.fencingToken())) {
-                          accepted.add(new Accepted(next, hold.fencingToken()));
+                        if (fencedSet(c, lockName, next, Fence.of(hold))) {
+                          accepted.add(new Accepted(next, hold.fencingToken(), hold.ownerId()));
                           count.incrementAndGet();
                         } else {
                           stale.incrementAndGet();
@@ -301,13 +331,15 @@ class LiveSwitchIT {
         Statement s = c.createStatement()) {
       s.execute(
           "CREATE TABLE IF NOT EXISTS live_switch_counters ("
-              + "name text PRIMARY KEY, n bigint NOT NULL, fence bigint NOT NULL DEFAULT 0)");
+              + "name text PRIMARY KEY, n bigint NOT NULL, fence bigint NOT NULL DEFAULT 0,"
+              + " fence_holder text)");
+      s.execute("ALTER TABLE live_switch_counters ADD COLUMN IF NOT EXISTS fence_holder text");
     }
     try (Connection c = jdbc();
         PreparedStatement s =
             c.prepareStatement(
-                "INSERT INTO live_switch_counters(name, n, fence) VALUES (?, 0, 0) "
-                    + "ON CONFLICT (name) DO UPDATE SET n = 0, fence = 0")) {
+                "INSERT INTO live_switch_counters(name, n, fence, fence_holder) VALUES (?, 0, 0, NULL)"
+                    + " ON CONFLICT (name) DO UPDATE SET n = 0, fence = 0, fence_holder = NULL")) {
       s.setString(1, name);
       s.executeUpdate();
     }
@@ -327,11 +359,14 @@ class LiveSwitchIT {
     }
   }
 
-  /** Writes {@code value} unless a newer token has written the row: false when refused. */
-  private static boolean fencedSet(Connection c, String name, long value, long token)
+  /**
+   * Writes {@code value} unless a newer token, or the same token from another hold, has written the
+   * row: false when refused.
+   */
+  private static boolean fencedSet(Connection c, String name, long value, Fence fence)
       throws SQLException {
     try (PreparedStatement s = c.prepareStatement(SET.jdbcSql())) {
-      List<Object> params = SET.jdbcParams(List.of(value), List.of(name), token);
+      List<Object> params = SET.jdbcParams(List.of(value), List.of(name), fence);
       for (int i = 0; i < params.size(); i++) {
         s.setObject(i + 1, params.get(i));
       }

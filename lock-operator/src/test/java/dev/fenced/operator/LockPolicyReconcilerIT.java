@@ -62,26 +62,43 @@ class LockPolicyReconcilerIT {
     await().atMost(WAIT).until(() -> get(namespace, name) == null);
   }
 
+  /**
+   * In a database of its own, so that a table found there was created by this policy (other tests
+   * create distributed_locks in the shared one) and no other policy's ledger entry keeps a table.
+   */
   @Test
   void postgresPolicyIsProvisionedUpdatedMovedAndCleanedUp() throws Exception {
     String ns = "pg-life";
+    String db = "fenced_life_" + Long.toHexString(System.nanoTime());
+    Servers.pgCreateDatabase(db);
+    try {
+      postgresLife(ns, db);
+    } finally {
+      Servers.pgDropDatabase(db);
+    }
+  }
+
+  private void postgresLife(String ns, String db) throws Exception {
     Policies.namespace(client, ns);
     Policies.pgSecret(client, ns);
-    Servers.pgDrop("fenced_row_locks");
-    apply(Policies.yaml(ns, "counters", "\"life:*\"", Policies.postgres("RowLock")));
+    apply(Policies.yaml(ns, "counters", "\"life:*\"", Policies.postgres("RowLock", db)));
 
     LockPolicy ready = awaitReady(ns, "counters");
-    assertThat(Servers.pgTableExists("fenced_row_locks")).isTrue();
-    assertThat(Servers.pgTableExists("fenced_fence_seq")).isTrue();
-    assertThat(ready.getStatus().getEpoch()).isEqualTo(1L);
+    assertThat(Servers.pgTableExists(db, "fenced_row_locks")).isTrue();
+    assertThat(Servers.pgTableExists(db, "fenced_fence_seq")).isTrue();
+    assertThat(Servers.pgTableExists(db, "fenced_ledger")).isTrue();
+    assertThat(Servers.pgTableExists(db, "distributed_locks")).isFalse();
+    long epoch = ready.getStatus().getEpoch();
+    assertThat(epoch).as("the first policy on a fresh database").isEqualTo(1L);
+    assertThat(ready.getStatus().getBackendIncarnation())
+        .startsWith("postgres system=")
+        .contains(" timeline=")
+        .contains(" sequence=");
+    assertThat(Servers.pgLedger(db))
+        .contains("\"" + ns + "/counters\":{\"uid\":\"" + ready.getMetadata().getUid() + "\"")
+        .contains("\"epoch\":" + epoch);
     assertThat(ready.getStatus().getBackendIdentity())
-        .isEqualTo(
-            "Postgres/RowLock "
-                + Servers.pgHost()
-                + ":"
-                + Servers.pgPort()
-                + "/"
-                + Servers.pgDatabase());
+        .isEqualTo("Postgres/RowLock " + Servers.pgHost() + ":" + Servers.pgPort() + "/" + db);
     assertThat(ready.getMetadata().getFinalizers()).isNotEmpty();
     for (String type : List.of(READY, BACKEND_REACHABLE, PROVISIONED)) {
       assertThat(status(ready, type)).as(type).isEqualTo("True");
@@ -104,7 +121,7 @@ class LockPolicyReconcilerIT {
                     && PolicyConditions.isReadyForCurrentGeneration(p));
     assertThat(condition(updated, READY).getObservedGeneration()).isEqualTo(2L);
     assertThat(condition(updated, READY).getLastTransitionTime()).isEqualTo(since);
-    assertThat(updated.getStatus().getEpoch()).isEqualTo(1L);
+    assertThat(updated.getStatus().getEpoch()).isEqualTo(epoch);
 
     // Another backend: the epoch rises.
     LockPolicy moved = get(ns, "counters");
@@ -121,28 +138,35 @@ class LockPolicyReconcilerIT {
             p ->
                 p.getStatus().getObservedGeneration() == 3L
                     && PolicyConditions.isReadyForCurrentGeneration(p));
-    assertThat(afterMove.getStatus().getEpoch()).isEqualTo(2L);
-    assertThat(Servers.pgTableExists("distributed_locks")).isTrue();
+    assertThat(afterMove.getStatus().getEpoch()).isEqualTo(epoch + 1);
+    assertThat(Servers.pgTableExists(db, "distributed_locks")).as("created by the move").isTrue();
 
-    // Delete: the lock table goes, the fence sequence stays, the finalizer is gone.
+    // Delete: the lock table goes, the fence sequence and the ledger stay, the finalizer is gone.
     delete(ns, "counters");
-    assertThat(Servers.pgTableExists("distributed_locks")).isFalse();
-    assertThat(Servers.pgTableExists("fenced_fence_seq")).isTrue();
+    assertThat(Servers.pgTableExists(db, "distributed_locks")).isFalse();
+    assertThat(Servers.pgTableExists(db, "fenced_fence_seq")).isTrue();
+    assertThat(Servers.pgLedger(db))
+        .contains("\"" + ns + "/counters\":{\"uid\":\"" + ready.getMetadata().getUid() + "\"")
+        .containsPattern(
+            "\"" + ns + "/counters\":\\{[^}]*\"epoch\":" + (epoch + 1) + ",[^}]*\"retired\":true");
   }
 
   @Test
-  void etcdPolicyWritesItsRecordAndDeleteRemovesThePrefix() throws Exception {
+  void etcdPolicyWritesItsLedgerEntryAndDeleteRemovesAllButTheLedger() throws Exception {
     String ns = "etcd-life";
     String prefix = "/fenced/operator-it/" + System.nanoTime();
     apply(Policies.yaml(ns, "locks", "\"etcd:*\"", Policies.etcd(prefix)));
     LockPolicy ready = awaitReady(ns, "locks");
     assertThat(Servers.etcdGet(prefix + "/.policy")).contains("\"layout\":1");
-    assertThat(Servers.etcdGet(prefix + "/.policies/" + ns + "/locks"))
-        .contains("\"uid\":\"" + ready.getMetadata().getUid() + "\"")
-        .contains("\"epoch\":1");
+    assertThat(Servers.etcdGet(prefix + "/.ledger"))
+        .contains("\"" + ns + "/locks\":{\"uid\":\"" + ready.getMetadata().getUid() + "\"")
+        .contains("\"epoch\":1")
+        .contains("\"retired\":false");
+    assertThat(ready.getStatus().getBackendIncarnation()).startsWith("etcd cluster=");
 
     delete(ns, "locks");
-    assertThat(Servers.etcdCount(prefix + "/")).isZero();
+    assertThat(Servers.etcdCount(prefix + "/")).as("only the ledger is left").isEqualTo(1);
+    assertThat(Servers.etcdGet(prefix + "/.ledger")).contains("\"retired\":true");
   }
 
   @Test
@@ -152,15 +176,22 @@ class LockPolicyReconcilerIT {
     apply(Policies.yaml(ns, "r", "\"r:*\"", Policies.redis()));
     apply(Policies.yaml(ns, "z", "\"z:*\"", Policies.zookeeper(basePath)));
     LockPolicy redis = awaitReady(ns, "r");
-    awaitReady(ns, "z");
-    assertThat(Servers.redisHget("fenced:policies", ns + "/r"))
-        .contains("\"uid\":\"" + redis.getMetadata().getUid() + "\"");
+    LockPolicy zk = awaitReady(ns, "z");
+    assertThat(Servers.redisGet("fenced:ledger"))
+        .contains("\"" + ns + "/r\":{\"uid\":\"" + redis.getMetadata().getUid() + "\"");
+    assertThat(Servers.redisGet("fenced:incarnation")).isNotBlank();
     assertThat(Servers.zkExists(basePath)).isTrue();
+    assertThat(Servers.zkData(basePath))
+        .contains("\"" + ns + "/z\":{\"uid\":\"" + zk.getMetadata().getUid() + "\"");
+    assertThat(zk.getStatus().getBackendIncarnation()).startsWith("zookeeper basePath czxid=");
 
     delete(ns, "r");
     delete(ns, "z");
-    assertThat(Servers.redisHget("fenced:policies", ns + "/r")).isNull();
-    assertThat(Servers.zkExists(basePath)).isFalse();
+    assertThat(Servers.redisGet("fenced:ledger"))
+        .containsPattern("\"" + ns + "/r\":\\{[^}]*\"retired\":true");
+    assertThat(Servers.zkData(basePath))
+        .as("the base path stays: its data is the ledger")
+        .containsPattern("\"" + ns + "/z\":\\{[^}]*\"retired\":true");
   }
 
   @Test
@@ -173,11 +204,12 @@ class LockPolicyReconcilerIT {
 
     delete("share-a", "one");
     assertThat(Servers.etcdGet(prefix + "/.policy")).isNotNull();
-    assertThat(Servers.etcdGet(prefix + "/.policies/share-a/one")).isNull();
-    assertThat(Servers.etcdGet(prefix + "/.policies/share-b/two")).isNotNull();
+    assertThat(Servers.etcdGet(prefix + "/.ledger"))
+        .containsPattern("\"share-a/one\":\\{[^}]*\"retired\":true")
+        .containsPattern("\"share-b/two\":\\{[^}]*\"retired\":false");
 
     delete("share-b", "two");
-    assertThat(Servers.etcdCount(prefix + "/")).isZero();
+    assertThat(Servers.etcdCount(prefix + "/")).as("only the ledger is left").isEqualTo(1);
   }
 
   @Test
@@ -243,7 +275,7 @@ class LockPolicyReconcilerIT {
     assertThat(ready.getStatus().getEpoch()).isEqualTo(4L);
     assertThat(Servers.etcdGet(prefix + "/.policy")).isNotNull();
     delete(ns, "half");
-    assertThat(Servers.etcdCount(prefix + "/")).isZero();
+    assertThat(Servers.etcdCount(prefix + "/")).isEqualTo(1);
   }
 
   @Test

@@ -40,6 +40,10 @@ final class Policies {
   }
 
   static String postgres(String mode) {
+    return postgres(mode, Servers.pgDatabase());
+  }
+
+  static String postgres(String mode, String database) {
     return """
         backend:
           type: Postgres
@@ -50,7 +54,7 @@ final class Policies {
             mode: %s
             credentialsSecretRef: { name: pg }
         """
-        .formatted(Servers.pgHost(), Servers.pgPort(), Servers.pgDatabase(), mode);
+        .formatted(Servers.pgHost(), Servers.pgPort(), database, mode);
   }
 
   static String etcd(String prefix) {

@@ -62,11 +62,11 @@ final class Servers {
   }
 
   static boolean pgTableExists(String table) throws SQLException {
-    try (Connection c =
-            DriverManager.getConnection(
-                "jdbc:postgresql://" + pgHost() + ":" + pgPort() + "/" + pgDatabase(),
-                pgUser(),
-                pgPassword());
+    return pgTableExists(pgDatabase(), table);
+  }
+
+  static boolean pgTableExists(String database, String table) throws SQLException {
+    try (Connection c = jdbc(database);
         ResultSet rs =
             c.createStatement().executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {
       rs.next();
@@ -84,21 +84,64 @@ final class Servers {
     }
   }
 
-  /** HGET on the real Redis; null when the field is absent. */
-  static String redisHget(String key, String field) throws Exception {
+  /** GET on the real Redis; null when the key is absent. */
+  static String redisGet(String key) throws Exception {
+    return redis(redisUrl(), Request.cmd(Command.GET).arg(key));
+  }
+
+  /** One command on a Redis; the reply as text, null for none. */
+  static String redis(String url, Request request) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      Redis redis = Redis.createClient(vertx, redisUrl());
+      Redis redis = Redis.createClient(vertx, url);
       Response r =
-          redis
-              .send(Request.cmd(Command.HGET).arg(key).arg(field))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(5, TimeUnit.SECONDS);
+          redis.send(request).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       redis.close();
       return r == null ? null : r.toString();
     } finally {
       vertx.close();
+    }
+  }
+
+  /** The Postgres ledger document of {@code database}, or null. */
+  static String pgLedger(String database) throws SQLException {
+    try (Connection c = jdbc(database);
+        ResultSet rs =
+            c.createStatement().executeQuery("SELECT document FROM fenced_ledger WHERE id = 1")) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  static Connection jdbc() throws SQLException {
+    return jdbc(pgDatabase());
+  }
+
+  static Connection jdbc(String database) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://" + pgHost() + ":" + pgPort() + "/" + database, pgUser(), pgPassword());
+  }
+
+  static void pgCreateDatabase(String database) throws SQLException {
+    try (Connection c = jdbc()) {
+      c.createStatement().execute("CREATE DATABASE " + database);
+    }
+  }
+
+  static void pgDropDatabase(String database) throws SQLException {
+    try (Connection c = jdbc()) {
+      c.createStatement().execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
+  }
+
+  /** A ZooKeeper node's data as text, or null when it does not exist. */
+  static String zkData(String path) throws Exception {
+    try (CuratorFramework zk =
+        CuratorFrameworkFactory.newClient(zkConnect(), 5000, 5000, new RetryOneTime(200))) {
+      zk.start();
+      zk.blockUntilConnected(5, TimeUnit.SECONDS);
+      return zk.checkExists().forPath(path) == null
+          ? null
+          : new String(zk.getData().forPath(path), StandardCharsets.UTF_8);
     }
   }
 

@@ -73,20 +73,10 @@ public interface LockService extends AutoCloseable {
   CompletionStage<Void> provision();
 
   /**
-   * Writes (or overwrites) the record of which policy owns this backend's resources, where the
-   * backend has a place for one (Redis: a hash, etcd: a key under the prefix). Idempotent. The
-   * default does nothing.
-   */
-  default CompletionStage<Void> recordPolicy(PolicyRecord record) {
-    return java.util.concurrent.CompletableFuture.completedFuture(null);
-  }
-
-  /**
-   * Undoes {@link #provision()} and {@link #recordPolicy} for {@code owner}: removes its record
-   * and, unless {@code sharedWithOthers} or another policy's record is still present, what
+   * Undoes {@link #provision()} for {@code owner}: unless {@code sharedWithOthers}, removes what
    * provisioning created that can go without letting a later hold get a smaller fencing token
-   * (fence counters and sequences stay). Idempotent: removing what is already gone succeeds. The
-   * default does nothing.
+   * (fence counters, sequences and the backend's ledger of epochs stay). Idempotent: removing what
+   * is already gone succeeds. The default does nothing.
    *
    * @return whether the shared resources were removed (false when kept for another user or when
    *     there is nothing to remove)

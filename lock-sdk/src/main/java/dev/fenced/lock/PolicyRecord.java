@@ -3,9 +3,9 @@ package dev.fenced.lock;
 import java.util.Objects;
 
 /**
- * Which LockPolicy provisioned a backend's resources, as the operator writes it next to them (a
- * Redis hash, an etcd key), so whoever finds the keys can tell who owns them and in which epoch.
- * Carries no secret.
+ * Which LockPolicy a backend's resources were provisioned for, as the operator hands it to {@link
+ * LockService#deprovision}; the backend's ledger ({@code dev.fenced.lock.ledger}) keeps the same
+ * facts beyond the policy's life. Carries no secret.
  *
  * @param policy {@code <namespace>/<name>} of the LockPolicy
  * @param uid the LockPolicy's {@code metadata.uid}, so a re-created policy of the same name is told
@@ -24,18 +24,5 @@ public record PolicyRecord(String policy, String uid, long generation, long epoc
       throw new IllegalArgumentException(
           "generation and epoch must not be negative, were " + generation + " and " + epoch);
     }
-  }
-
-  /** One line of JSON, the form the record takes where the backend stores a single value. */
-  public String toJson() {
-    return "{\"policy\":\""
-        + policy.replace("\\", "\\\\").replace("\"", "\\\"")
-        + "\",\"uid\":\""
-        + uid.replace("\\", "\\\\").replace("\"", "\\\"")
-        + "\",\"generation\":"
-        + generation
-        + ",\"epoch\":"
-        + epoch
-        + "}";
   }
 }

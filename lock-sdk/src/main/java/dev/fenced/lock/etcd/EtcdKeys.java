@@ -77,17 +77,22 @@ final class EtcdKeys {
     return out.toString();
   }
 
-  /** The record of the policy {@code <namespace>/<name>}. */
-  ByteSequence policyRecord(String policy) {
-    return bytes(prefix + "/.policies/" + policy);
+  /** The ledger of the policies that used this prefix; kept by deprovisioning. */
+  ByteSequence ledger() {
+    return bytes(prefix + "/.ledger");
   }
 
-  /** Where every policy record lives. */
-  ByteSequence policyRecords() {
-    return bytes(prefix + "/.policies/");
+  /** Just past the ledger key: the start of the keys after it. */
+  ByteSequence afterLedger() {
+    return bytes(prefix + "/.ledger\0");
   }
 
-  /** Every key of this service: the marker, the records and the waiters. */
+  /** Just past every key under the prefix ({@code '/' + 1 == '0'}). */
+  ByteSequence afterEverything() {
+    return bytes(prefix + "0");
+  }
+
+  /** Every key of this service: the marker, the ledger and the waiters. */
   ByteSequence everything() {
     return bytes(prefix + "/");
   }

@@ -7,6 +7,7 @@ import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
+import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -190,50 +192,40 @@ public final class EtcdLockService extends AbstractLockService {
             });
   }
 
-  /** Puts the record at {@code <prefix>/.policies/<namespace>/<name>}. */
+  /**
+   * Unless another user remains ({@code sharedWithOthers}), deletes every key under the prefix but
+   * the ledger: the marker and any waiter left. Tokens are etcd revisions, which never go back, and
+   * the ledger keeps the epochs, so nothing fencing needs is lost.
+   */
   @Override
-  public CompletionStage<Void> recordPolicy(PolicyRecord record) {
-    ByteSequence key = keys.policyRecord(record.policy());
-    return call(() -> client().getKVClient().put(key, EtcdKeys.bytes(record.toJson())))
-        .<Void>thenApply(r -> null)
+  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
+    if (sharedWithOthers) {
+      return CompletableFuture.completedFuture(false);
+    }
+    return call(() ->
+            client()
+                .getKVClient()
+                .delete(keys.everything(), DeleteOption.builder().withRange(keys.ledger()).build()))
+        .thenCompose(
+            before ->
+                call(
+                    () ->
+                        client()
+                            .getKVClient()
+                            .delete(
+                                keys.afterLedger(),
+                                DeleteOption.builder().withRange(keys.afterEverything()).build())))
+        .<Boolean>thenApply(r -> true)
         .exceptionally(
             error -> {
               throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
             });
   }
 
-  /**
-   * Deletes this policy's record; then, unless another user remains (said by the caller, or shown
-   * by another record), every key under the prefix: the marker and any waiter left. Tokens are etcd
-   * revisions, which never go back, so nothing fencing needs is lost.
-   */
+  /** The ledger in {@code <prefix>/.ledger}; see {@link EtcdLedgerStore}. */
   @Override
-  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    return call(() -> client().getKVClient().delete(keys.policyRecord(owner.policy())))
-        .thenCompose(
-            deleted ->
-                call(
-                    () ->
-                        client()
-                            .getKVClient()
-                            .get(
-                                keys.policyRecords(),
-                                GetOption.builder().isPrefix(true).withCountOnly(true).build())))
-        .thenCompose(
-            others -> {
-              if (sharedWithOthers || others.getCount() > 0) {
-                return CompletableFuture.completedFuture(false);
-              }
-              return call(() ->
-                      client()
-                          .getKVClient()
-                          .delete(keys.everything(), DeleteOption.builder().isPrefix(true).build()))
-                  .thenApply(r -> true);
-            })
-        .exceptionally(
-            error -> {
-              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-            });
+  public Optional<BackendLedger> ledger() {
+    return Optional.of(new BackendLedger(new EtcdLedgerStore(this, keys)));
   }
 
   /** A linearizable read for the latency, then the member's status for its version. */

@@ -5,6 +5,7 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.AcquireLoop;
@@ -31,6 +32,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -102,6 +104,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   private final Observations observations = new Observations();
   private final Set<String> attempting = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean watchStarted = new AtomicBoolean();
+  private final LeaseLedgerStore ledgerStore;
   private volatile Watch watch;
 
   /**
@@ -133,6 +136,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
               return t;
             });
     this.executor.allowCoreThreadTimeOut(true);
+    this.ledgerStore = new LeaseLedgerStore(this, client, namespace);
   }
 
   public KubernetesLeaseLockService(
@@ -286,10 +290,19 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     return TimeUnit.SECONDS.toNanos(s);
   }
 
+  /**
+   * Lock Leases appear on first acquire; provisioning checks the namespace can be read, creates the
+   * ledger's Lease ({@link LeaseLedgerStore}) unless it exists, and starts the watch that records a
+   * deleted lock Lease in it.
+   */
   @Override
   public CompletionStage<Void> provision() {
-    // Nothing to create: Leases appear on first acquire. Check the namespace can be read.
-    return call(this::listOne)
+    ensureWatching();
+    return call(() -> {
+          listOne();
+          ledgerStore.ensureExists();
+          return null;
+        })
         .handle(
             (list, error) -> {
               if (error != null) {
@@ -297,6 +310,12 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
               }
               return null;
             });
+  }
+
+  /** The ledger in the Lease {@code fenced-ledger}; see {@link LeaseLedgerStore}. */
+  @Override
+  public Optional<BackendLedger> ledger() {
+    return Optional.of(new BackendLedger(ledgerStore));
   }
 
   @Override
@@ -342,7 +361,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   }
 
   /** Runs a blocking client call on this service's executor. */
-  private <T> CompletableFuture<T> call(Callable<T> work) {
+  <T> CompletableFuture<T> call(Callable<T> work) {
     CompletableFuture<T> result = new CompletableFuture<>();
     try {
       executor.execute(
@@ -406,6 +425,15 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
       String lockName = annotations == null ? null : annotations.get(LOCK_NAME_ANNOTATION);
       String leaseName = lease.getMetadata().getName();
       boolean gone = action == Action.DELETED;
+      if (gone
+          && lockName != null
+          && lease.getSpec() != null
+          && lease.getSpec().getLeaseTransitions() != null
+          && lease.getSpec().getLeaseTransitions() > 0) {
+        // Its transitions, and so the name's tokens, start again at 1 when it is created anew:
+        // record it in the ledger (a new incarnation), then have the epoch checked at once.
+        ledgerStore.noteDeleted(lease).thenRun(KubernetesLeaseLockService.this::incarnationDoubt);
+      }
       if (gone || lease.getSpec() == null || isFree(lease.getSpec())) {
         observations.forget(leaseName);
         if (lockName != null) {

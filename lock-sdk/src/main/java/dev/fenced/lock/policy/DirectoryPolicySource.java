@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * condition ({@code reason: LoadedFromFile}); a policy without a namespace gets {@code default}, as
  * with {@code kubectl apply}. Its fencing epoch comes from the annotation {@value
  * #EPOCH_ANNOTATION} (0 when absent): raise it when moving a lock family to another backend, so the
- * new backend's tokens stay above the old one's.
+ * new backend's tokens stay above the old one's. The epoch in force can be higher: {@link
+ * PolicyLocks} raises it through the backend's ledger when the backend changes incarnation (see
+ * {@link #operatorManaged()}).
  */
 public final class DirectoryPolicySource extends PublishingPolicySource {
 
@@ -311,6 +313,15 @@ public final class DirectoryPolicySource extends PublishingPolicySource {
       out.add(policy);
     }
     return found.isEmpty() ? List.copyOf(out) : List.of();
+  }
+
+  /**
+   * False: no operator keeps these files' epochs, so {@link PolicyLocks} raises them itself,
+   * through the backend's ledger, when the backend changes incarnation.
+   */
+  @Override
+  public boolean operatorManaged() {
+    return false;
   }
 
   private static Long epoch(String source, LockPolicy policy, List<PolicyProblem> found) {

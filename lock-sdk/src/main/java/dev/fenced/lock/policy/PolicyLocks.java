@@ -1,12 +1,15 @@
 package dev.fenced.lock.policy;
 
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockNames;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
+import dev.fenced.lock.policy.v1alpha1.LockPolicyStatus;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
@@ -19,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * policy's fencing epoch, so every token of the new backend is larger than every token of the old
  * one; a move that does not is refused, reported as a problem, and the old backend stays in force.
  * A change that keeps the backend (timings, lock names) takes effect at once.
+ *
+ * <p>Each backend's incarnation is watched ({@link IncarnationGuard}): no hold is granted on a
+ * backend that is no longer the incarnation its epoch was set for (a failover, a restart that lost
+ * data, a restore, a re-created base path or Lease) until the epoch has risen, by the operator
+ * ({@code status.epoch}) or, for policy files, here through the backend's ledger.
  */
 public final class PolicyLocks implements AutoCloseable {
 
@@ -41,7 +50,14 @@ public final class PolicyLocks implements AutoCloseable {
   private static final long DRAIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   /** A policy in force, with its service. */
-  public record ActivePolicy(PolicyRef ref, LockPolicy policy, AbstractLockService service) {
+  /**
+   * A policy in force, with its service.
+   *
+   * @param heldBack why no hold is granted on its backend right now (the backend is another
+   *     incarnation than the epoch was set for, and the epoch has not risen yet), or null
+   */
+  public record ActivePolicy(
+      PolicyRef ref, LockPolicy policy, AbstractLockService service, String heldBack) {
     public LockSettings settings() {
       return service.settings();
     }
@@ -50,28 +66,56 @@ public final class PolicyLocks implements AutoCloseable {
   private record Active(
       PolicyRef ref,
       LockPolicy policy,
+      long epoch,
       String fingerprint,
       String backendKey,
       AbstractLockService service,
+      IncarnationGuard guard,
       CompletableFuture<Void> drained,
-      AtomicReference<CompletableFuture<Void>> ready) {
+      AtomicReference<CompletableFuture<Void>> ready,
+      CompletableFuture<Void> superseded,
+      AtomicInteger acquiring) {
 
-    /** Provisioned once the predecessor drained; a failed provisioning is tried again. */
+    /**
+     * Provisioned once the predecessor drained, and the backend's incarnation checked once; a
+     * failed provisioning or check is tried again.
+     */
     CompletableFuture<Void> whenReady() {
       CompletableFuture<Void> current = ready.get();
       if (current.isCompletedExceptionally()) {
-        CompletableFuture<Void> retry =
-            drained.thenCompose(v -> service.provision()).toCompletableFuture();
+        CompletableFuture<Void> retry = drained.thenCompose(v -> prepare());
         return ready.compareAndSet(current, retry) ? retry : ready.get();
       }
       return current;
+    }
+
+    ActivePolicy view() {
+      return new ActivePolicy(ref, policy, service, guard == null ? null : guard.gate());
+    }
+
+    CompletableFuture<Void> prepare() {
+      CompletableFuture<Void> provisioned = service.provision().toCompletableFuture();
+      return guard == null ? provisioned : provisioned.thenCompose(v -> guard.start());
     }
   }
 
   private record State(PolicyResolver resolver, Map<PolicyRef, Active> active) {}
 
+  /** How often each backend's incarnation is checked, unless the constructor says otherwise. */
+  public static final Duration DEFAULT_INCARNATION_CHECK = Duration.ofSeconds(1);
+
   private final PolicySource source;
   private final LockServiceFactory factory;
+  private final Duration incarnationCheck;
+
+  /**
+   * Epochs raised here for policies without an operator, by policy and backend: the epoch a service
+   * of that policy on that backend is built with at least.
+   */
+  private final Map<PolicyRef, Raised> raised = new HashMap<>();
+
+  private record Raised(String backendKey, long epoch) {}
+
   private final LeaseKeeper timer = new LeaseKeeper();
   private final PolicySource.Listener listener;
   private final List<PolicyProblem> switchProblems = new CopyOnWriteArrayList<>();
@@ -83,8 +127,22 @@ public final class PolicyLocks implements AutoCloseable {
    * service made here.
    */
   public PolicyLocks(PolicySource source, LockServiceFactory factory) {
+    this(source, factory, DEFAULT_INCARNATION_CHECK);
+  }
+
+  /**
+   * Starts following {@code source}, checking every backend's incarnation every {@code
+   * incarnationCheck} (and before the first hold, and after an acquire failed for want of the
+   * backend).
+   */
+  public PolicyLocks(PolicySource source, LockServiceFactory factory, Duration incarnationCheck) {
+    if (incarnationCheck.isZero() || incarnationCheck.isNegative()) {
+      throw new IllegalArgumentException(
+          "incarnationCheck must be positive, was " + incarnationCheck);
+    }
     this.source = source;
     this.factory = factory;
+    this.incarnationCheck = incarnationCheck;
     this.listener = this::apply;
     source.addListener(listener);
     apply(source.policies());
@@ -113,9 +171,31 @@ public final class PolicyLocks implements AutoCloseable {
     }
     Duration wait = maxWait == null ? active.service.settings().maxWait() : maxWait;
     active.service.settings().checkAcquire(name, wait);
+    return acquireOn(active, name, wait, start);
+  }
+
+  private CompletionStage<LockHandle> acquireOn(
+      Active active, String name, Duration wait, long start) {
     CompletableFuture<Void> ready = active.whenReady();
-    if (ready.isDone() && !ready.isCompletedExceptionally()) {
-      return active.service.acquire(name, wait);
+    if (active.guard != null) {
+      ready =
+          ready.thenCompose(
+              v ->
+                  active
+                      .guard
+                      .checked()
+                      .exceptionally(
+                          e -> {
+                            throw new BackendUnavailableException(
+                                active.service.backend(), name, Failures.unwrap(e));
+                          }));
+    }
+    if (ready.isDone() && !ready.isCompletedExceptionally() && open(active)) {
+      Duration left = wait.minusNanos(System.nanoTime() - start);
+      if (left.isNegative()) {
+        return CompletableFuture.failedFuture(new LockTimeoutException(name, wait));
+      }
+      return watched(active, name, left, wait, start);
     }
     return ready.thenCompose(
         v -> {
@@ -123,15 +203,110 @@ public final class PolicyLocks implements AutoCloseable {
           if (left.isNegative()) {
             throw new LockTimeoutException(name, wait);
           }
-          return active.service.acquire(name, left);
+          if (!open(active)) {
+            return whenSuperseded(active, name, wait, start);
+          }
+          return watched(active, name, left, wait, start);
         });
+  }
+
+  private static boolean open(Active active) {
+    return active.guard == null || active.guard.gate() == null;
+  }
+
+  /**
+   * Whether holds of {@code active} came too late: its backend is held back, or the same backend
+   * now serves the policy at a higher epoch. (A move to another backend is not: the new backend
+   * waits for the old one's holds to drain.)
+   */
+  private boolean stale(Active active) {
+    if (!open(active)) {
+      return true;
+    }
+    Active now = state.active.get(active.ref);
+    return now != null
+        && now != active
+        && now.backendKey.equals(active.backendKey)
+        && now.epoch > active.epoch;
+  }
+
+  /**
+   * The backend of {@code active} is held back (its incarnation changed): wait, within the
+   * acquire's time, for the service that replaces it (the policy at a higher epoch), and acquire
+   * there.
+   */
+  private CompletionStage<LockHandle> whenSuperseded(
+      Active active, String name, Duration wait, long start) {
+    String gate = active.guard.gate();
+    long left = wait.toNanos() - (System.nanoTime() - start);
+    return active
+        .superseded
+        .copy()
+        .orTimeout(Math.max(0, left), TimeUnit.NANOSECONDS)
+        .handle((v, e) -> e)
+        .thenCompose(
+            timedOut -> {
+              if (timedOut != null) {
+                throw new BackendUnavailableException(
+                    active.service.backend(), name, new IllegalStateException(gate));
+              }
+              return acquireOn(governing(name), name, wait, start);
+            });
+  }
+
+  /**
+   * An acquire on {@code active}'s service: counted while under way, so the service is not closed
+   * under it; one that failed for want of the backend makes the guard check before the next one. A
+   * hold that arrives after the backend was found in another incarnation (the acquire was already
+   * waiting when the check saw it) is given back unused, and the acquire goes on with the service
+   * at the higher epoch: no caller gets a hold at the old epoch once the incident is known.
+   */
+  private CompletionStage<LockHandle> watched(
+      Active active, String name, Duration left, Duration wait, long start) {
+    active.acquiring.incrementAndGet();
+    CompletionStage<LockHandle> acquire;
+    try {
+      acquire = active.service.acquire(name, left);
+    } catch (RuntimeException e) {
+      active.acquiring.decrementAndGet();
+      throw e;
+    }
+    return acquire
+        .whenComplete(
+            (h, e) -> {
+              active.acquiring.decrementAndGet();
+              if (active.guard != null
+                  && e != null
+                  && Failures.unwrap(e) instanceof BackendUnavailableException) {
+                active.guard.suspect();
+              }
+            })
+        .thenCompose(
+            hold -> {
+              if (!stale(active)) {
+                return CompletableFuture.completedFuture(hold);
+              }
+              LOG.info(
+                  "LockPolicy {}: a hold of '{}' at epoch {} came after the backend changed"
+                      + " incarnation; given back",
+                  active.ref,
+                  name,
+                  active.epoch);
+              return hold.release()
+                  .handle((r, e) -> null)
+                  .thenCompose(
+                      v ->
+                          active.superseded.isDone()
+                              ? acquireOn(governing(name), name, wait, start)
+                              : whenSuperseded(active, name, wait, start));
+            });
   }
 
   /** The policy and service governing {@code name}, if any. */
   public Optional<ActivePolicy> resolve(String name) {
     try {
       Active a = governing(name);
-      return Optional.of(new ActivePolicy(a.ref, a.policy, a.service));
+      return Optional.of(a.view());
     } catch (InvalidLockPolicyException e) {
       return Optional.empty();
     }
@@ -139,9 +314,7 @@ public final class PolicyLocks implements AutoCloseable {
 
   /** Every policy in force, for health checks and metrics. */
   public List<ActivePolicy> active() {
-    return state.active.values().stream()
-        .map(a -> new ActivePolicy(a.ref, a.policy, a.service))
-        .toList();
+    return state.active.values().stream().map(Active::view).toList();
   }
 
   /** The source's problems and the backend moves refused here. */
@@ -191,16 +364,28 @@ public final class PolicyLocks implements AutoCloseable {
         retired.add(old);
       }
     }
+    raised.keySet().removeIf(ref -> !next.containsKey(ref));
     state =
         new State(new PolicyResolver(next.values().stream().map(Active::policy).toList()), next);
     switchProblems.clear();
     switchProblems.addAll(problems);
     for (Active old : retired) {
+      if (old.guard != null) {
+        old.guard.stop();
+      }
+      old.superseded.complete(null);
+    }
+    for (Active old : retired) {
       Active successor = next.get(old.ref);
       if (successor == null || successor.backendKey.equals(old.backendKey)) {
         // Removed, or the same backend, which itself keeps old and new holders apart: let the
         // old holds finish, then close. A move closes the old service when it has drained.
-        retireWhenIdle(old, old.service.settings().leaseDuration()).thenRun(old.service::close);
+        // Acquires under way end within their maxWait; closing the service earlier would strand
+        // them (its timer goes with it).
+        Duration lease = old.service.settings().leaseDuration();
+        Duration maxWait = old.service.settings().maxWait();
+        retireWhenIdle(old, lease.compareTo(maxWait) > 0 ? lease : maxWait)
+            .thenRun(old.service::close);
       }
     }
   }
@@ -211,20 +396,30 @@ public final class PolicyLocks implements AutoCloseable {
    */
   private Active replace(
       PolicyRef ref, LockPolicy policy, Active old, List<PolicyProblem> problems) {
-    String fingerprint = Serialization.asJson(policy.getSpec()) + "|" + epochOf(policy);
+    String backendKey = Serialization.asJson(policy.getSpec().getBackend());
+    Raised raise = raised.get(ref);
+    long epoch =
+        raise != null && raise.backendKey.equals(backendKey)
+            ? Math.max(epochOf(policy), raise.epoch)
+            : epochOf(policy);
+    String fingerprint =
+        Serialization.asJson(policy.getSpec())
+            + "|"
+            + epoch
+            + "|"
+            + (policy.getStatus() == null ? null : policy.getStatus().getBackendIncarnation());
     if (old != null && old.fingerprint.equals(fingerprint)) {
       return old;
     }
-    String backendKey = Serialization.asJson(policy.getSpec().getBackend());
     boolean moves = old != null && !old.backendKey.equals(backendKey);
-    if (moves && epochOf(policy) <= epochOf(old.policy)) {
+    if (moves && epoch <= old.epoch) {
       problems.add(
           new PolicyProblem(
               ref.toString(),
               null,
               "status.epoch",
               "moving to another backend needs a fencing epoch above "
-                  + epochOf(old.policy)
+                  + old.epoch
                   + " (status.epoch, which the operator raises with every backend change; for a"
                   + " policy file the annotation "
                   + DirectoryPolicySource.EPOCH_ANNOTATION
@@ -235,7 +430,7 @@ public final class PolicyLocks implements AutoCloseable {
     }
     AbstractLockService service;
     try {
-      service = factory.create(policy);
+      service = factory.create(epoch == epochOf(policy) ? policy : withEpoch(policy, epoch));
     } catch (InvalidLockPolicyException e) {
       problems.add(new PolicyProblem(ref.toString(), null, "spec.backend", e.getMessage()));
       LOG.error("LockPolicy {}: {}", ref, e.getMessage());
@@ -249,19 +444,74 @@ public final class PolicyLocks implements AutoCloseable {
           old.service.backend(),
           service.backend());
     }
-    CompletableFuture<Void> ready =
-        drained.thenCompose(v -> service.provision()).toCompletableFuture();
-    return new Active(
-        ref, policy, fingerprint, backendKey, service, drained, new AtomicReference<>(ready));
+    IncarnationGuard guard =
+        service
+            .ledger()
+            .map(
+                ledger ->
+                    new IncarnationGuard(
+                        ref,
+                        policy,
+                        epochOf(policy),
+                        epoch,
+                        service,
+                        source.operatorManaged(),
+                        old != null && !moves && old.guard != null ? old.guard.memory() : null,
+                        timer,
+                        incarnationCheck,
+                        higher -> raise(ref, backendKey, higher)))
+            .orElse(null);
+    Active active =
+        new Active(
+            ref,
+            policy,
+            epoch,
+            fingerprint,
+            backendKey,
+            service,
+            guard,
+            drained,
+            new AtomicReference<>(),
+            new CompletableFuture<>(),
+            new AtomicInteger());
+    active.ready.set(drained.thenCompose(v -> active.prepare()));
+    return active;
   }
 
   /**
-   * Completes when the old service holds nothing: its holds are released, or, after a lease, the
-   * service is closed and another lease has passed so the backend has expired what was abandoned.
+   * A guard without an operator found that the epoch must rise: build the policy's service again at
+   * {@code epoch} (same backend, so holds of the old service go on until released).
+   */
+  private synchronized void raise(PolicyRef ref, String backendKey, long epoch) {
+    Raised before = raised.get(ref);
+    if (closed
+        || (before != null && before.backendKey.equals(backendKey) && before.epoch >= epoch)) {
+      return;
+    }
+    raised.put(ref, new Raised(backendKey, epoch));
+    LOG.warn("LockPolicy {}: fencing epoch raised to {} on the same backend", ref, epoch);
+    apply(source.policies());
+  }
+
+  /** A copy of {@code policy} whose status carries {@code epoch}. */
+  private static LockPolicy withEpoch(LockPolicy policy, long epoch) {
+    LockPolicy copy = Serialization.clone(policy);
+    if (copy.getStatus() == null) {
+      copy.setStatus(new LockPolicyStatus());
+    }
+    copy.getStatus().setEpoch(epoch);
+    return copy;
+  }
+
+  /**
+   * Completes when the old service holds nothing: its holds are released (and its acquires under
+   * way have ended), or, after a lease (or the longest acquire, if longer), the service is closed
+   * and another lease has passed so the backend has expired what was abandoned.
    */
   private CompletableFuture<Void> drain(Active old) {
     Duration lease = old.service.settings().leaseDuration();
-    return retireWhenIdle(old, lease)
+    Duration maxWait = old.service.settings().maxWait();
+    return retireWhenIdle(old, lease.compareTo(maxWait) > 0 ? lease : maxWait)
         .thenCompose(
             idle -> {
               old.service.close();
@@ -274,7 +524,10 @@ public final class PolicyLocks implements AutoCloseable {
             });
   }
 
-  /** Completes with true once {@code old} holds nothing, or with false after {@code limit}. */
+  /**
+   * Completes with true once {@code old} holds nothing and no acquire is under way on it, or with
+   * false after {@code limit}.
+   */
   private CompletableFuture<Boolean> retireWhenIdle(Active old, Duration limit) {
     CompletableFuture<Boolean> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + limit.toNanos();
@@ -282,7 +535,7 @@ public final class PolicyLocks implements AutoCloseable {
         new Runnable() {
           @Override
           public void run() {
-            if (old.service.liveHolds() == 0) {
+            if (old.service.liveHolds() == 0 && old.acquiring.get() == 0) {
               done.complete(true);
             } else if (System.nanoTime() - deadline >= 0) {
               done.complete(false);

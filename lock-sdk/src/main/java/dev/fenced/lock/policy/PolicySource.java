@@ -35,6 +35,17 @@ public interface PolicySource extends AutoCloseable {
 
   void removeListener(Listener listener);
 
+  /**
+   * Whether an operator keeps these policies' fencing epochs ({@code status.epoch}, raised with
+   * every backend move and every backend incident, and {@code status.backendIncarnation}); then a
+   * service only holds back while the backend's incarnation differs from the status. When false
+   * (policy files, no operator), {@link PolicyLocks} raises the epoch itself through the backend's
+   * ledger. True unless a source says otherwise.
+   */
+  default boolean operatorManaged() {
+    return true;
+  }
+
   /** Stops watching; the last policies stay readable. Safe to call more than once. */
   @Override
   void close();

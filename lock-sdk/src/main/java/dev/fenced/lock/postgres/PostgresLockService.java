@@ -6,6 +6,7 @@ import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.PolicyRecord;
+import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
@@ -20,6 +21,7 @@ import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -146,6 +148,7 @@ public abstract sealed class PostgresLockService extends AbstractLockService
                                   + dev.fenced.lock.FencingTokens.MAX_COUNTER
                                   + " NO CYCLE")
                           .execute());
+          chain = chain.compose(r -> conn.query(PgLedgerStore.DDL).execute());
           for (String ddl : schema()) {
             chain = chain.compose(r -> conn.query(ddl).execute());
           }
@@ -154,9 +157,10 @@ public abstract sealed class PostgresLockService extends AbstractLockService
   }
 
   /**
-   * Drops this mode's lock table unless another policy uses it (Postgres keeps no policy record, so
-   * only the caller can say). The sequence {@value #FENCE_SEQUENCE} stays: every mode draws fences
-   * from it, and dropping it would let a later hold get a token it already issued.
+   * Drops this mode's lock table unless another policy uses it (the caller says, from the ledger
+   * and the policies it knows). The ledger and the sequence {@value #FENCE_SEQUENCE} stay: the
+   * ledger keeps the epochs, every mode draws fences from the sequence, and dropping either would
+   * let a later hold get a token already issued.
    */
   @Override
   public final CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
@@ -182,6 +186,12 @@ public abstract sealed class PostgresLockService extends AbstractLockService
             e instanceof LockException le
                 ? le
                 : new BackendUnavailableException(backend(), null, e));
+  }
+
+  /** The ledger in table {@code fenced_ledger}; see {@link PgLedgerStore}. */
+  @Override
+  public final Optional<BackendLedger> ledger() {
+    return Optional.of(new BackendLedger(new PgLedgerStore(pool)));
   }
 
   @Override

@@ -8,15 +8,21 @@ final class LockScripts {
   private LockScripts() {}
 
   /**
-   * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag; ARGV[1] owner, ARGV[2] lease in ms. Returns
-   * {@code {1, fence}} when the lock was free and is now ours, else {@code {0, pttl}}: how long the
-   * current hold lasts at most, so a waiter need not sleep past it. A refused attempt raises the
-   * waiting flag, so the release of the current hold knows to publish.
+   * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag, KEYS[4] the incarnation marker; ARGV[1]
+   * owner, ARGV[2] lease in ms, ARGV[3] the marker the service's epoch was confirmed for, or empty
+   * before any confirmation. Returns {@code {-1, 0}} when the server no longer has that marker (it
+   * lost its keys, or it is another server): no hold is granted on it until the epoch rises.
+   * Otherwise {@code {1, fence}} when the lock was free and is now ours, else {@code {0, pttl}}:
+   * how long the current hold lasts at most, so a waiter need not sleep past it. A refused attempt
+   * raises the waiting flag, so the release of the current hold knows to publish.
    */
   static final RedisScript ACQUIRE =
       new RedisScript(
           "acquire",
           """
+          if ARGV[3] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[3] then
+            return {-1, 0}
+          end
           if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
             return {1, redis.call('INCR', KEYS[2])}
           end

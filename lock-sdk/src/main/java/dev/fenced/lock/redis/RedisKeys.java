@@ -1,10 +1,12 @@
 package dev.fenced.lock.redis;
 
 /**
- * Key layout. The lock name is the hash tag, so a lock's two keys share one cluster slot and one
- * script may touch both: {@code <prefix>:{<name>}:lock} holds the owner with the lease as its TTL,
- * {@code <prefix>:{<name>}:fence} the counter behind the fencing tokens, kept forever, and {@code
- * <prefix>:{<name>}:waiting} a flag that a refused attempt raises and the next release clears.
+ * Key layout. The lock name is the hash tag, so a lock's keys share one cluster slot (the acquire
+ * script also reads the one incarnation marker, so a Redis Cluster would need one per slot; fenced
+ * connects to one server, directly or through Sentinel): {@code <prefix>:{<name>}:lock} holds the
+ * owner with the lease as its TTL, {@code <prefix>:{<name>}:fence} the counter behind the fencing
+ * tokens, kept forever, and {@code <prefix>:{<name>}:waiting} a flag that a refused attempt raises
+ * and the next release clears.
  */
 final class RedisKeys {
 
@@ -33,8 +35,16 @@ final class RedisKeys {
     return prefix + ":released";
   }
 
-  /** The hash of policy records: field {@code <namespace>/<name>}, value its JSON record. */
-  String policies() {
-    return prefix + ":policies";
+  /** The ledger of the policies that used this prefix (one JSON document). */
+  String ledger() {
+    return prefix + ":ledger";
+  }
+
+  /**
+   * The incarnation marker: a random id set once by provisioning; a server that lost its data (or a
+   * replica promoted before it had it) has none, or another.
+   */
+  String incarnation() {
+    return prefix + ":incarnation";
   }
 }

@@ -1,6 +1,7 @@
 package dev.fenced.lock.redis;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,7 @@ import java.util.Objects;
  * @param maxBackoff the longest pause between two acquire attempts of a waiter; releases wake
  *     waiters through pub/sub earlier, so this only bounds how long a missed notification can delay
  *     one
+ * @param sentinel the Sentinels to ask for the primary instead of {@code connectionString}, or null
  */
 public record RedisLockConfig(
     String connectionString,
@@ -27,7 +29,33 @@ public record RedisLockConfig(
     String keyPrefix,
     Duration requestTimeout,
     int maxPoolSize,
-    Duration maxBackoff) {
+    Duration maxBackoff,
+    Sentinel sentinel) {
+
+  /**
+   * A Redis master set reached through its Sentinels: the client asks them which server is the
+   * primary, and follows a failover they announce.
+   *
+   * @param masterName the master set's name, as the Sentinels monitor it
+   * @param nodes the Sentinels, each {@code host:port}
+   */
+  public record Sentinel(String masterName, List<String> nodes) {
+
+    public Sentinel {
+      if (masterName == null || masterName.isBlank()) {
+        throw new IllegalArgumentException("sentinel masterName must not be blank");
+      }
+      if (nodes == null || nodes.isEmpty()) {
+        throw new IllegalArgumentException("sentinel nodes must list at least one host:port");
+      }
+      nodes = List.copyOf(nodes);
+    }
+
+    /** The Sentinels as the client's endpoints. */
+    List<String> endpoints() {
+      return nodes.stream().map(n -> "redis://" + n).toList();
+    }
+  }
 
   public static final String DEFAULT_KEY_PREFIX = "fenced";
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(3);
@@ -35,6 +63,9 @@ public record RedisLockConfig(
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(1);
 
   public RedisLockConfig {
+    if (sentinel != null && connectionString != null) {
+      throw new IllegalArgumentException("set either connectionString or sentinel, not both");
+    }
     if (connectionString != null && connectionString.isBlank()) {
       throw new IllegalArgumentException("connectionString must not be blank");
     }
@@ -54,6 +85,17 @@ public record RedisLockConfig(
     requirePositive("maxBackoff", maxBackoff);
   }
 
+  /** One server, no Sentinel. */
+  public RedisLockConfig(
+      String connectionString,
+      String password,
+      String keyPrefix,
+      Duration requestTimeout,
+      int maxPoolSize,
+      Duration maxBackoff) {
+    this(connectionString, password, keyPrefix, requestTimeout, maxPoolSize, maxBackoff, null);
+  }
+
   /** The defaults for timeouts, pool and back-off. */
   public RedisLockConfig(String connectionString, String password, String keyPrefix) {
     this(
@@ -63,6 +105,20 @@ public record RedisLockConfig(
         DEFAULT_REQUEST_TIMEOUT,
         DEFAULT_MAX_POOL_SIZE,
         DEFAULT_MAX_BACKOFF);
+  }
+
+  /**
+   * The primary of {@code sentinel}'s master set, with the defaults for timeouts, pool, back-off.
+   */
+  public static RedisLockConfig sentinel(Sentinel sentinel, String password, String keyPrefix) {
+    return new RedisLockConfig(
+        null,
+        password,
+        keyPrefix,
+        DEFAULT_REQUEST_TIMEOUT,
+        DEFAULT_MAX_POOL_SIZE,
+        DEFAULT_MAX_BACKOFF,
+        java.util.Objects.requireNonNull(sentinel, "sentinel"));
   }
 
   /** For a service on an existing client: no connection string, the default timeouts. */
@@ -77,17 +133,17 @@ public record RedisLockConfig(
 
   public RedisLockConfig withRequestTimeout(Duration value) {
     return new RedisLockConfig(
-        connectionString, password, keyPrefix, value, maxPoolSize, maxBackoff);
+        connectionString, password, keyPrefix, value, maxPoolSize, maxBackoff, sentinel);
   }
 
   public RedisLockConfig withMaxPoolSize(int value) {
     return new RedisLockConfig(
-        connectionString, password, keyPrefix, requestTimeout, value, maxBackoff);
+        connectionString, password, keyPrefix, requestTimeout, value, maxBackoff, sentinel);
   }
 
   public RedisLockConfig withMaxBackoff(Duration value) {
     return new RedisLockConfig(
-        connectionString, password, keyPrefix, requestTimeout, maxPoolSize, value);
+        connectionString, password, keyPrefix, requestTimeout, maxPoolSize, value, sentinel);
   }
 
   /** Keeps the password out of logs. */
@@ -105,6 +161,9 @@ public record RedisLockConfig(
         + maxPoolSize
         + ", maxBackoff="
         + maxBackoff
+        + (sentinel == null
+            ? ""
+            : ", sentinel=" + sentinel.masterName() + "@" + String.join(",", sentinel.nodes()))
         + "]";
   }
 

@@ -1,9 +1,11 @@
 package dev.fenced.lock.redis;
 
 import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.PolicyRecord;
+import dev.fenced.lock.ledger.BackendLedger;
+import dev.fenced.lock.ledger.Incarnation;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.AcquireLoop;
@@ -16,14 +18,18 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +70,10 @@ public final class RedisLockService extends AbstractLockService {
   private final Waiters waiters = new Waiters();
   private final ReleaseSubscriber subscriber;
   private final AtomicLong attempts = new AtomicLong();
+  private final RedisLedgerStore ledgerStore;
+
+  /** The marker the epoch was confirmed for; null until a confirmation (no check then). */
+  private volatile String expectedMarker;
 
   /**
    * A service with its own client and connections to {@code config.connectionString()}.
@@ -107,27 +117,38 @@ public final class RedisLockService extends AbstractLockService {
     this.keys = new RedisKeys(config.keyPrefix());
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.maxBackoff = config.maxBackoff();
+    this.ledgerStore = new RedisLedgerStore(client, keys, timeoutMillis);
     this.subscriber =
-        new ReleaseSubscriber(vertx, client, keys.releaseChannel(), waiters, timeoutMillis);
+        new ReleaseSubscriber(
+            vertx, client, keys.releaseChannel(), waiters, timeoutMillis, this::incarnationDoubt);
     subscriber.start();
   }
 
   private static Redis createClient(Vertx vertx, RedisLockConfig config) {
     Objects.requireNonNull(config, "config must be set");
-    if (config.connectionString() == null) {
+    if (config.connectionString() == null && config.sentinel() == null) {
       throw new IllegalArgumentException(
-          "connectionString must be set when the service creates its own client");
+          "connectionString or sentinel must be set when the service creates its own client");
     }
     int timeout = (int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis());
-    RedisOptions options =
-        new RedisOptions()
-            .setConnectionString(config.connectionString())
-            .setMaxPoolSize(config.maxPoolSize())
-            // Waiting for a pooled connection is bounded by the request timeout, not by a queue.
-            .setMaxPoolWaiting(1024)
-            .setMaxWaitingHandlers(4096)
-            .setNetClientOptions(
-                new NetClientOptions().setConnectTimeout(timeout).setTcpNoDelay(true));
+    RedisOptions options = new RedisOptions();
+    if (config.sentinel() != null) {
+      // The Sentinels name the primary; connections follow the failovers they announce.
+      options
+          .setType(RedisClientType.SENTINEL)
+          .setEndpoints(new ArrayList<>(config.sentinel().endpoints()))
+          .setMasterName(config.sentinel().masterName())
+          .setRole(RedisRole.MASTER)
+          .setAutoFailover(true);
+    } else {
+      options.setConnectionString(config.connectionString());
+    }
+    options
+        .setMaxPoolSize(config.maxPoolSize())
+        // Waiting for a pooled connection is bounded by the request timeout, not by a queue.
+        .setMaxPoolWaiting(1024)
+        .setMaxWaitingHandlers(4096)
+        .setNetClientOptions(new NetClientOptions().setConnectTimeout(timeout).setTcpNoDelay(true));
     if (config.password() != null) {
       options.setPassword(config.password());
     }
@@ -150,14 +171,28 @@ public final class RedisLockService extends AbstractLockService {
     String owner = Owners.newOwnerId();
     long leaseMillis = settings.leaseDuration().toMillis();
     long sentAt = System.nanoTime();
+    String marker = expectedMarker;
     return LockScripts.ACQUIRE
         .run(
             client,
             timeoutMillis,
-            List.of(keys.lock(name), keys.fence(name), keys.waiting(name)),
-            List.of(owner, Long.toString(leaseMillis)))
+            List.of(keys.lock(name), keys.fence(name), keys.waiting(name), keys.incarnation()),
+            List.of(owner, Long.toString(leaseMillis), marker == null ? "" : marker))
         .<Attempt<LockHandle>>map(
             reply -> {
+              if (reply.get(0).toLong() == -1L) {
+                incarnationDoubt();
+                throw new BackendUnavailableException(
+                    BACKEND,
+                    name,
+                    new IllegalStateException(
+                        "the server no longer has the incarnation marker "
+                            + keys.incarnation()
+                            + " = "
+                            + marker
+                            + " (restarted without its keys, flushed, or another server): no"
+                            + " hold until the fencing epoch rises"));
+              }
               long value = reply.get(1).toLong();
               if (reply.get(0).toLong() == 1L) {
                 if (isClosed()) {
@@ -185,12 +220,15 @@ public final class RedisLockService extends AbstractLockService {
         List.of(owner, keys.releaseChannel(), name));
   }
 
-  /** Loads the scripts into the server's cache; writes no keys. Idempotent. */
+  /**
+   * Loads the scripts into the server's cache and sets the incarnation marker {@code
+   * <prefix>:incarnation} unless it exists. Idempotent.
+   */
   @Override
   public CompletionStage<Void> provision() {
     try {
       return Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
-          .<Void>mapEmpty()
+          .compose(loaded -> ledgerStore.provisionMarker())
           .toCompletionStage();
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -225,35 +263,19 @@ public final class RedisLockService extends AbstractLockService {
     }
   }
 
-  /** Sets this policy's field in the hash {@code <prefix>:policies}. */
-  @Override
-  public CompletionStage<Void> recordPolicy(PolicyRecord record) {
-    try {
-      return send(Request.cmd(Command.HSET)
-              .arg(keys.policies())
-              .arg(record.policy())
-              .arg(record.toJson()))
-          .<Void>mapEmpty()
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
   /**
-   * Removes this policy's record. Nothing else goes: the scripts are the server's (and other
-   * families' too), lock keys expire with their lease, and the fence counters must stay so a later
-   * hold of the same name still gets a larger token.
+   * From now on the acquire script refuses holds unless the server still has the marker that was
+   * part of {@code incarnation}: a server that lost its keys grants nothing at the old epoch.
    */
   @Override
-  public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    try {
-      return send(Request.cmd(Command.HDEL).arg(keys.policies()).arg(owner.policy()))
-          .map(r -> false)
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+  public void confirmIncarnation(Incarnation incarnation) {
+    expectedMarker = RedisLedgerStore.markerOf(incarnation);
+  }
+
+  /** The ledger in {@code <prefix>:ledger}; see {@link RedisLedgerStore}. */
+  @Override
+  public Optional<BackendLedger> ledger() {
+    return Optional.of(new BackendLedger(ledgerStore));
   }
 
   private static BackendProbe describe(Duration latency, Map<String, String> info, String fsync) {

@@ -30,19 +30,30 @@ final class ReleaseSubscriber {
   private final String channel;
   private final Waiters waiters;
   private final long timeoutMillis;
+  private final Runnable onDropped;
   private final AtomicReference<RedisConnection> connection = new AtomicReference<>();
   private volatile boolean subscribed;
   private volatile boolean closed;
   private volatile long retryMillis = FIRST_RETRY_MILLIS;
   private volatile long retryTimer = -1;
 
+  /**
+   * @param onDropped told when the subscribed connection drops: the server restarted, died, or a
+   *     Sentinel switched the primary, so the server that answers next may be another incarnation
+   */
   ReleaseSubscriber(
-      Vertx vertx, Redis client, String channel, Waiters waiters, long timeoutMillis) {
+      Vertx vertx,
+      Redis client,
+      String channel,
+      Waiters waiters,
+      long timeoutMillis,
+      Runnable onDropped) {
     this.vertx = vertx;
     this.client = client;
     this.channel = channel;
     this.waiters = waiters;
     this.timeoutMillis = timeoutMillis;
+    this.onDropped = onDropped;
   }
 
   void start() {
@@ -117,6 +128,9 @@ final class ReleaseSubscriber {
     }
     subscribed = false;
     conn.close();
+    if (!closed) {
+      onDropped.run();
+    }
     retryLater(error);
   }
 

@@ -5,12 +5,14 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
+import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -72,6 +74,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
   private final ConnectionStateListener connectionListener = this::connectionChanged;
   private final AtomicLong watchEvents = new AtomicLong();
   private final AtomicBoolean warnedLongSession = new AtomicBoolean();
+  private final AtomicBoolean watchingBasePath = new AtomicBoolean();
   private volatile boolean closing;
 
   /**
@@ -172,9 +175,14 @@ public final class ZooKeeperLockService extends AbstractLockService {
     return acquisition.start();
   }
 
-  /** Creates the base path; a base path that already exists is fine. */
+  /**
+   * Creates the base path; a base path that already exists is fine. Then watches it: its deletion
+   * (every lock name's sequence restarts under a new one) is reported at once as a sign of another
+   * incarnation ({@link #onIncarnationDoubt}).
+   */
   @Override
   public CompletionStage<Void> provision() {
+    watchBasePath();
     CompletableFuture<Void> done = new CompletableFuture<>();
     call(cb -> client.create().creatingParentsIfNeeded().inBackground(cb).forPath(basePath))
         .whenComplete(
@@ -191,6 +199,44 @@ public final class ZooKeeperLockService extends AbstractLockService {
     return done;
   }
 
+  /** One existence watch on the base path at a time, set again after each event. */
+  private void watchBasePath() {
+    if (!watchingBasePath.compareAndSet(false, true)) {
+      return;
+    }
+    call(cb ->
+            client
+                .checkExists()
+                .usingWatcher(
+                    (org.apache.zookeeper.Watcher)
+                        event -> {
+                          watchingBasePath.set(false);
+                          if (event.getType()
+                              == org.apache.zookeeper.Watcher.Event.EventType.NodeDeleted) {
+                            incarnationDoubt();
+                          }
+                          if (!isClosedForAcquire()
+                              && event.getType()
+                                  != org.apache.zookeeper.Watcher.Event.EventType.None) {
+                            watchBasePath();
+                          }
+                        })
+                .inBackground(cb)
+                .forPath(basePath))
+        .whenComplete(
+            (event, error) -> {
+              if (error != null) {
+                watchingBasePath.set(false);
+              }
+            });
+  }
+
+  /** The ledger in the base path's data; see {@link ZooKeeperLedgerStore}. */
+  @Override
+  public Optional<BackendLedger> ledger() {
+    return Optional.of(new BackendLedger(new ZooKeeperLedgerStore(this, basePath)));
+  }
+
   /** The failure of a call on the base path: the client's error, or the server's result code. */
   private BackendUnavailableException basePathFailure(Throwable error, int code) {
     Throwable cause =
@@ -199,31 +245,13 @@ public final class ZooKeeperLockService extends AbstractLockService {
   }
 
   /**
-   * Deletes the base path if it is empty and nobody else uses it. A base path with children stays:
-   * each child is a lock name's parent node, whose sequence numbers are the fencing counters, and
-   * deleting it would let a later hold draw a number already issued.
+   * Removes nothing: the base path's data is the ledger, which keeps the epochs of policies that
+   * are gone, and its children are the lock names' parent nodes, whose sequence numbers are the
+   * fencing counters. Deleting either would let a later hold get a token already issued.
    */
   @Override
   public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    if (sharedWithOthers) {
-      return CompletableFuture.completedFuture(false);
-    }
-    CompletableFuture<Boolean> done = new CompletableFuture<>();
-    call(cb -> client.delete().inBackground(cb).forPath(basePath))
-        .whenComplete(
-            (event, error) -> {
-              int code = error == null ? event.getResultCode() : 0;
-              if (error == null && code == KeeperException.Code.OK.intValue()) {
-                completeLater(done, true, null);
-              } else if (error == null
-                  && (code == KeeperException.Code.NONODE.intValue()
-                      || code == KeeperException.Code.NOTEMPTY.intValue())) {
-                completeLater(done, false, null);
-              } else {
-                completeLater(done, null, basePathFailure(error, code));
-              }
-            });
-    return done;
+    return CompletableFuture.completedFuture(false);
   }
 
   /**

@@ -77,6 +77,14 @@ public final class TestServers {
     }
   }
 
+  /**
+   * Where {@code scripts/backends.sh} keeps its servers' files: {@code FENCED_HOME}, or .fenced.
+   */
+  public static Path home() {
+    String home = System.getenv("FENCED_HOME");
+    return home == null || home.isBlank() ? repoRoot().resolve(".fenced") : Path.of(home);
+  }
+
   private static Path repoRoot() {
     Path dir = Path.of("").toAbsolutePath();
     while (dir != null && !Files.exists(dir.resolve("scripts/backends.sh"))) {

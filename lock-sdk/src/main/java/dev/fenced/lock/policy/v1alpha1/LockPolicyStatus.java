@@ -9,7 +9,13 @@ import java.util.List;
 
 /** What the operator observed and did for a {@link LockPolicy}; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"observedGeneration", "epoch", "backendIdentity", "conditions"})
+@JsonPropertyOrder({
+  "observedGeneration",
+  "epoch",
+  "backendIdentity",
+  "backendIncarnation",
+  "conditions"
+})
 public class LockPolicyStatus {
 
   @JsonPropertyDescription("The metadata.generation this status describes.")
@@ -25,6 +31,14 @@ public class LockPolicyStatus {
           + " locks live (endpoint, database, mode, key prefix or base path; never a credential)."
           + " A spec naming another backend raises the epoch.")
   private String backendIdentity;
+
+  @JsonPropertyDescription(
+      "The incarnation of the backend the epoch was set for (a server run id, a system identifier"
+          + " and timeline, a cluster id, a base path's creation zxid, a Lease uid; never a"
+          + " credential). When the backend is found in another incarnation (a failover, a restart"
+          + " that lost data, a restore, a re-created base path or Lease), the operator raises the"
+          + " epoch, and services grant no hold on the new incarnation until it has.")
+  private String backendIncarnation;
 
   @JsonPropertyDescription(
       "Kubernetes-style conditions: Ready, BackendReachable, Conflicting and others, each with"
@@ -53,6 +67,14 @@ public class LockPolicyStatus {
 
   public void setBackendIdentity(String backendIdentity) {
     this.backendIdentity = backendIdentity;
+  }
+
+  public String getBackendIncarnation() {
+    return backendIncarnation;
+  }
+
+  public void setBackendIncarnation(String backendIncarnation) {
+    this.backendIncarnation = backendIncarnation;
   }
 
   public List<Condition> getConditions() {

@@ -1,0 +1,227 @@
+package dev.fenced.lock.kubernetes;
+
+import dev.fenced.lock.ledger.Incarnation;
+import dev.fenced.lock.ledger.LedgerStore;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The KubernetesLease ledger: the annotation {@value #LEDGER_ANNOTATION} of the Lease {@value
+ * #NAME} in the Leases' namespace (a name no lock name maps to), replaced by an update at the
+ * resourceVersion read. Provisioning creates that Lease.
+ *
+ * <p>The incarnation is that Lease's uid together with the uid of the last lock Lease seen deleted
+ * ({@value #RESET_ANNOTATION}): a lock's Lease deleted and created again starts its {@code
+ * leaseTransitions}, and so its tokens, at 1 again. Every service of the family and the operator
+ * watch fenced's Leases and write that annotation when one with transitions goes; deleting every
+ * Lease, the ledger's included, gives the ledger a new uid.
+ */
+final class LeaseLedgerStore implements LedgerStore {
+
+  /** The Lease that holds the ledger. */
+  static final String NAME = "fenced-ledger";
+
+  static final String LEDGER_ANNOTATION = "locks.fenced.dev/ledger";
+  static final String RESET_ANNOTATION = "locks.fenced.dev/last-reset";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseLedgerStore.class);
+
+  private final KubernetesLeaseLockService service;
+  private final KubernetesClient client;
+  private final String namespace;
+
+  LeaseLedgerStore(KubernetesLeaseLockService service, KubernetesClient client, String namespace) {
+    this.service = service;
+    this.client = client;
+    this.namespace = namespace;
+  }
+
+  /** Runs a blocking client call on the service's executor. */
+  private <T> CompletableFuture<T> call(Callable<T> work) {
+    return service.call(work);
+  }
+
+  /** Creates the ledger's Lease unless it exists; part of provisioning. Blocking. */
+  void ensureExists() {
+    if (lease() != null) {
+      return;
+    }
+    try {
+      client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * A lock Lease that had issued tokens was deleted: record it, so the incarnation changes and the
+   * epoch rises before the name's restarted transitions are used. Idempotent per deleted Lease.
+   * Completes when recorded (or when recording failed, which is logged).
+   */
+  CompletableFuture<Void> noteDeleted(Lease deleted) {
+    String uid = deleted.getMetadata().getUid();
+    return call(() -> {
+          for (int tries = 0; tries < 5; tries++) {
+            Lease ledger = lease();
+            if (ledger == null) {
+              ledger = client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
+            }
+            Map<String, String> annotations = annotations(ledger);
+            if (uid != null && uid.equals(annotations.get(RESET_ANNOTATION))) {
+              return null;
+            }
+            annotations.put(RESET_ANNOTATION, uid == null ? deleted.getMetadata().getName() : uid);
+            try {
+              client
+                  .leases()
+                  .inNamespace(namespace)
+                  .resource(
+                      new LeaseBuilder(ledger)
+                          .editMetadata()
+                          .withAnnotations(annotations)
+                          .endMetadata()
+                          .build())
+                  .update();
+              return null;
+            } catch (KubernetesClientException e) {
+              if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                throw e;
+              }
+            }
+          }
+          return null;
+        })
+        .handle(
+            (r, e) -> {
+              if (e != null) {
+                LOG.warn(
+                    "could not record the deletion of Lease {}/{} in {}: {}",
+                    namespace,
+                    deleted.getMetadata().getName(),
+                    NAME,
+                    e.toString());
+              }
+              return null;
+            });
+  }
+
+  @Override
+  public CompletionStage<Snapshot> read() {
+    return call(
+        () -> {
+          Lease ledger = lease();
+          if (ledger == null) {
+            return new Snapshot(null, null);
+          }
+          return new Snapshot(
+              annotations(ledger).get(LEDGER_ANNOTATION),
+              ledger.getMetadata().getResourceVersion());
+        });
+  }
+
+  @Override
+  public CompletionStage<Boolean> compareAndSet(Snapshot expected, String document) {
+    return call(
+        () -> {
+          try {
+            if (expected.version() == null) {
+              client
+                  .leases()
+                  .inNamespace(namespace)
+                  .resource(fresh(Map.of(LEDGER_ANNOTATION, document)))
+                  .create();
+              return true;
+            }
+            Lease ledger = lease();
+            if (ledger == null
+                || !expected.version().equals(ledger.getMetadata().getResourceVersion())) {
+              return false;
+            }
+            Map<String, String> annotations = annotations(ledger);
+            annotations.put(LEDGER_ANNOTATION, document);
+            client
+                .leases()
+                .inNamespace(namespace)
+                .resource(
+                    new LeaseBuilder(ledger)
+                        .editMetadata()
+                        .withAnnotations(annotations)
+                        .endMetadata()
+                        .build())
+                .update();
+            return true;
+          } catch (KubernetesClientException e) {
+            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
+                || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+              return false;
+            }
+            throw e;
+          }
+        });
+  }
+
+  @Override
+  public CompletionStage<Incarnation> incarnation() {
+    return call(
+        () -> {
+          Lease ledger = lease();
+          if (ledger == null) {
+            return Incarnation.of(
+                "lease ledger=none", "Lease " + namespace + "/" + NAME + " missing");
+          }
+          String reset = annotations(ledger).getOrDefault(RESET_ANNOTATION, "none");
+          return Incarnation.of(
+              "lease ledger=" + ledger.getMetadata().getUid() + " last-reset=" + reset,
+              "Lease "
+                  + namespace
+                  + "/"
+                  + NAME
+                  + " uid "
+                  + ledger.getMetadata().getUid()
+                  + (reset.equals("none")
+                      ? ", no lock Lease deleted since"
+                      : ", last lock Lease deleted: uid " + reset));
+        });
+  }
+
+  @Override
+  public String where() {
+    return "annotation " + LEDGER_ANNOTATION + " of Lease " + namespace + "/" + NAME;
+  }
+
+  private Lease lease() {
+    return client.leases().inNamespace(namespace).withName(NAME).get();
+  }
+
+  private Lease fresh(Map<String, String> annotations) {
+    return new LeaseBuilder()
+        .withNewMetadata()
+        .withName(NAME)
+        .withNamespace(namespace)
+        .withLabels(
+            Map.of(
+                KubernetesLeaseLockService.MANAGED_BY_LABEL, KubernetesLeaseLockService.MANAGED_BY))
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .endSpec()
+        .build();
+  }
+
+  private static Map<String, String> annotations(Lease lease) {
+    Map<String, String> a = lease.getMetadata().getAnnotations();
+    return a == null ? new HashMap<>() : new HashMap<>(a);
+  }
+}
