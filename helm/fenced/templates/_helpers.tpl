@@ -262,5 +262,7 @@ rules:
     verbs: ["create", "patch"]
   - apiGroups: ["coordination.k8s.io"]
     resources: ["leases"]
-    verbs: ["list"]
+    {{- /* list: the KubernetesLease namespace check; get/create/update: the ledger Lease
+      fenced-ledger; watch: recording a deleted lock Lease in it. */}}
+    verbs: ["get", "list", "watch", "create", "update"]
 {{- end }}
