@@ -5,6 +5,7 @@ import dev.fenced.lock.policy.LockServiceFactory;
 import dev.fenced.lock.policy.v1alpha1.Backend;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
 import dev.fenced.lock.policy.v1alpha1.PostgresBackend;
+import dev.fenced.lock.policy.v1alpha1.RedisSentinel;
 import java.net.URI;
 import java.util.List;
 
@@ -15,7 +16,8 @@ import java.util.List;
  * family, and its epoch rises.
  *
  * <ul>
- *   <li>Redis: the URL without user information, and the key prefix ({@code fenced})
+ *   <li>Redis: the URL without user information (or, through Sentinel, the master set's name and
+ *       the sorted Sentinels), and the key prefix ({@code fenced})
  *   <li>Postgres: mode, host, port and database
  *   <li>Etcd: the sorted endpoints and the key prefix
  *   <li>ZooKeeper: the connect string and the base path
@@ -33,7 +35,9 @@ final class BackendIdentity {
     return switch (backend.getType()) {
       case Redis ->
           "Redis "
-              + withoutUserInfo(backend.getRedis().getUrl())
+              + (backend.getRedis().getSentinel() == null
+                  ? withoutUserInfo(backend.getRedis().getUrl())
+                  : sentinel(backend.getRedis().getSentinel()))
               + " prefix="
               + LockServiceFactory.REDIS_KEY_PREFIX;
       case Postgres -> postgres(backend.getPostgres());
@@ -62,7 +66,7 @@ final class BackendIdentity {
   static boolean provisions(LockPolicy policy) {
     return switch (policy.getSpec().getBackend().getType()) {
       case InProcess, None -> false;
-      default -> true;
+      case Redis, Postgres, Etcd, ZooKeeper, KubernetesLease -> true;
     };
   }
 
@@ -84,6 +88,13 @@ final class BackendIdentity {
       database = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
     }
     return "Postgres/" + pg.getMode() + " " + host + ":" + port + "/" + database;
+  }
+
+  private static String sentinel(RedisSentinel sentinel) {
+    return "sentinel="
+        + sentinel.getMasterName()
+        + "@"
+        + String.join(",", sentinel.getNodes().stream().sorted().toList());
   }
 
   private static String withoutUserInfo(String url) {

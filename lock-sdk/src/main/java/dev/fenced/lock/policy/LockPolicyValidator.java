@@ -12,6 +12,7 @@ import dev.fenced.lock.policy.v1alpha1.LockPolicy;
 import dev.fenced.lock.policy.v1alpha1.LockPolicySpec;
 import dev.fenced.lock.policy.v1alpha1.PostgresBackend;
 import dev.fenced.lock.policy.v1alpha1.RedisBackend;
+import dev.fenced.lock.policy.v1alpha1.RedisSentinel;
 import dev.fenced.lock.policy.v1alpha1.SecretKeyRef;
 import dev.fenced.lock.policy.v1alpha1.ZooKeeperBackend;
 import java.net.URI;
@@ -198,7 +199,7 @@ public final class LockPolicyValidator {
       case Etcd -> checkEtcd(backend.getEtcd(), out);
       case ZooKeeper -> checkZooKeeper(backend.getZookeeper(), out);
       case KubernetesLease -> checkKubernetesLease(policy, backend.getKubernetesLease(), out);
-      default -> {}
+      case InProcess, None -> {}
     }
   }
 
@@ -208,8 +209,19 @@ public final class LockPolicyValidator {
     }
     String field = "spec.backend.redis.url";
     String url = redis.getUrl();
-    if (isBlank(url)) {
-      out.add(new Violation(field, "must be set, such as redis://redis:6379"));
+    if (redis.getSentinel() != null) {
+      if (url != null) {
+        out.add(
+            new Violation(
+                "spec.backend.redis.sentinel",
+                "must not be set together with url: set url for one server, sentinel for the"
+                    + " primary its Sentinels name"));
+      }
+      checkSentinel(redis.getSentinel(), out);
+    } else if (isBlank(url)) {
+      out.add(
+          new Violation(
+              field, "must be set, such as redis://redis:6379 (or set sentinel instead)"));
     } else if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
       out.add(new Violation(field, "must start with redis:// or rediss://"));
     } else {
@@ -231,6 +243,58 @@ public final class LockPolicyValidator {
     if (ref != null) {
       requireSet("spec.backend.redis.passwordSecretRef.name", ref.getName(), out);
       requireSet("spec.backend.redis.passwordSecretRef.key", ref.getKey(), out);
+    }
+  }
+
+  private static void checkSentinel(RedisSentinel sentinel, List<Violation> out) {
+    String prefix = "spec.backend.redis.sentinel.";
+    String master = sentinel.getMasterName();
+    if (isBlank(master)) {
+      out.add(new Violation(prefix + "masterName", "must be set, such as mymaster"));
+    } else if (master
+        .chars()
+        .anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+      out.add(
+          new Violation(
+              prefix + "masterName", "must not contain whitespace or control characters"));
+    }
+    List<String> nodes = sentinel.getNodes();
+    if (nodes == null || nodes.isEmpty()) {
+      out.add(
+          new Violation(
+              prefix + "nodes", "must list at least one Sentinel, such as redis-sentinel:26379"));
+      return;
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      String node = nodes.get(i);
+      if (!isHostPort(node)) {
+        out.add(
+            new Violation(
+                prefix + "nodes[" + i + "]",
+                "must be host:port with a port in 1..65535, such as redis-sentinel:26379, was "
+                    + node));
+      }
+    }
+  }
+
+  /** {@code host:port}, the host a name or an address ({@code [v6]} in brackets). */
+  static boolean isHostPort(String node) {
+    if (node == null || node.isBlank() || node.chars().anyMatch(Character::isWhitespace)) {
+      return false;
+    }
+    int colon = node.lastIndexOf(':');
+    if (colon <= 0 || colon == node.length() - 1 || node.contains("/") || node.contains("@")) {
+      return false;
+    }
+    String host = node.substring(0, colon);
+    if (host.contains(":") && !(host.startsWith("[") && host.endsWith("]"))) {
+      return false;
+    }
+    try {
+      int port = Integer.parseInt(node.substring(colon + 1));
+      return port >= 1 && port <= 65535;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 

@@ -128,12 +128,21 @@ public final class LockServiceFactory {
   }
 
   private AbstractLockService redis(RedisBackend redis, LockSettings settings) {
+    SecretKeyRef ref = redis.getPasswordSecretRef();
+    if (redis.getSentinel() != null) {
+      // Only a client of its own follows the Sentinels; an application's client is for one URL.
+      String password = ref == null ? null : secrets.require(ref.getName(), ref.getKey());
+      RedisLockConfig.Sentinel sentinel =
+          new RedisLockConfig.Sentinel(
+              redis.getSentinel().getMasterName(), List.copyOf(redis.getSentinel().getNodes()));
+      return new RedisLockService(
+          vertx, RedisLockConfig.sentinel(sentinel, password, REDIS_KEY_PREFIX), settings, keeper);
+    }
     Redis client = redisClients.apply(redis.getUrl());
     if (client != null) {
       return new RedisLockService(
           vertx, client, RedisLockConfig.forClient(REDIS_KEY_PREFIX), settings, keeper);
     }
-    SecretKeyRef ref = redis.getPasswordSecretRef();
     String password = ref == null ? null : secrets.require(ref.getName(), ref.getKey());
     return new RedisLockService(
         vertx, new RedisLockConfig(redis.getUrl(), password, REDIS_KEY_PREFIX), settings, keeper);

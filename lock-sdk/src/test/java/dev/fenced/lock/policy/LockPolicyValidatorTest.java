@@ -40,6 +40,15 @@ class LockPolicyValidatorTest {
     return read(yaml("vote-counters", "Postgres", POSTGRES, "vote:*"));
   }
 
+  static LockPolicy sentinel() {
+    return read(
+        yaml(
+            "vote-counters",
+            "Redis",
+            "redis:\n  sentinel:\n    masterName: fenced\n    nodes: [\"127.0.0.1:26379\"]",
+            "vote:*"));
+  }
+
   static LockPolicy etcd() {
     return read(yaml("vote-counters", "Etcd", ETCD, "vote:*"));
   }
@@ -158,7 +167,7 @@ class LockPolicyValidatorTest {
             LockPolicyValidatorTest::redis,
             p -> p.getSpec().getBackend().getRedis().setUrl(null),
             "spec.backend.redis.url",
-            "must be set, such as redis://redis:6379"),
+            "must be set, such as redis://redis:6379 (or set sentinel instead)"),
         rule(
             "redis url scheme",
             LockPolicyValidatorTest::redis,
@@ -171,6 +180,49 @@ class LockPolicyValidatorTest {
             p -> p.getSpec().getBackend().getRedis().setUrl("redis:///0"),
             "spec.backend.redis.url",
             "must name a host, such as redis://redis:6379"),
+        rule(
+            "redis takes url or sentinel, not both",
+            LockPolicyValidatorTest::sentinel,
+            p -> p.getSpec().getBackend().getRedis().setUrl("redis://127.0.0.1:16379"),
+            "spec.backend.redis.sentinel",
+            "must not be set together with url: set url for one server, sentinel for the primary"
+                + " its Sentinels name"),
+        rule(
+            "sentinel names its master set",
+            LockPolicyValidatorTest::sentinel,
+            p -> p.getSpec().getBackend().getRedis().getSentinel().setMasterName(" "),
+            "spec.backend.redis.sentinel.masterName",
+            "must be set, such as mymaster"),
+        rule(
+            "sentinel master set name has no whitespace",
+            LockPolicyValidatorTest::sentinel,
+            p -> p.getSpec().getBackend().getRedis().getSentinel().setMasterName("my master"),
+            "spec.backend.redis.sentinel.masterName",
+            "must not contain whitespace or control characters"),
+        rule(
+            "sentinel lists at least one node",
+            LockPolicyValidatorTest::sentinel,
+            p -> p.getSpec().getBackend().getRedis().getSentinel().setNodes(List.of()),
+            "spec.backend.redis.sentinel.nodes",
+            "must list at least one Sentinel, such as redis-sentinel:26379"),
+        rule(
+            "sentinel nodes are host:port",
+            LockPolicyValidatorTest::sentinel,
+            p ->
+                p.getSpec()
+                    .getBackend()
+                    .getRedis()
+                    .getSentinel()
+                    .setNodes(List.of("sentinel-0:26379", "redis://sentinel-1:26379")),
+            "spec.backend.redis.sentinel.nodes[1]",
+            "must be host:port with a port in 1..65535, such as redis-sentinel:26379, was"
+                + " redis://sentinel-1:26379"),
+        rule(
+            "sentinel node ports are in range",
+            LockPolicyValidatorTest::sentinel,
+            p -> p.getSpec().getBackend().getRedis().getSentinel().setNodes(List.of("s:70000")),
+            "spec.backend.redis.sentinel.nodes[0]",
+            "must be host:port with a port in 1..65535, such as redis-sentinel:26379, was s:70000"),
         rule(
             "redis url carries no password (and the message does not echo it)",
             LockPolicyValidatorTest::redis,
@@ -370,7 +422,8 @@ class LockPolicyValidatorTest {
 
   @Test
   void everyBackendTypeHasAValidShape() {
-    for (LockPolicy p : List.of(redis(), postgres(), etcd(), zookeeper(), lease(), inProcess())) {
+    for (LockPolicy p :
+        List.of(redis(), sentinel(), postgres(), etcd(), zookeeper(), lease(), inProcess())) {
       assertThat(LockPolicyValidator.validate(p)).isEmpty();
     }
     LockPolicy none = read(yaml("race", "None", "", "vote:*"));

@@ -31,7 +31,8 @@ import org.jboss.logging.Logger;
 /**
  * Builds the lock stack from lock-sdk: policies and Secrets from the Kubernetes API or from folders
  * ({@code fenced.policies.source}), backends built on Quarkus's Vert.x (and its Redis client where
- * a policy points at the same server), and {@link PolicyLocks} on top. Everything is closed when
+ * a policy points at the same server by URL; a policy that names Sentinels gets its own client,
+ * which follows the primary they name), and {@link PolicyLocks} on top. Everything is closed when
  * the application stops.
  */
 @ApplicationScoped
