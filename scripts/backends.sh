@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Local lock backends as plain processes: Redis, PostgreSQL, etcd and ZooKeeper.
+# Local lock backends as plain processes: Redis, PostgreSQL, etcd and ZooKeeper, and on request a
+# Redis master set under Sentinel (a primary, an asynchronous replica, one Sentinel).
 #
-#   scripts/backends.sh up     [redis|postgres|etcd|zookeeper ...]   install what is missing, start, wait until ready
+#   scripts/backends.sh up     [redis|postgres|etcd|zookeeper|sentinel ...]   install what is missing, start, wait until ready
 #   scripts/backends.sh status [...]                                 what runs where
 #   scripts/backends.sh down   [...]                                 stop what this script started (by pid)
 #   scripts/backends.sh env                                          the FENCED_* variables the tests and services read
+#   scripts/backends.sh restart sentinel                             a fresh master set (after a failover test)
+#
+# Without arguments up/down/status act on redis, postgres, etcd and zookeeper; the Sentinel set is
+# started only when named (the failover test starts and stops it itself).
 #
 # Everything lives under $FENCED_HOME (default: <repo>/.fenced, git-ignored). Ports avoid the system
 # services' defaults. Idempotent: `up` on a running backend only checks it; `down` on a stopped one does nothing.
@@ -17,12 +22,17 @@ PG_PORT="${FENCED_PG_PORT:-15432}"
 ETCD_PORT="${FENCED_ETCD_PORT:-12379}"
 ETCD_PEER_PORT="${FENCED_ETCD_PEER_PORT:-12380}"
 ZK_PORT="${FENCED_ZK_PORT:-12181}"
+SENTINEL_PRIMARY_PORT="${FENCED_SENTINEL_PRIMARY_PORT:-16380}"
+SENTINEL_REPLICA_PORT="${FENCED_SENTINEL_REPLICA_PORT:-16381}"
+SENTINEL_PORT="${FENCED_SENTINEL_PORT:-16382}"
+SENTINEL_MASTER=fenced
 PG_USER=fenced
 PG_PASSWORD=fenced
 PG_DB=fenced
 # FENCED_PG_FSYNC=off trades durability for speed in test runs; benchmarks keep the default (on).
 PG_FSYNC="${FENCED_PG_FSYNC:-on}"
 ALL=(redis postgres etcd zookeeper)
+KNOWN=(redis postgres etcd zookeeper sentinel)
 
 log() { printf '[backends] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -39,6 +49,10 @@ need_packages() {
   for b in "$@"; do
     case "$b" in
       redis) command -v redis-server >/dev/null || missing+=(redis-server redis-tools) ;;
+      sentinel)
+        command -v redis-server >/dev/null || missing+=(redis-server redis-tools)
+        command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+        ;;
       postgres) pg_bin >/dev/null || missing+=(postgresql) ;;
       etcd) command -v etcd >/dev/null || missing+=(etcd-server etcd-client) ;;
       zookeeper) [[ -f /usr/share/java/zookeeper.jar ]] || missing+=(zookeeper) ;;
@@ -87,6 +101,42 @@ start_redis() {
     --appendonly yes --appendfsync everysec --save '' --protected-mode no \
     --maxclients 10000
   wait_until redis 50 redis_ready
+}
+
+sentinel_ready() {
+  [[ "$(redis-cli -p "$SENTINEL_PRIMARY_PORT" ping 2>/dev/null)" == PONG ]] &&
+    redis-cli -p "$SENTINEL_REPLICA_PORT" info replication 2>/dev/null | grep -q 'master_link_status:up' &&
+    [[ "$(redis-cli -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$SENTINEL_MASTER" 2>/dev/null | tail -n 1)" == "$SENTINEL_PRIMARY_PORT" ]] &&
+    redis-cli -p "$SENTINEL_PORT" sentinel replicas "$SENTINEL_MASTER" 2>/dev/null | grep -qx "$SENTINEL_REPLICA_PORT"
+}
+
+# A primary, an (asynchronous) replica of it, and one Sentinel with quorum 1 that fails over one
+# second after it loses the primary. No persistence: a cache-style set, where a lost increment is
+# lost for good. Every start writes fresh configuration, so `restart sentinel` undoes a failover.
+start_sentinel() {
+  local dir="$FENCED_HOME/sentinel"
+  rm -rf "${dir:?}"
+  mkdir -p "$dir/primary" "$dir/replica"
+  local common=(--bind 127.0.0.1 --daemonize yes --save '' --appendonly no --protected-mode no)
+  redis-server --port "$SENTINEL_PRIMARY_PORT" --dir "$dir/primary" --pidfile "$dir/primary.pid" \
+    --logfile "$dir/primary.log" "${common[@]}"
+  redis-server --port "$SENTINEL_REPLICA_PORT" --dir "$dir/replica" --pidfile "$dir/replica.pid" \
+    --logfile "$dir/replica.log" --replicaof 127.0.0.1 "$SENTINEL_PRIMARY_PORT" "${common[@]}"
+  cat >"$dir/sentinel.conf" <<CONF
+port $SENTINEL_PORT
+bind 127.0.0.1
+protected-mode no
+daemonize yes
+pidfile $(pidfile sentinel)
+logfile $dir/sentinel.log
+dir $dir
+sentinel monitor $SENTINEL_MASTER 127.0.0.1 $SENTINEL_PRIMARY_PORT 1
+sentinel down-after-milliseconds $SENTINEL_MASTER 1000
+sentinel failover-timeout $SENTINEL_MASTER 5000
+sentinel parallel-syncs $SENTINEL_MASTER 1
+CONF
+  redis-sentinel "$dir/sentinel.conf"
+  wait_until sentinel 150 sentinel_ready
 }
 
 start_postgres() {
@@ -165,6 +215,13 @@ down_one() {
   local pid
   pid=$(head -n 1 "$pf")
   log "stopping $1 (pid $pid)"
+  if [[ $1 == sentinel ]]; then
+    # The servers of the set too, whichever of them is primary by now.
+    local f
+    for f in "$FENCED_HOME/sentinel/primary.pid" "$FENCED_HOME/sentinel/replica.pid"; do
+      [[ -f "$f" ]] && kill "$(head -n 1 "$f")" 2>/dev/null || true
+    done
+  fi
   if [[ $1 == postgres ]]; then
     runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$FENCED_HOME/postgres/data" -m fast -w stop >/dev/null || kill "$pid"
   else
@@ -185,6 +242,7 @@ status_one() {
     postgres) where="postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB" ;;
     etcd) where="http://127.0.0.1:$ETCD_PORT" ;;
     zookeeper) where="127.0.0.1:$ZK_PORT" ;;
+    sentinel) where="sentinel 127.0.0.1:$SENTINEL_PORT, master set $SENTINEL_MASTER (primary :$SENTINEL_PRIMARY_PORT, replica :$SENTINEL_REPLICA_PORT)" ;;
   esac
   if running "$1"; then
     printf '%-10s running  pid %-8s %s\n' "$1" "$(head -n 1 "$(pidfile "$1")")" "$where"
@@ -203,6 +261,10 @@ export FENCED_PG_USER=$PG_USER
 export FENCED_PG_PASSWORD=$PG_PASSWORD
 export FENCED_ETCD_ENDPOINTS=http://127.0.0.1:$ETCD_PORT
 export FENCED_ZK_CONNECT=127.0.0.1:$ZK_PORT
+export FENCED_SENTINEL_NODES=127.0.0.1:$SENTINEL_PORT
+export FENCED_SENTINEL_MASTER=$SENTINEL_MASTER
+export FENCED_SENTINEL_PRIMARY_PORT=$SENTINEL_PRIMARY_PORT
+export FENCED_SENTINEL_REPLICA_PORT=$SENTINEL_REPLICA_PORT
 EOF
 }
 
@@ -211,7 +273,7 @@ shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=("${ALL[@]}")
 for t in "${targets[@]}"; do
-  [[ " ${ALL[*]} " == *" $t "* ]] || die "unknown backend '$t' (expected one of: ${ALL[*]})"
+  [[ " ${KNOWN[*]} " == *" $t "* ]] || die "unknown backend '$t' (expected one of: ${KNOWN[*]})"
 done
 
 case "$cmd" in
@@ -221,7 +283,11 @@ case "$cmd" in
     for t in "${targets[@]}"; do up_one "$t"; done
     ;;
   down) for t in "${targets[@]}"; do down_one "$t"; done ;;
-  restart) for t in "${targets[@]}"; do down_one "$t" && up_one "$t"; done ;;
+  restart)
+    need_packages "${targets[@]}"
+    mkdir -p "$FENCED_HOME"
+    for t in "${targets[@]}"; do down_one "$t" && up_one "$t"; done
+    ;;
   status) for t in "${targets[@]}"; do status_one "$t"; done ;;
   env) print_env ;;
   *) die "unknown command '$cmd' (expected up, down, restart, status or env)" ;;

@@ -20,7 +20,12 @@ started=()
 for b in redis postgres etcd zookeeper; do
   if ! scripts/backends.sh status "$b" | grep -q running; then started+=("$b"); fi
 done
-stop_started() { ((${#started[@]})) && scripts/backends.sh down "${started[@]}" || true; }
+# The Sentinel set is started by the failover test itself; stop it too unless it ran before.
+sentinel_before=$(scripts/backends.sh status sentinel | grep -c running || true)
+stop_started() {
+  ((${#started[@]})) && scripts/backends.sh down "${started[@]}" || true
+  ((sentinel_before)) || scripts/backends.sh down sentinel || true
+}
 trap stop_started EXIT
 scripts/backends.sh up
 scripts/backends.sh status
