@@ -97,6 +97,9 @@ awk '
 grep -q 'maxWait: 5ms' "$POLICY" || fail "the Redis example changed shape; see $POLICY"
 
 say "starting 3 vote-api + 2 tally-worker behind nginx"
+# Five JVMs start at once and each opens its first database connection during start-up (Flyway):
+# on a busy machine that can take longer than the pool's default 5s.
+export QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT="${QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT:-60S}"
 "$ROOT/scripts/local-run.sh" down >"$OUT/local-run.log" 2>&1
 "$ROOT/scripts/local-run.sh" up "$POLICY" --vote-replicas 3 --tally-replicas 2 >>"$OUT/local-run.log" 2>&1 ||
   { tail -n 20 "$OUT/local-run.log" >&2; fail "the services did not start"; }
