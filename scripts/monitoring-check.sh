@@ -7,10 +7,10 @@
 #
 #   scripts/monitoring-check.sh [--skip-build] [--keep]
 #
-# The load: votes through nginx with curl, on a Redis policy whose vote-counters locks wait at most
-# 5ms (so that some acquires fail and some votes answer 503) and last 1s; then vote-api replicas are
-# paused with SIGSTOP for longer than that lease, mid-load, until a stale holder's write is refused
-# by the fence (a bounded number of tries). The rules of alerts.yaml are loaded too and must be
+# The load: votes through nginx with curl on the Redis example policy, its vote-counters locks
+# lasting 1s; then a burst while those locks may wait only 5ms (some acquires fail, some votes
+# answer 503); then vote-api replicas paused with SIGSTOP for longer than the lease, mid-load,
+# until a stale holder's write is refused by the fence (a bounded number of tries). The rules of alerts.yaml are loaded too and must be
 # healthy. The operator's panels cannot be fed here (the operator needs an API server): they are
 # listed as such; promtool checks them on fixture series (helm/fenced/monitoring/tests/).
 # --keep leaves Prometheus and the services running for a look at http://127.0.0.1:$PORT.
@@ -84,17 +84,23 @@ fi
 "$ROOT/scripts/backends.sh" up >"$OUT/backends.log" 2>&1 || fail "backends did not start; see $OUT/backends.log"
 eval "$("$ROOT/scripts/backends.sh" env)"
 
-# --- the policy: the Redis example for the local servers, vote-counters tuned to show failures ---
+# --- the policies: the Redis example for the local servers, vote-counters' leases short ----------
 "$ROOT/scripts/policies.sh" "$OUT/policies" >/dev/null
+# policy <file> <maxWait of vote-counters>
+policy() {
+  awk -v wait="$2" '
+    /^  name: / { name = $2 }
+    name == "vote-counters" && /^  leaseDuration:/ { print "  leaseDuration: 1s"; next }
+    name == "vote-counters" && /^  renewInterval:/ { print "  renewInterval: 300ms"; next }
+    name == "vote-counters" && /^  maxWait:/ { print "  maxWait: " wait; next }
+    { print }
+  ' "$OUT/policies/redis.yaml" >"$1"
+  grep -q "maxWait: $2" "$1" || fail "the Redis example changed shape; see $1"
+}
 POLICY="$OUT/policy.yaml"
-awk '
-  /^  name: / { name = $2 }
-  name == "vote-counters" && /^  leaseDuration:/ { print "  leaseDuration: 1s"; next }
-  name == "vote-counters" && /^  renewInterval:/ { print "  renewInterval: 300ms"; next }
-  name == "vote-counters" && /^  maxWait:/ { print "  maxWait: 5ms"; next }
-  { print }
-' "$OUT/policies/redis.yaml" >"$POLICY"
-grep -q 'maxWait: 5ms' "$POLICY" || fail "the Redis example changed shape; see $POLICY"
+TIGHT="$OUT/policy-5ms.yaml"
+policy "$POLICY" 2s
+policy "$TIGHT" 5ms
 
 say "starting 3 vote-api + 2 tally-worker behind nginx"
 # Five JVMs start at once and each opens its first database connection during start-up (Flyway):
@@ -163,24 +169,36 @@ POLL="monitoring-$(date +%H%M%S)"
 curl -fsS -m 5 -o /dev/null -X POST "$INGRESS/api/polls" -H 'Content-Type: application/json' \
   -d "{\"id\":\"$POLL\",\"title\":\"Cats or dogs?\",\"options\":[\"cat\",\"dog\"]}" || fail "cannot create poll $POLL"
 # vote <first> <count>: votes from voters first..first+count-1, CONCURRENCY at a time; prints one
-# status code per vote.
+# status code per vote (000: no answer within 10s).
 vote() {
   seq "$1" $(($1 + $2 - 1)) | xargs -P "$CONCURRENCY" -I{} sh -c '
     o=cat; [ $(({} % 3)) = 0 ] && o=dog
     curl -s -m 10 -o /dev/null -w "%{http_code}\n" -X POST "$0/api/polls/$1/votes" \
-      -H "Content-Type: application/json" -d "{\"voter\":\"v-{}\",\"option\":\"$o\"}"' "$INGRESS" "$POLL"
+      -H "Content-Type: application/json" -d "{\"voter\":\"v-{}\",\"option\":\"$o\"}" || true' "$INGRESS" "$POLL" || true
 }
+# use_policy <file>: the running services follow the new file live (same backend, no new epoch).
+use_policy() {
+  "$ROOT/scripts/local-run.sh" up "$1" --vote-replicas 3 --tally-replicas 2 >>"$OUT/local-run.log" 2>&1 ||
+    fail "switching to $1 failed; see $OUT/local-run.log"
+  sleep 3
+}
+statuses() { sort "$1" | uniq -c | awk '{ printf "%s x %s  ", $2, $1 } END { print "" }'; }
 say "load: $VOTES votes, $CONCURRENCY at a time"
 vote 0 "$VOTES" >"$OUT/statuses.txt"
-sort "$OUT/statuses.txt" | uniq -c | sed 's/^/    /' >&2
+say "  answers: $(statuses "$OUT/statuses.txt")"
+say "burst: 200 votes while vote locks may wait 5ms"
+use_policy "$TIGHT"
+vote "$VOTES" 200 >"$OUT/statuses-5ms.txt"
+say "  answers: $(statuses "$OUT/statuses-5ms.txt")"
+use_policy "$POLICY"
 
 # A fence rejection needs a holder that outlives its lease and then writes: pause a replica with
 # SIGSTOP while it may hold a vote lock, longer than the 1s lease, under load, then resume it.
 rejections() { query 'sum(fenced_fence_rejections_total)' | jq -r '.[0].value[1] // 0'; }
-first=$VOTES
+first=$((VOTES + 200))
 for ((try = 1; try <= 6; try++)); do
   victim="vote-api-$(((try - 1) % 3 + 1))"
-  vote "$first" 150 >>"$OUT/statuses.txt" &
+  vote "$first" 150 >>"$OUT/statuses-fence.txt" &
   load_pids=($!)
   sleep 0.5
   pid=$(head -n 1 "$FENCED_HOME/run/pids/$victim.pid")
