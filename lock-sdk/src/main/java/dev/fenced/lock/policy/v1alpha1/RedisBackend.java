@@ -14,7 +14,8 @@ import io.fabric8.generator.annotation.ValidationRule;
     message = "set either url (one server) or sentinel (the primary its Sentinels name), not both")
 public class RedisBackend {
 
-  @Pattern("^rediss?://[^\\s]+$")
+  // A host after the scheme; user info, if any, without a password (no ':' before the '@').
+  @Pattern("^rediss?://([^\\s:@/]*@)?[^\\s:@/][^\\s@/]*(/\\S*)?$")
   @JsonPropertyDescription(
       "Redis URL, redis://host:port or rediss:// for TLS, optionally with /database. It must not"
           + " carry a password: use passwordSecretRef. Set either url or sentinel.")
