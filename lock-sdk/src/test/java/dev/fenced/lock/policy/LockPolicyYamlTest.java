@@ -38,7 +38,7 @@ class LockPolicyYamlTest {
                 "votes.yaml",
                 11,
                 "spec.backend.redis.uri",
-                "unknown field; known fields are passwordSecretRef, url"));
+                "unknown field; known fields are passwordSecretRef, sentinel, url"));
   }
 
   @Test
