@@ -84,16 +84,7 @@ final class LeaseLedgerStore implements LedgerStore {
             }
             annotations.put(RESET_ANNOTATION, uid == null ? deleted.getMetadata().getName() : uid);
             try {
-              client
-                  .leases()
-                  .inNamespace(namespace)
-                  .resource(
-                      new LeaseBuilder(ledger)
-                          .editMetadata()
-                          .withAnnotations(annotations)
-                          .endMetadata()
-                          .build())
-                  .update();
+              update(ledger, annotations);
               return null;
             } catch (KubernetesClientException e) {
               if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
@@ -151,16 +142,7 @@ final class LeaseLedgerStore implements LedgerStore {
             }
             Map<String, String> annotations = annotations(ledger);
             annotations.put(LEDGER_ANNOTATION, document);
-            client
-                .leases()
-                .inNamespace(namespace)
-                .resource(
-                    new LeaseBuilder(ledger)
-                        .editMetadata()
-                        .withAnnotations(annotations)
-                        .endMetadata()
-                        .build())
-                .update();
+            update(ledger, annotations);
             return true;
           } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
@@ -199,6 +181,20 @@ final class LeaseLedgerStore implements LedgerStore {
   @Override
   public String where() {
     return "annotation " + LEDGER_ANNOTATION + " of Lease " + namespace + "/" + NAME;
+  }
+
+  /** Writes the ledger Lease with {@code annotations}, at the resourceVersion it was read at. */
+  private void update(Lease ledger, Map<String, String> annotations) {
+    client
+        .leases()
+        .inNamespace(namespace)
+        .resource(
+            new LeaseBuilder(ledger)
+                .editMetadata()
+                .withAnnotations(annotations)
+                .endMetadata()
+                .build())
+        .update();
   }
 
   private Lease lease() {
