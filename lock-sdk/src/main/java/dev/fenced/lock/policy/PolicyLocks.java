@@ -191,11 +191,9 @@ public final class PolicyLocks implements AutoCloseable {
                           }));
     }
     if (ready.isDone() && !ready.isCompletedExceptionally() && open(active)) {
+      // Nothing was waited for: what is left is the wait (a zero wait still tries once).
       Duration left = wait.minusNanos(System.nanoTime() - start);
-      if (left.isNegative()) {
-        return CompletableFuture.failedFuture(new LockTimeoutException(name, wait));
-      }
-      return watched(active, name, left, wait, start);
+      return watched(active, name, left.isNegative() ? Duration.ZERO : left, wait, start);
     }
     return ready.thenCompose(
         v -> {
