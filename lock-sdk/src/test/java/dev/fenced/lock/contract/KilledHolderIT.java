@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A holder in its own JVM is killed with SIGKILL while it holds a lock: no release, no clean
@@ -39,9 +39,7 @@ class KilledHolderIT {
 
   @BeforeAll
   static void secrets() throws Exception {
-    Path pg = Files.createDirectories(dir.resolve("secrets/postgres"));
-    Files.writeString(pg.resolve("username"), TestServers.pgUser());
-    Files.writeString(pg.resolve("password"), TestServers.pgPassword());
+    TestPolicies.writeSecrets(dir);
     vertx = Vertx.vertx();
   }
 
@@ -51,18 +49,13 @@ class KilledHolderIT {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(
-      strings = {
-        "Redis",
-        "Postgres/LockTable",
-        "Postgres/RowLock",
-        "Postgres/Advisory",
-        "Etcd",
-        "ZooKeeper"
-      })
+  @MethodSource("dev.fenced.lock.contract.TestPolicies#backends")
   void aKilledHoldersLockPassesOnWithinItsLease(String backend) throws Exception {
     Path policy = dir.resolve(backend.replace('/', '-') + ".yaml");
-    Files.writeString(policy, policyYaml(backend));
+    Files.writeString(
+        policy,
+        TestPolicies.yaml(
+            backend, "killed:", LEASE, Duration.ofMillis(500), Duration.ofSeconds(10), null));
     String lockName = "killed:" + UUID.randomUUID();
 
     Process holder =
@@ -131,39 +124,5 @@ class KilledHolderIT {
     reader.setDaemon(true);
     reader.start();
     return token.get(60, TimeUnit.SECONDS);
-  }
-
-  private static String policyYaml(String backend) {
-    String block =
-        switch (backend) {
-          case "Redis" ->
-              "    type: Redis\n    redis:\n      url: " + TestServers.redisUrl() + "\n";
-          case "Etcd" ->
-              "    type: Etcd\n    etcd:\n      endpoints: [\""
-                  + TestServers.etcdEndpoints()
-                  + "\"]\n";
-          case "ZooKeeper" ->
-              "    type: ZooKeeper\n    zookeeper:\n      connectString: \""
-                  + TestServers.zkConnect()
-                  + "\"\n";
-          default ->
-              "    type: Postgres\n    postgres:\n"
-                  + ("      host: " + TestServers.pgHost() + "\n")
-                  + ("      port: " + TestServers.pgPort() + "\n")
-                  + ("      database: " + TestServers.pgDatabase() + "\n")
-                  + ("      mode: " + backend.substring("Postgres/".length()) + "\n")
-                  + "      credentialsSecretRef: { name: postgres }\n";
-        };
-    return "apiVersion: locks.fenced.dev/v1alpha1\n"
-        + "kind: LockPolicy\n"
-        + "metadata: { name: killed, namespace: test }\n"
-        + "spec:\n"
-        + "  lockNames: [\"killed:*\"]\n"
-        + "  backend:\n"
-        + block
-        + "  leaseDuration: 2s\n"
-        + "  renewInterval: 500ms\n"
-        + "  maxWait: 10s\n"
-        + "  fencing: Required\n";
   }
 }
