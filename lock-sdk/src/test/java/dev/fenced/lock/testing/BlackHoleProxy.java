@@ -20,9 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy that can cut the network the way a partition does: while cut, it keeps every
  * connection open and silently drops every byte in both directions, and it accepts new connections
- * and drops their bytes too. Nobody gets a reset or a refusal, so both ends only learn of the cut
- * from their own timeouts, as they would if packets were lost on the wire. (Stopping a process does
- * not do this: the kernel keeps its socket buffers, and the stream carries on when it resumes.)
+ * and drops their bytes too. A side that closes its connection during the cut is not heard of by
+ * the other side either. Nobody gets a reset or a refusal, so both ends only learn of the cut from
+ * their own timeouts, as they would if packets were lost on the wire. (Stopping a process does not
+ * do this: the kernel keeps its socket buffers, and the stream carries on when it resumes.)
  *
  * <p>{@link #heal()} lets new connections through again and closes, with a FIN, the connections
  * whose bytes were dropped: their streams have holes, so their ends must reconnect, as they would
@@ -197,6 +198,12 @@ public final class BlackHoleProxy implements AutoCloseable {
         }
       } catch (IOException e) {
         // one side went away
+      }
+      if (cut || lostBytes) {
+        // The end of a stream (a FIN, a reset) is a packet too: while cut, the other side must not
+        // hear of it. The link stays half dead until heal() closes it.
+        lostBytes = true;
+        return;
       }
       close();
     }
