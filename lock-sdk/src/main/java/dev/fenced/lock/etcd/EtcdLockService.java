@@ -331,7 +331,7 @@ public final class EtcdLockService extends AbstractLockService {
       stale = current;
       lease = null;
       long sentAt = System.nanoTime();
-      long leaseNanos = settings.leaseDuration().toNanos();
+      long leaseNanos = settings.trustedLease().toNanos();
       grant =
           call(() -> client().getLeaseClient().grant(ttlSeconds))
               .thenApply(g -> new EtcdSessionLease(this, g.getID(), sentAt, leaseNanos));

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The life of a hold, shared by every backend: renewal every {@code renewInterval}, a local lease
- * deadline that errs early, the loss signal, and a release that runs at most once.
+ * deadline that errs early (counted from when the winning or renewing request was sent, less the
+ * {@link LockSettings#clockDrift} margin), the loss signal, and a release that runs at most once.
  *
  * <p>A backend supplies three things: how to renew ({@link #renewOnBackend()}), how to remove its
  * own record by compare-owner ({@link #releaseOnBackend()}), and what to free afterwards ({@link
@@ -47,7 +48,8 @@ public abstract class AbstractLockHandle implements LockHandle {
 
   /**
    * @param sentAtNanos {@link System#nanoTime()} when the request that won the hold was sent: the
-   *     lease is counted from there, so the local deadline is never later than the backend's
+   *     trusted lease is counted from there, so the local deadline is never later than the
+   *     backend's
    */
   protected AbstractLockHandle(
       String backend,
@@ -61,7 +63,7 @@ public abstract class AbstractLockHandle implements LockHandle {
     this.name = name;
     this.token = token;
     this.ownerId = ownerId;
-    this.leaseNanos = settings.leaseDuration().toNanos();
+    this.leaseNanos = settings.trustedLease().toNanos();
     this.renewNanos = settings.renewInterval().toNanos();
     this.keeper = keeper;
     this.validUntilNanos = sentAtNanos + leaseNanos;
