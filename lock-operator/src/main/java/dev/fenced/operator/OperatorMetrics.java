@@ -31,8 +31,8 @@ import org.jboss.logging.Logger;
  *       that reports {@code Ready=False}, seen in the next gauge.
  *   <li>{@code fenced_operator_policy_ready{namespace,name,backend}}: 1 when the policy's status
  *       says {@code Ready=True} for its current generation (what services require), else 0.
- *   <li>{@code fenced_operator_policy_epoch{namespace,name}}: {@code status.epoch}, once it has
- *       one.
+ *   <li>{@code fenced_operator_policy_epoch{namespace,name}}: {@code status.epoch} (NaN until it
+ *       has one).
  *   <li>{@code fenced_operator_leader}: 1 while this instance reconciles (holds the Lease, or
  *       leader election is off), 0 while it stands by.
  * </ul>
@@ -40,7 +40,8 @@ import org.jboss.logging.Logger;
  * <p>The policy gauges are read from the controller's informer cache when scraped, so every replica
  * reports them, the follower included: they describe the policies' status, whoever wrote it. Their
  * set of series follows the cache on every event the controller receives (a new or deleted policy,
- * a changed backend).
+ * a changed spec) and after every reconcile; a status-only change is no event for a
+ * generation-aware controller, which is why the values are read at scrape time, not kept.
  */
 public final class OperatorMetrics implements Metrics {
 
@@ -148,9 +149,7 @@ public final class OperatorMetrics implements Metrics {
         ResourceID id = ResourceID.fromResource(p);
         Tags tags = Tags.of("namespace", id.getNamespace().orElse(""), "name", id.getName());
         readyRows.add(MultiGauge.Row.of(tags.and("backend", backend(p)), id, this::readyValue));
-        if (p.getStatus() != null && p.getStatus().getEpoch() != null) {
-          epochRows.add(MultiGauge.Row.of(tags, id, this::epochValue));
-        }
+        epochRows.add(MultiGauge.Row.of(tags, id, this::epochValue));
       }
     } catch (RuntimeException e) {
       LOG.debugf(e, "policy gauges not refreshed");
