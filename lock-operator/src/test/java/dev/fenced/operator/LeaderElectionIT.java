@@ -175,7 +175,7 @@ class LeaderElectionIT {
 
       // 5. The new leader runs the finalizer too: delete cleans up etcd.
       client.resources(LockPolicy.class).inNamespace(NS).withName("counters").delete();
-      await().atMost(WAIT).until(() -> get(client) == null);
+      Policies.awaitGone(() -> get(client));
       assertThat(Servers.etcdCount(prefix + "/")).isZero();
       assertThat(b.exits).as("exits asked by B's leadership").isEmpty();
     }

@@ -75,6 +75,7 @@ class OperatorMetricsIT {
 
     // Deleted: its series go.
     client.resources(LockPolicy.class).inNamespace(ns).withName("m").delete();
+    Policies.awaitGone(() -> get(ns));
     await().atMost(WAIT).until(() -> scrape("fenced_operator_policy_epoch", policy) == null);
     assertThat(scrape("fenced_operator_policy_ready", redis)).isNull();
   }
