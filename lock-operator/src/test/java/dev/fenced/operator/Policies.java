@@ -108,7 +108,7 @@ final class Policies {
     Awaitility.await()
         .atMost(Duration.ofSeconds(30))
         .dontCatchUncaughtExceptions()
-        .until(get, p -> p == null);
+        .until(() -> get.call() == null);
   }
 
   static String b64(String value) {
