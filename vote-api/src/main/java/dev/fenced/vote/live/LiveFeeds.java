@@ -9,17 +9,13 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Duration;
 import java.util.function.Supplier;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The live feeds of this replica: a poll's results and a poll's locks, each read once per period
  * while anyone watches that poll here, whatever the number of open pages ({@link SharedFeed}).
  *
- * <p>Settings: {@code fenced.live.results-every} (300ms), {@code fenced.live.locks-every} (500ms),
- * {@code fenced.live.resend} (15s: an unchanged value is sent again this often, which keeps idle
- * streams open through proxies with a read timeout).
+ * <p>Settings in {@link LiveConfig}.
  */
 @ApplicationScoped
 public class LiveFeeds {
@@ -29,21 +25,20 @@ public class LiveFeeds {
 
   private final Vertx vertx;
 
-  LiveFeeds(
-      Vertx vertx,
-      PollService polls,
-      LocksViews views,
-      @ConfigProperty(name = "fenced.live.results-every", defaultValue = "300ms")
-          Duration resultsEvery,
-      @ConfigProperty(name = "fenced.live.locks-every", defaultValue = "500ms") Duration locksEvery,
-      @ConfigProperty(name = "fenced.live.resend", defaultValue = "15s") Duration resend) {
+  LiveFeeds(Vertx vertx, PollService polls, LocksViews views, LiveConfig config) {
     this.vertx = vertx;
     this.results =
         new SharedFeed<>(
-            "results of poll", id -> onOwnContext(() -> polls.results(id)), resultsEvery, resend);
+            "results of poll",
+            id -> onOwnContext(() -> polls.results(id)),
+            config.resultsEvery(),
+            config.resend());
     this.locks =
         new SharedFeed<>(
-            "locks of poll", id -> onOwnContext(() -> views.of(id)), locksEvery, resend);
+            "locks of poll",
+            id -> onOwnContext(() -> views.of(id)),
+            config.locksEvery(),
+            config.resend());
   }
 
   /** The poll's results as they change. */
