@@ -92,6 +92,16 @@ function screen(title, ...content) {
   return heading;
 }
 
+/** Puts the poll's question into the screen's heading once it is known. */
+function titleFrom(id, heading, screenName) {
+  api(`api/polls/${enc(id)}`).then((a) => {
+    if (a.ok) {
+      heading.textContent = `${screenName}: ${a.body.title}`;
+      document.title = `${heading.textContent} · fenced voting`;
+    }
+  });
+}
+
 function pollTabs(poll, current) {
   const tab = (label, hash, key) =>
     h("a", { href: hash, "aria-current": current === key ? "page" : null }, label);
@@ -302,12 +312,7 @@ function resultsScreen(id) {
     announce,
     alert,
   );
-  api(`api/polls/${enc(id)}`).then((a) => {
-    if (a.ok) {
-      heading.textContent = `Results: ${a.body.title}`;
-      document.title = `${heading.textContent} · fenced voting`;
-    }
-  });
+  titleFrom(id, heading, "Results");
   let last = "";
   closeScreen = live(
     `api/polls/${enc(id)}/results/stream`,
@@ -356,12 +361,7 @@ function locksScreen(id) {
     announce,
     alert,
   );
-  api(`api/polls/${enc(id)}`).then((a) => {
-    if (a.ok) {
-      heading.textContent = `Locks: ${a.body.title}`;
-      document.title = `${heading.textContent} · fenced voting`;
-    }
-  });
+  titleFrom(id, heading, "Locks");
   let lastPolicies = "";
   closeScreen = live(
     `api/polls/${enc(id)}/locks/stream`,
