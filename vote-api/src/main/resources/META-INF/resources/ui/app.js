@@ -427,7 +427,7 @@ function policyCard(p) {
       { class: "facts" },
       row("Backend", h("strong", { id: "backend" }, p.backend), "backend"),
       row("Epoch", h("strong", { id: "epoch" }, String(p.epoch)), "epoch"),
-      row("Ready", h("span", { class: `badge ${ready}`, title: p.readyMessage || "" }, `${p.ready || "Unknown"}${p.readyReason ? ` (${p.readyReason})` : ""}`), "ready"),
+      row("Ready", [h("span", { class: `badge ${ready}` }, p.ready || "Unknown"), p.readyReason ? h("span", { class: "meta", title: p.readyMessage || "" }, ` ${p.readyReason}`) : null], "ready"),
       row("Lock names", p.lockNames.join(", "), "lockNames"),
       row("Max wait · lease", `${p.maxWait} · ${p.leaseDuration}`, "timing"),
       row("Fencing", p.fencing, "fencing"),
