@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoSuchElementException;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -117,10 +119,20 @@ final class Browser implements AutoCloseable {
     return until(d -> d.findElement(by));
   }
 
+  /**
+   * Waits for {@code condition}; an element not there yet, or replaced while being read (the page
+   * redraws live values on every event), counts as not yet.
+   */
   <T> T until(ExpectedCondition<T> condition) {
     return new WebDriverWait(driver, WAIT)
-        .ignoring(org.openqa.selenium.NoSuchElementException.class)
+        .ignoring(NoSuchElementException.class)
+        .ignoring(StaleElementReferenceException.class)
         .until(condition);
+  }
+
+  /** The element's text, read again if the page redrew it meanwhile. */
+  String text(By by) {
+    return until(d -> d.findElement(by).getText());
   }
 
   /** Waits until the element's text contains {@code text}; returns that text. */

@@ -82,7 +82,7 @@ class VotePageBrowserIT {
       // The phone watches the results; the desktop votes for cat.
       phone.open(base + "#/polls/" + poll + "/results");
       phone.waitForText(By.id("results-state"), "live");
-      assertThat(count(phone, "cat")).isEqualTo("0");
+      phone.until(d -> "0".equals(count(phone, "cat")) ? true : null);
       awaitGovernedByTestPolicy(poll, policy);
       vote(desk, "cat");
       desk.waitForText(By.id("vote-status"), "Counted: cat now has 1 vote");
@@ -129,14 +129,14 @@ class VotePageBrowserIT {
       desk.find(By.linkText("Locks")).click();
       desk.waitForText(By.id("locks-state"), "live");
       assertThat(desk.waitForText(By.id("backend"), "Redis")).isEqualTo("Redis");
-      assertThat(desk.find(By.id("epoch")).getText()).isEqualTo("1");
+      assertThat(desk.text(By.id("epoch"))).isEqualTo("1");
       desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch 1");
-      assertThat(
-              desk.find(By.cssSelector("[data-policy='voting/" + policy.name() + "']"))
-                  .isDisplayed())
-          .isTrue();
-      assertThat(desk.find(By.cssSelector("[data-metric='wait']")).getText()).contains("ms");
-      assertThat(desk.find(By.id("replica")).getText()).isNotBlank().isNotEqualTo("—");
+      desk.until(
+          d ->
+              d.findElement(By.cssSelector("[data-policy='voting/" + policy.name() + "']"))
+                  .isDisplayed());
+      assertThat(desk.text(By.cssSelector("[data-metric='wait']"))).contains("ms");
+      assertThat(desk.text(By.id("replica"))).isNotBlank().isNotEqualTo("—");
       desk.screenshot("08-locks-redis-desktop");
       phone.find(By.linkText("Locks")).click();
       phone.waitForText(By.id("backend"), "Redis");
@@ -145,7 +145,7 @@ class VotePageBrowserIT {
       // Switch the policy: PostgreSQL's lock table, epoch 2. The open page follows.
       policy.write(2, PolicyFiles.POSTGRES_LOCK_TABLE, "2s");
       desk.waitForText(By.id("backend"), "Postgres/LockTable");
-      assertThat(desk.find(By.id("epoch")).getText()).isEqualTo("2");
+      assertThat(desk.text(By.id("epoch"))).isEqualTo("2");
       assertThat(desk.sameDocument()).as("the switch arrived without a reload").isTrue();
       // The next vote for cat is fenced by a token of epoch 2.
       await().atMost(WAIT).until(() -> voteByApi(poll, "v-after-switch", "cat") == 201);
@@ -162,8 +162,9 @@ class VotePageBrowserIT {
     button.click();
   }
 
+  /** The count shown for {@code option}; call it inside {@link Browser#until}, which retries. */
   private static String count(Browser browser, String option) {
-    return browser.find(By.cssSelector("[data-count='" + option + "']")).getText();
+    return browser.driver().findElement(By.cssSelector("[data-count='" + option + "']")).getText();
   }
 
   /** Waits until the service has read the test's policy file, so votes go through it. */
