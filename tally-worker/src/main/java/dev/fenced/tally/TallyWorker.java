@@ -81,6 +81,10 @@ public final class TallyWorker {
   private final AtomicLong scans = new AtomicLong();
   private volatile boolean running;
   private volatile boolean acquiring = true;
+
+  /** The last acquire failed for another reason than a held lock: backend down, no policy. */
+  private volatile boolean lockTrouble;
+
   private volatile Membership.View view;
   private volatile List<Integer> wanted = List.of();
 
@@ -158,7 +162,10 @@ public final class TallyWorker {
     owned.clear();
   }
 
-  /** While false the worker folds what it owns but takes no new shards. */
+  /**
+   * While false the worker folds what it owns but takes no new shards, and leaves the membership so
+   * that the others want every shard.
+   */
   public void setAcquiring(boolean acquiring) {
     this.acquiring = acquiring;
   }
@@ -389,9 +396,14 @@ public final class TallyWorker {
     }
     CompletionStage<Void> pass;
     try {
+      // A worker that takes no shards, or cannot reach the lock backend, steps out of the
+      // membership so the others want its shards; it counts itself alone meanwhile.
+      CompletionStage<Membership.View> members =
+          acquiring && !lockTrouble
+              ? membership.beat()
+              : membership.leave().thenApply(v -> Membership.View.alone(settings.workerId()));
       pass =
-          membership
-              .beat()
+          members
               .thenCompose(
                   v -> {
                     view = v;
@@ -444,13 +456,16 @@ public final class TallyWorker {
         .handle(
             (handle, failure) -> {
               if (failure == null) {
+                lockTrouble = false;
                 return adopt(shard, handle).thenCompose(v -> tryAcquire(shards));
               }
               Throwable cause = Failures.unwrap(failure);
               if (cause instanceof LockTimeoutException) {
+                lockTrouble = false;
                 return tryAcquire(shards); // still held: its owner has not let go yet
               }
               // No policy, backend down: trying the other shards now would fail the same way.
+              lockTrouble = true;
               problem("cannot lock " + name, cause);
               return CompletableFuture.<Void>completedFuture(null);
             })

@@ -373,6 +373,34 @@ class TallyWorkerIT {
   }
 
   @Test
+  void withoutExclusionANewPollAmongIdleOnesIsFolded() throws Exception {
+    // Shares that rely on the lock refusing what another worker holds leave polls without an
+    // owner when nothing is refused: two workers filling their shares from the same random picks.
+    // Shards follow the live workers instead, so every shard has an owner under None too.
+    Path none = Replica.nonePolicy(temp);
+    for (int i = 0; i < 40; i++) {
+      db.createPoll("idle-" + i, "cat", "dog");
+    }
+    List<Replica> pair = new ArrayList<>();
+    for (String name : List.of("a", "b")) {
+      Replica r = new Replica(vertx, db, none, name, Replica.settings(name));
+      replicas.add(r);
+      pair.add(r.start());
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> pair.get(0).worker.liveWorkers() == 2 && pair.get(1).worker.liveWorkers() == 2);
+    String poll = pollId();
+    db.createPoll(poll, "cat", "dog");
+    for (int i = 0; i < 5; i++) {
+      db.vote(poll, "v" + i, i % 2 == 0 ? "cat" : "dog");
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> db.tallied(poll) == 5);
+    assertExact(List.of(poll));
+  }
+
+  @Test
   void withoutExclusionTwoOwnersOfEveryShardStillFoldEachBallotOnce() throws Exception {
     // The None policy grants every acquire; each replica has a membership table of its own, so
     // each believes it is alone and owns every shard: two owners of each, folding at once.
