@@ -196,7 +196,9 @@ public final class Folder {
   public CompletionStage<Long> claim(Sharding sharding, int shard) {
     return pool.preparedQuery(CLAIM)
         .execute(Tuple.of(sharding.count(), shard))
-        .map(rows -> rows.iterator().next().getLong("horizon"))
+        // No row seen: another worker created it at the same moment, after this statement's
+        // snapshot. Searching from 0 is always right, only slower.
+        .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong("horizon"))
         .toCompletionStage();
   }
 

@@ -47,9 +47,14 @@ class FencedUpdateIT {
 
   private static boolean write(FencedUpdate update, String key, Fence fence, String value)
       throws SQLException {
+    return write(update, key, fence, List.of(value));
+  }
+
+  private static boolean write(FencedUpdate update, String key, Fence fence, List<?> values)
+      throws SQLException {
     try (Connection c = TestServers.jdbc();
         PreparedStatement s = c.prepareStatement(update.jdbcSql())) {
-      List<Object> params = update.jdbcParams(List.of(value), List.of(key), fence);
+      List<Object> params = update.jdbcParams(values, List.of(key), fence);
       for (int i = 0; i < params.size(); i++) {
         s.setObject(i + 1, params.get(i));
       }
@@ -58,8 +63,13 @@ class FencedUpdateIT {
   }
 
   private static String value(String key) throws SQLException {
+    return column(key, "v");
+  }
+
+  private static String column(String key, String column) throws SQLException {
     try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement("SELECT v FROM fenced_update_it WHERE k = ?")) {
+        PreparedStatement s =
+            c.prepareStatement("SELECT " + column + " FROM fenced_update_it WHERE k = ?")) {
       s.setString(1, key);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
@@ -116,25 +126,11 @@ class FencedUpdateIT {
           .fence("fence", "fence_holder");
 
   private static boolean raise(String key, Fence fence, String value, long h) throws SQLException {
-    try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement(RAISE_WITH_HOLDER.jdbcSql())) {
-      List<Object> params = RAISE_WITH_HOLDER.jdbcParams(List.of(value, h), List.of(key), fence);
-      for (int i = 0; i < params.size(); i++) {
-        s.setObject(i + 1, params.get(i));
-      }
-      return s.executeUpdate() == 1;
-    }
+    return write(RAISE_WITH_HOLDER, key, fence, List.of(value, h));
   }
 
   private static long h(String key) throws SQLException {
-    try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement("SELECT h FROM fenced_update_it WHERE k = ?")) {
-      s.setString(1, key);
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return Long.parseLong(column(key, "h"));
   }
 
   @Test
