@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -270,7 +271,7 @@ public final class TallyWorker {
         .discover(start)
         .thenCompose(
             found -> {
-              Map<Integer, Owned> byShard = new java.util.HashMap<>();
+              Map<Integer, Owned> byShard = new HashMap<>();
               shards.forEach(o -> byShard.put(o.shard, o));
               long pending = 0;
               long oldestPendingNanos = 0;

@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +32,7 @@ final class TestDatabase implements AutoCloseable {
   static final String JDBC_URL = "jdbc:postgresql://" + HOST + ":" + PORT + "/" + DATABASE;
 
   final String schema = "tally_it_" + UUID.randomUUID().toString().substring(0, 8);
-  private final List<String> extraSchemas = new java.util.ArrayList<>();
+  private final List<String> extraSchemas = new ArrayList<>();
 
   TestDatabase() {
     try (Connection c = DriverManager.getConnection(JDBC_URL, USER, PASSWORD);
