@@ -99,7 +99,7 @@ sample_lag() {
     done
     sleep 0.5
   done
-  echo "$max"
+  printf '%.1f\n' "$max"
 }
 
 # Samples "epoch-millis ballots tallied" of the poll's results every 200 ms until the file $2 exists.
