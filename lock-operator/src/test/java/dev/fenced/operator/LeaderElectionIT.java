@@ -81,7 +81,9 @@ class LeaderElectionIT {
       Policies.namespace(client, NS);
       client.resource(Policies.yaml(NS, "counters", "\"ha:*\"", Policies.redis())).create();
       LockPolicy ready = awaitPolicy(client, PolicyConditions::isReadyForCurrentGeneration);
-      assertThat(ready.getStatus().getEpoch()).isEqualTo(1L);
+      // A new policy starts above every epoch the shared Redis's ledger records.
+      long epoch = ready.getStatus().getEpoch();
+      assertThat(epoch).isPositive();
       // A goes on probing the Ready policy (recheck-interval 1 s in tests); B never reconciles.
       await().atMost(WAIT).until(() -> scrapeReconciles() >= aBefore + 3);
       assertThat(b.reconciles("success") + b.reconciles("failure")).isZero();
@@ -91,7 +93,7 @@ class LeaderElectionIT {
       assertThat(b.backends.openClients()).as("backend clients the follower opened").isZero();
       // The follower still reports the policies' status, read from its own informer cache.
       awaitGauge(b, OperatorMetrics.POLICY_READY, 1.0);
-      awaitGauge(b, OperatorMetrics.POLICY_EPOCH, 1.0);
+      awaitGauge(b, OperatorMetrics.POLICY_EPOCH, epoch);
 
       // 2. A stops as Quarkus's shutdown stops it; B takes over once the Lease expires.
       long stopAt = System.nanoTime();
@@ -143,18 +145,22 @@ class LeaderElectionIT {
                       && p.getStatus().getObservedGeneration() == 3L
                       && PolicyConditions.isReadyForCurrentGeneration(p));
       Duration convergedAfter = Duration.ofNanos(System.nanoTime() - stoppedAt);
-      assertThat(converged.getStatus().getEpoch()).isEqualTo(2L);
+      assertThat(converged.getStatus().getEpoch()).as("one move, one rise").isEqualTo(epoch + 1);
       assertThat(converged.getStatus().getBackendIdentity()).startsWith("Etcd ");
-      assertThat(Servers.etcdGet(prefix + "/.policies/" + NS + "/counters"))
-          .contains("\"generation\":3")
-          .contains("\"epoch\":2");
+      assertThat(Servers.etcdGet(prefix + "/.ledger"))
+          .containsPattern(
+              "\""
+                  + NS
+                  + "/counters\":\\{[^}]*\"generation\":3,[^}]*\"epoch\":"
+                  + (epoch + 1)
+                  + "[,}]");
       assertThat(b.reconciles("success")).isPositive();
       assertThat(b.writes)
           .as("what B wrote once it led, so the empty list before shows something")
           .contains(
               "PATCH /apis/locks.fenced.dev/v1alpha1/namespaces/ha/lockpolicies/counters/status");
       assertThat(b.backends.openClients()).isEqualTo(1);
-      awaitGauge(b, OperatorMetrics.POLICY_EPOCH, 2.0);
+      awaitGauge(b, OperatorMetrics.POLICY_EPOCH, epoch + 1);
 
       String report =
           String.format(
@@ -173,10 +179,12 @@ class LeaderElectionIT {
       Files.writeString(Path.of("target/leader-election-handover.txt"), report);
       assertThat(handOver).as("hand-over time").isLessThanOrEqualTo(bound);
 
-      // 5. The new leader runs the finalizer too: delete cleans up etcd.
+      // 5. The new leader runs the finalizer too: delete cleans up etcd, all but the ledger.
       client.resources(LockPolicy.class).inNamespace(NS).withName("counters").delete();
       Policies.awaitGone(() -> get(client));
-      assertThat(Servers.etcdCount(prefix + "/")).isZero();
+      assertThat(Servers.etcdCount(prefix + "/")).as("only the ledger is left").isEqualTo(1);
+      assertThat(Servers.etcdGet(prefix + "/.ledger"))
+          .containsPattern("\"" + NS + "/counters\":\\{[^}]*\"retired\":true");
       assertThat(b.exits).as("exits asked by B's leadership").isEmpty();
     }
   }

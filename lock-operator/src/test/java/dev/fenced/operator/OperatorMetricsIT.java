@@ -51,7 +51,9 @@ class OperatorMetricsIT {
     await().atMost(WAIT).until(() -> "SecretNotFound".equals(Policies.reason(get(ns), "Ready")));
     assertThat(scrape("fenced_operator_policy_ready", pg)).isEqualTo(0.0);
     assertThat(reconciles("success")).isGreaterThan(before);
-    awaitScrape("fenced_operator_policy_epoch", policy, 1.0);
+    // The series exists from the first event on; the epoch is decided on the backend (its ledger),
+    // which the operator cannot reach without credentials: no value yet.
+    assertThat(scrape("fenced_operator_policy_epoch", policy)).isNaN();
     // JOSDK's own metrics are still exported next to these.
     assertThat(
             scrape(
@@ -62,6 +64,9 @@ class OperatorMetricsIT {
     // The Secret appears: Ready.
     Policies.pgSecret(client, ns);
     awaitScrape("fenced_operator_policy_ready", pg, 1.0);
+    long epoch = get(ns).getStatus().getEpoch();
+    assertThat(epoch).as("above every epoch the shared database's ledger records").isPositive();
+    awaitScrape("fenced_operator_policy_epoch", policy, epoch);
 
     // Another backend: the epoch rises, the series moves to the new backend.
     LockPolicy moved = get(ns);
@@ -69,7 +74,7 @@ class OperatorMetricsIT {
         .getSpec()
         .setBackend(Policies.yaml(ns, "x", "\"x\"", Policies.redis()).getSpec().getBackend());
     client.resource(moved).update();
-    awaitScrape("fenced_operator_policy_epoch", policy, 2.0);
+    awaitScrape("fenced_operator_policy_epoch", policy, epoch + 1);
     awaitScrape("fenced_operator_policy_ready", redis, 1.0);
     assertThat(scrape("fenced_operator_policy_ready", pg)).isNull();
 
