@@ -143,6 +143,34 @@ class ChartFeaturesTest {
   }
 
   @Test
+  void theChartGrantsTheOperatorTheLeaseRightsOfItsRenderedManifests() throws IOException {
+    List<Manifest> m = raw();
+    JsonNode operator = get(m, "Role/fenced-lock-operator");
+    JsonNode leader = get(m, "Role/fenced-lock-operator-leader");
+    JsonNode shipped =
+        ofKind(
+                Manifest.parseAll(
+                    Files.readString(Helm.ROOT.resolve("k8s/operator/lock-operator.yml"))),
+                "Role")
+            .get(0)
+            .tree();
+    // The KubernetesLease ledger, leader election's Lease, and any other Lease (a lock's).
+    for (String name : List.of("fenced-ledger", "fenced-lock-operator", "poll-1")) {
+      Set<String> chart = new TreeSet<>(verbs(operator, "coordination.k8s.io", "leases", name));
+      chart.addAll(verbs(leader, "coordination.k8s.io", "leases", name));
+      assertThat(chart)
+          .as("lease %s: the chart's operator Roles against k8s/operator/lock-operator.yml", name)
+          .isEqualTo(verbs(shipped, "coordination.k8s.io", "leases", name));
+    }
+    // The ledger Lease is read and updated by name; a lock's Lease is only listed and watched
+    // (a deleted one is recorded in the ledger), never written by the operator.
+    assertThat(verbs(operator, "coordination.k8s.io", "leases", "fenced-ledger"))
+        .containsExactlyInAnyOrder("list", "watch", "create", "get", "update");
+    assertThat(verbs(operator, "coordination.k8s.io", "leases", "poll-1"))
+        .containsExactlyInAnyOrder("list", "watch", "create");
+  }
+
+  @Test
   void oneOperatorWithoutLeaderElectionIsReplacedNotRolled() {
     List<Manifest> m = raw("--set", "operator.replicas=1,operator.leaderElection=false");
     JsonNode deployment = get(m, "Deployment/fenced-lock-operator");
@@ -405,10 +433,13 @@ class ChartFeaturesTest {
     assertThat(ingress.path("tls").get(0).path("hosts").toString())
         .isEqualTo("[\"vote.example.com\",\"vote.example.org\",\"stimme.example.de\"]");
     for (JsonNode rule : ingress.path("rules")) {
-      JsonNode path = rule.path("http").path("paths").get(0);
-      assertThat(path.path("path").asText()).isEqualTo("/");
-      assertThat(path.path("backend").path("service").path("name").asText())
-          .isEqualTo("fenced-vote-api");
+      // The page and the API reach vote-api; its /q endpoints (metrics, health) do not.
+      JsonNode paths = rule.path("http").path("paths");
+      assertThat(paths.findValuesAsText("path")).containsExactly("/", "/ui", "/api");
+      assertThat(paths.findValuesAsText("pathType")).containsExactly("Exact", "Prefix", "Prefix");
+      assertThat(paths.findValues("service"))
+          .extracting(s -> s.path("name").asText())
+          .containsOnly("fenced-vote-api");
     }
 
     // Both the operator and the services may read the extra Secret, and only by name.
