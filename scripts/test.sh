@@ -21,6 +21,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
 fi
+# The clock test (lock-sdk ClockIT) runs lock holders under libfaketime.
+if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+  echo "[test] installing faketime" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends faketime >/dev/null
+fi
 # The test runs restart backends on purpose; fsync off keeps them quick and is harmless here.
 export FENCED_PG_FSYNC="${FENCED_PG_FSYNC:-off}"
 

@@ -39,12 +39,27 @@ public final class FencedCounter implements AutoCloseable {
   private final String name;
   private final String redisKey;
   private final Redis redis;
+  private Connection connection;
 
-  /** Creates (or resets) the rows and the hash of {@code name}. */
-  public FencedCounter(Vertx vertx, String name) throws Exception {
+  private FencedCounter(Vertx vertx, String name) {
     this.name = name;
     this.redisKey = "fenced-counter-it:" + name;
     this.redis = Redis.createClient(vertx, TestServers.redisUrl());
+  }
+
+  /** The counter of {@code name} that {@link #reset} made, as another process sees it. */
+  public static FencedCounter existing(Vertx vertx, String name) {
+    return new FencedCounter(vertx, name);
+  }
+
+  /** Creates (or resets to zero, unfenced) the rows and the hash of {@code name}. */
+  public static FencedCounter reset(Vertx vertx, String name) throws Exception {
+    FencedCounter counter = new FencedCounter(vertx, name);
+    counter.resetStorage();
+    return counter;
+  }
+
+  private void resetStorage() throws Exception {
     try (Connection c = TestServers.jdbc();
         Statement s = c.createStatement()) {
       s.execute(
@@ -105,9 +120,10 @@ public final class FencedCounter implements AutoCloseable {
     return pgRead(plainKey());
   }
 
-  public void plainWrite(long value) throws SQLException {
-    try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement("UPDATE " + TABLE + " SET n = ? WHERE name = ?")) {
+  public synchronized void plainWrite(long value) throws SQLException {
+    Connection c = connection();
+    try (PreparedStatement s =
+        c.prepareStatement("UPDATE " + TABLE + " SET n = ? WHERE name = ?")) {
       s.setLong(1, value);
       s.setString(2, plainKey());
       s.executeUpdate();
@@ -115,17 +131,33 @@ public final class FencedCounter implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     redis.close();
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        // closing anyway
+      }
+    }
+  }
+
+  /** One autocommit connection, opened on first use: each statement commits on its own. */
+  private synchronized Connection connection() throws SQLException {
+    if (connection == null || connection.isClosed()) {
+      connection = TestServers.jdbc();
+    }
+    return connection;
   }
 
   private String plainKey() {
     return name + "#plain";
   }
 
-  private boolean pgUpdate(FencedUpdate update, Object value, Fence fence) throws SQLException {
-    try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement(update.jdbcSql())) {
+  private synchronized boolean pgUpdate(FencedUpdate update, Object value, Fence fence)
+      throws SQLException {
+    Connection c = connection();
+    try (PreparedStatement s = c.prepareStatement(update.jdbcSql())) {
       List<Object> params = update.jdbcParams(List.of(value), List.of(name), fence);
       for (int i = 0; i < params.size(); i++) {
         s.setObject(i + 1, params.get(i));
@@ -134,9 +166,9 @@ public final class FencedCounter implements AutoCloseable {
     }
   }
 
-  private long pgRead(String key) throws SQLException {
-    try (Connection c = TestServers.jdbc();
-        PreparedStatement s = c.prepareStatement("SELECT n FROM " + TABLE + " WHERE name = ?")) {
+  private synchronized long pgRead(String key) throws SQLException {
+    Connection c = connection();
+    try (PreparedStatement s = c.prepareStatement("SELECT n FROM " + TABLE + " WHERE name = ?")) {
       s.setString(1, key);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

@@ -104,7 +104,7 @@ class PartitionIT {
         service(backend, InetSocketAddress.createUnresolved("127.0.0.1", link.port()));
     AbstractLockService other = service(backend, null);
     String name = "partition:" + UUID.randomUUID();
-    FencedCounter counter = closeLater(new FencedCounter(vertx, name));
+    FencedCounter counter = closeLater(FencedCounter.reset(vertx, name));
     List<Long> tokens = new ArrayList<>();
     long accepted = 0;
     long plainWrites = 0;

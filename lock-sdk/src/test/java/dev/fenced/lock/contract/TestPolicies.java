@@ -111,7 +111,12 @@ public final class TestPolicies {
     AbstractLockService service =
         new LockServiceFactory(vertx, new DirectorySecretResolver(secrets), null, null)
             .create(read.policies().get(0));
-    service.provision().toCompletableFuture().join();
+    try {
+      service.provision().toCompletableFuture().join();
+    } catch (RuntimeException e) {
+      service.close();
+      throw e;
+    }
     return service;
   }
 
