@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
@@ -125,12 +126,15 @@ class VotePageBrowserIT {
       vote(phone, "cat");
       phone.waitForText(By.id("vote-status"), "Counted: cat now has 2 votes");
 
-      // The locks view: the test's policy on Redis at epoch 1, cat's fence from that epoch.
+      // The locks view: the test's policy on Redis at the epoch in force (the file's 1, or above
+      // it when the shared Redis's ledger records a higher one), cat's fence from that epoch.
+      long onRedis = FencingTokens.epoch(fenceOf(poll));
+      assertThat(onRedis).isGreaterThanOrEqualTo(1);
       desk.find(By.linkText("Locks")).click();
       desk.waitForText(By.id("locks-state"), "live");
       assertThat(desk.waitForText(By.id("backend"), "Redis")).isEqualTo("Redis");
-      assertThat(desk.text(By.id("epoch"))).isEqualTo("1");
-      desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch 1");
+      assertThat(desk.text(By.id("epoch"))).isEqualTo(Long.toString(onRedis));
+      desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + onRedis);
       desk.until(
           d ->
               d.findElement(By.cssSelector("[data-policy='voting/" + policy.name() + "']"))
@@ -142,16 +146,19 @@ class VotePageBrowserIT {
       phone.waitForText(By.id("backend"), "Redis");
       phone.screenshot("09-locks-redis-phone");
 
-      // Switch the policy: PostgreSQL's lock table, epoch 2. The open page follows.
-      policy.write(2, PolicyFiles.POSTGRES_LOCK_TABLE, "2s");
+      // Switch the policy: PostgreSQL's lock table, at an epoch above the one in force. The open
+      // page follows.
+      policy.write(onRedis + 1, PolicyFiles.POSTGRES_LOCK_TABLE, "2s");
       desk.waitForText(By.id("backend"), "Postgres/LockTable");
-      assertThat(desk.text(By.id("epoch"))).isEqualTo("2");
       assertThat(desk.sameDocument()).as("the switch arrived without a reload").isTrue();
-      // The next vote for cat is fenced by a token of epoch 2.
+      // The next vote for cat is fenced by a token of the higher epoch, which the page shows.
       await().atMost(WAIT).until(() -> voteByApi(poll, "v-after-switch", "cat") == 201);
-      desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch 2");
+      long onPostgres = FencingTokens.epoch(fenceOf(poll));
+      assertThat(onPostgres).isGreaterThan(onRedis);
+      desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + onPostgres);
+      desk.until(d -> Long.toString(onPostgres).equals(desk.text(By.id("epoch"))) ? true : null);
       desk.screenshot("10-locks-after-switch-desktop");
-      phone.waitForText(By.cssSelector("[data-fence='cat']"), "epoch 2");
+      phone.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + onPostgres);
       phone.screenshot("11-locks-after-switch-phone");
     }
   }
@@ -181,6 +188,17 @@ class VotePageBrowserIT {
                             .extract()
                             .jsonPath()
                             .getString("locks[0].policy")));
+  }
+
+  /** The fence of cat's lock, as the API's locks view reports it. */
+  private static long fenceOf(String poll) {
+    return given()
+        .get("/api/polls/{id}/locks", poll)
+        .then()
+        .statusCode(200)
+        .extract()
+        .jsonPath()
+        .getLong("locks.find { it.lock.endsWith(':cat') }.fence");
   }
 
   private static int voteByApi(String poll, String voter, String option) {
