@@ -45,7 +45,13 @@ public final class ClockSkewedHolder {
     final AtomicLong refused = new AtomicLong();
     final AtomicLong plainWrites = new AtomicLong();
     final AtomicLong lockErrors = new AtomicLong();
-    final AtomicLong storesDisagreed = new AtomicLong();
+
+    /**
+     * Writes only one store took: the hold ended between the two (a stall); each store is right.
+     */
+    final AtomicLong pgOnly = new AtomicLong();
+
+    final AtomicLong redisOnly = new AtomicLong();
     final AtomicLong lostHolds = new AtomicLong();
 
     Worker(String backend, String lockName, LockService service, FencedCounter counter) {
@@ -85,7 +91,8 @@ public final class ClockSkewedHolder {
 
     private void criticalSection(LockHandle hold) throws Exception {
       Fence fence = Fence.of(hold);
-      if (!tally(counter.claim(fence))) {
+      if (!counter.claim(fence).both()) {
+        refused.incrementAndGet();
         return;
       }
       long read = counter.value();
@@ -98,22 +105,16 @@ public final class ClockSkewedHolder {
       // The unfenced row trusts the lock alone: exact only while no two holders overlap.
       counter.plainWrite(plainRead + 1);
       plainWrites.incrementAndGet();
-      if (tally(counter.write(read + 1, fence))) {
+      FencedCounter.Accepted written = counter.write(read + 1, fence);
+      if (written.both()) {
         accepted.incrementAndGet();
-      }
-    }
-
-    /** True when both stores accepted; counts a refusal, or a disagreement of the stores. */
-    private boolean tally(FencedCounter.Accepted result) {
-      if (result.both()) {
-        return true;
-      }
-      if (result.neither()) {
+      } else if (written.neither()) {
         refused.incrementAndGet();
+      } else if (written.postgres()) {
+        pgOnly.incrementAndGet();
       } else {
-        storesDisagreed.incrementAndGet();
+        redisOnly.incrementAndGet();
       }
-      return false;
     }
 
     String result() {
@@ -127,8 +128,10 @@ public final class ClockSkewedHolder {
           + plainWrites
           + " lockErrors="
           + lockErrors
-          + " storesDisagreed="
-          + storesDisagreed
+          + " pgOnly="
+          + pgOnly
+          + " redisOnly="
+          + redisOnly
           + " lostHolds="
           + lostHolds;
     }
