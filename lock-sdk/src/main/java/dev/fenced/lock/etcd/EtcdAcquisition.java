@@ -156,7 +156,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     }
     ByteSequence old = key;
     if (old != null) {
-      service.deleteSoon(old, owner);
+      service.orphans().delete(old, owner);
     }
     key = null;
     if (expired()) {
@@ -290,7 +290,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     }
     stopWaiting();
     if (service.isShutDown()) {
-      service.deleteSoon(key, owner);
+      service.orphans().delete(key, owner);
       result.completeExceptionally(
           new BackendUnavailableException(
               EtcdLockService.BACKEND, name, new IllegalStateException("the lock service closed")));
@@ -321,7 +321,9 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
         .whenComplete(
             (txn, error) -> {
               if (error != null) {
-                service.deleteLater(ownKey, owner); // it would live as long as the service
+                service
+                    .orphans()
+                    .deleteLater(ownKey, owner); // it would live as long as the service
               }
               finishTimedOut();
             });
@@ -336,7 +338,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     stopWaiting();
     ByteSequence written = key;
     if (written != null) {
-      service.deleteSoon(written, owner); // the put may have landed though its answer did not
+      service.orphans().delete(written, owner); // the put may have landed though its answer did not
     }
     Throwable cause = Failures.unwrap(error);
     result.completeExceptionally(

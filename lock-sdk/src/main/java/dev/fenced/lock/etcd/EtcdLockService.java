@@ -22,15 +22,11 @@ import io.etcd.jetcd.options.PutOption;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,8 +55,6 @@ public final class EtcdLockService extends AbstractLockService {
   public static final String BACKEND = "Etcd";
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdLockService.class);
-  private static final long ORPHAN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-  private static final long ORPHAN_GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final int LAYOUT = 1;
 
   private final EtcdLockConfig config;
@@ -68,24 +62,13 @@ public final class EtcdLockService extends AbstractLockService {
   private final EtcdConnection connection;
   private final long ttlSeconds;
 
-  /** Leases whose revoke failed (etcd unreachable), by when it first failed. */
-  private final Map<Long, Long> orphans = new ConcurrentHashMap<>();
-
-  private final Set<Long> revoking = ConcurrentHashMap.newKeySet();
-  private final Set<ByteSequence> deleting = ConcurrentHashMap.newKeySet();
-
-  /** Keys whose compare-owner delete failed (etcd unreachable): key, owner, first failure. */
-  private final Map<ByteSequence, StaleKey> staleKeys = new ConcurrentHashMap<>();
-
-  private final AtomicBoolean orphanSweepScheduled = new AtomicBoolean();
+  private final EtcdOrphanSweeper orphans = new EtcdOrphanSweeper(this);
   private volatile boolean shutDown;
 
   /** The service's lease while it is usable, or null; a grant under way, or null. */
   private volatile EtcdSessionLease lease;
 
   private CompletableFuture<EtcdSessionLease> granting;
-
-  private record StaleKey(ByteSequence owner, long since) {}
 
   /** Builds and owns its own jetcd client. */
   public EtcdLockService(EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
@@ -287,7 +270,6 @@ public final class EtcdLockService extends AbstractLockService {
       revokeOnClose(current);
     }
     orphans.clear();
-    staleKeys.clear();
     connection.close();
   }
 
@@ -362,7 +344,7 @@ public final class EtcdLockService extends AbstractLockService {
           }
           if (granted != null) {
             if (closed) {
-              revokeQuietly(granted.id());
+              orphans.revoke(granted.id());
             } else {
               granted.startKeepingAlive();
             }
@@ -412,27 +394,9 @@ public final class EtcdLockService extends AbstractLockService {
                 .commit());
   }
 
-  /**
-   * Deletes {@code key} (compare-owner) now, and if etcd cannot be reached keeps trying until it
-   * answers: a key bound to the service's lease would otherwise block the lock as long as the
-   * service lives.
-   */
-  void deleteSoon(ByteSequence key, ByteSequence owner) {
-    deleteIfOwned(key, owner)
-        .whenComplete(
-            (txn, error) -> {
-              if (error != null) {
-                deleteLater(key, owner);
-              }
-            });
-  }
-
-  void deleteLater(ByteSequence key, ByteSequence owner) {
-    if (isShutDown()) {
-      return;
-    }
-    staleKeys.putIfAbsent(key, new StaleKey(owner, System.nanoTime()));
-    scheduleSweep();
+  /** Where leftovers go that etcd could not take at once. */
+  EtcdOrphanSweeper orphans() {
+    return orphans;
   }
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
@@ -454,84 +418,5 @@ public final class EtcdLockService extends AbstractLockService {
 
   static CompletionException asCompletion(Throwable error) {
     return error instanceof CompletionException c ? c : new CompletionException(error);
-  }
-
-  /** Revokes a lease that is no longer needed; if etcd cannot be reached, keeps trying. */
-  void revokeQuietly(long leaseId) {
-    call(() -> client().getLeaseClient().revoke(leaseId))
-        .whenComplete(
-            (r, error) -> {
-              if (error != null && !EtcdCalls.isNotFound(error)) {
-                revokeLater(leaseId);
-              }
-            });
-  }
-
-  /**
-   * Remembers a lease whose revoke failed and retries until etcd answers. After an outage this
-   * frees a lost hold's key as soon as etcd is back, instead of a full lease after its restart
-   * (etcd extends every lease when it comes back).
-   */
-  void revokeLater(long leaseId) {
-    if (isShutDown()) {
-      return;
-    }
-    orphans.putIfAbsent(leaseId, System.nanoTime());
-    scheduleSweep();
-  }
-
-  private void scheduleSweep() {
-    if (orphanSweepScheduled.compareAndSet(false, true)) {
-      keeper.schedule(this::sweepOrphans, ORPHAN_RETRY_NANOS);
-    }
-  }
-
-  private void sweepOrphans() {
-    orphanSweepScheduled.set(false);
-    if (isShutDown() || (orphans.isEmpty() && staleKeys.isEmpty())) {
-      return;
-    }
-    long now = System.nanoTime();
-    for (Map.Entry<ByteSequence, StaleKey> stale : staleKeys.entrySet()) {
-      ByteSequence key = stale.getKey();
-      if (now - stale.getValue().since() > ORPHAN_GIVE_UP_NANOS) {
-        staleKeys.remove(key);
-        continue;
-      }
-      if (!deleting.add(key)) {
-        continue;
-      }
-      deleteIfOwned(key, stale.getValue().owner())
-          .whenComplete(
-              (txn, error) -> {
-                deleting.remove(key);
-                if (error == null) {
-                  staleKeys.remove(key);
-                } else {
-                  scheduleSweep();
-                }
-              });
-    }
-    for (Map.Entry<Long, Long> orphan : orphans.entrySet()) {
-      long leaseId = orphan.getKey();
-      if (now - orphan.getValue() > ORPHAN_GIVE_UP_NANOS) {
-        orphans.remove(leaseId);
-        continue;
-      }
-      if (!revoking.add(leaseId)) {
-        continue; // the previous try is still under way
-      }
-      call(() -> client().getLeaseClient().revoke(leaseId))
-          .whenComplete(
-              (r, error) -> {
-                revoking.remove(leaseId);
-                if (error == null || EtcdCalls.isNotFound(error)) {
-                  orphans.remove(leaseId);
-                  LOG.debug("revoked lease {} of an earlier hold", Long.toHexString(leaseId));
-                } else {
-                  revokeLater(leaseId);
-                }
-              });
-    }
   }
 }
