@@ -31,11 +31,9 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -100,7 +98,6 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   private final ThreadPoolExecutor executor;
   private final Waiters waiters = new Waiters();
   private final Observations observations = new Observations();
-  private final Set<String> attempting = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean watchStarted = new AtomicBoolean();
   private volatile Watch watch;
 
@@ -155,19 +152,13 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     ensureWatching();
     String leaseName = LeaseNames.leaseName(name);
     return AcquireLoop.run(
-        BACKEND, name, maxWait, keeper, waiters, MAX_BACKOFF, () -> attemptAlone(name, leaseName));
-  }
-
-  /**
-   * One try, unless another caller of this service is already trying the same lock: then this one
-   * waits for the next release or back-off without asking the API server, since a release wakes
-   * every waiter at once and all but one of them would only read a held Lease or lose the race.
-   */
-  private CompletionStage<Attempt<LockHandle>> attemptAlone(String name, String leaseName) {
-    if (!attempting.add(name)) {
-      return CompletableFuture.completedFuture(Attempt.busy(0));
-    }
-    return call(() -> attempt(name, leaseName)).whenComplete((a, e) -> attempting.remove(name));
+        BACKEND,
+        name,
+        maxWait,
+        keeper,
+        waiters,
+        MAX_BACKOFF,
+        () -> call(() -> attempt(name, leaseName)));
   }
 
   /** One try, blocking, on the executor. */
