@@ -1,7 +1,5 @@
 package dev.fenced.lock.etcd;
 
-import dev.fenced.lock.BackendUnavailableException;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockTimeoutException;
@@ -291,9 +289,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     stopWaiting();
     if (service.isShutDown()) {
       service.orphans().delete(key, owner);
-      result.completeExceptionally(
-          new BackendUnavailableException(
-              EtcdLockService.BACKEND, name, new IllegalStateException("the lock service closed")));
+      result.completeExceptionally(new IllegalStateException("the lock service closed"));
       return;
     }
     EtcdLockHandle handle =
@@ -340,10 +336,6 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     if (written != null) {
       service.orphans().delete(written, owner); // the put may have landed though its answer did not
     }
-    Throwable cause = Failures.unwrap(error);
-    result.completeExceptionally(
-        cause instanceof LockException
-            ? cause
-            : new BackendUnavailableException(EtcdLockService.BACKEND, name, cause));
+    result.completeExceptionally(Failures.unwrap(error));
   }
 }

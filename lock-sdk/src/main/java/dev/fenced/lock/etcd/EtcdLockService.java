@@ -1,13 +1,13 @@
 package dev.fenced.lock.etcd;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.etcd.jetcd.ByteSequence;
@@ -140,49 +140,48 @@ public final class EtcdLockService extends AbstractLockService {
             + keys.prefix()
             + "/<name>/<lease hex>-<owner id>\",\"holder\":\"lowest create revision\","
             + "\"fencing\":\"create revision\"}";
-    return call(() ->
-            client()
-                .getKVClient()
-                .txn()
-                .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                .Then(Op.put(marker, EtcdKeys.bytes(record), PutOption.DEFAULT))
-                .Else(Op.get(marker, GetOption.DEFAULT))
-                .commit())
-        .handle(
-            (txn, error) -> {
-              if (error != null) {
-                throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-              }
-              if (!txn.isSucceeded()) {
-                var kvs = txn.getGetResponses().get(0).getKvs();
-                String existing =
-                    kvs.isEmpty() ? "" : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
-                if (!existing.contains("\"layout\":" + LAYOUT + ",")) {
-                  throw new InvalidLockPolicyException(
-                      null,
-                      "keyPrefix "
-                          + keys.prefix()
-                          + " is used by another key layout ("
-                          + marker.toString(StandardCharsets.UTF_8)
-                          + " = "
-                          + existing
-                          + "); choose another keyPrefix");
-                }
-              }
-              return null;
-            });
+    return typed(
+        () ->
+            call(() ->
+                    client()
+                        .getKVClient()
+                        .txn()
+                        .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                        .Then(Op.put(marker, EtcdKeys.bytes(record), PutOption.DEFAULT))
+                        .Else(Op.get(marker, GetOption.DEFAULT))
+                        .commit())
+                .thenApply(
+                    txn -> {
+                      if (!txn.isSucceeded()) {
+                        var kvs = txn.getGetResponses().get(0).getKvs();
+                        String existing =
+                            kvs.isEmpty()
+                                ? ""
+                                : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+                        if (!existing.contains("\"layout\":" + LAYOUT + ",")) {
+                          throw new InvalidLockPolicyException(
+                              null,
+                              "keyPrefix "
+                                  + keys.prefix()
+                                  + " is used by another key layout ("
+                                  + marker.toString(StandardCharsets.UTF_8)
+                                  + " = "
+                                  + existing
+                                  + "); choose another keyPrefix");
+                        }
+                      }
+                      return null;
+                    }));
   }
 
   /** Puts the record at {@code <prefix>/.policies/<namespace>/<name>}. */
   @Override
   public CompletionStage<Void> recordPolicy(PolicyRecord record) {
     ByteSequence key = keys.policyRecord(record.policy());
-    return call(() -> client().getKVClient().put(key, EtcdKeys.bytes(record.toJson())))
-        .<Void>thenApply(r -> null)
-        .exceptionally(
-            error -> {
-              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-            });
+    return typed(
+        () ->
+            call(() -> client().getKVClient().put(key, EtcdKeys.bytes(record.toJson())))
+                .<Void>thenApply(r -> null));
   }
 
   /**
@@ -192,31 +191,34 @@ public final class EtcdLockService extends AbstractLockService {
    */
   @Override
   public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    return call(() -> client().getKVClient().delete(keys.policyRecord(owner.policy())))
-        .thenCompose(
-            deleted ->
-                call(
-                    () ->
-                        client()
-                            .getKVClient()
-                            .get(
-                                keys.policyRecords(),
-                                GetOption.builder().isPrefix(true).withCountOnly(true).build())))
-        .thenCompose(
-            others -> {
-              if (sharedWithOthers || others.getCount() > 0) {
-                return CompletableFuture.completedFuture(false);
-              }
-              return call(() ->
-                      client()
-                          .getKVClient()
-                          .delete(keys.everything(), DeleteOption.builder().isPrefix(true).build()))
-                  .thenApply(r -> true);
-            })
-        .exceptionally(
-            error -> {
-              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-            });
+    return typed(
+        () ->
+            call(() -> client().getKVClient().delete(keys.policyRecord(owner.policy())))
+                .thenCompose(
+                    deleted ->
+                        call(
+                            () ->
+                                client()
+                                    .getKVClient()
+                                    .get(
+                                        keys.policyRecords(),
+                                        GetOption.builder()
+                                            .isPrefix(true)
+                                            .withCountOnly(true)
+                                            .build())))
+                .thenCompose(
+                    others -> {
+                      if (sharedWithOthers || others.getCount() > 0) {
+                        return CompletableFuture.completedFuture(false);
+                      }
+                      return call(() ->
+                              client()
+                                  .getKVClient()
+                                  .delete(
+                                      keys.everything(),
+                                      DeleteOption.builder().isPrefix(true).build()))
+                          .thenApply(r -> true);
+                    }));
   }
 
   /** A linearizable read for the latency, then the member's status for its version. */
@@ -303,8 +305,7 @@ public final class EtcdLockService extends AbstractLockService {
     CompletableFuture<EtcdSessionLease> grant;
     if (isShutDown()) {
       return CompletableFuture.failedFuture(
-          new BackendUnavailableException(
-              BACKEND, null, new IllegalStateException("the lock service is closed")));
+          new IllegalStateException("the lock service is closed"));
     }
     EtcdSessionLease usable = lease;
     if (usable != null && usable.isUsable()) {
@@ -402,18 +403,13 @@ public final class EtcdLockService extends AbstractLockService {
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
   <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> request) {
     Client used = connection.client();
-    CompletableFuture<T> call;
-    try {
-      call = EtcdCalls.bounded(request.get(), config.requestTimeout());
-    } catch (RuntimeException e) {
-      call = CompletableFuture.failedFuture(e);
-    }
-    return call.whenComplete(
-        (r, error) -> {
-          if (error != null) {
-            connection.failed(used, error);
-          }
-        });
+    return Calls.start(() -> EtcdCalls.bounded(request.get(), config.requestTimeout()))
+        .whenComplete(
+            (r, error) -> {
+              if (error != null) {
+                connection.failed(used, error);
+              }
+            });
   }
 
   static CompletionException asCompletion(Throwable error) {

@@ -1,7 +1,6 @@
 package dev.fenced.lock.kubernetes;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
@@ -9,6 +8,7 @@ import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.AcquireLoop;
 import dev.fenced.lock.support.AcquireLoop.Attempt;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.support.Owners;
@@ -35,7 +35,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -152,13 +151,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     ensureWatching();
     String leaseName = LeaseNames.leaseName(name);
     return AcquireLoop.run(
-        BACKEND,
-        name,
-        maxWait,
-        keeper,
-        waiters,
-        MAX_BACKOFF,
-        () -> call(() -> attempt(name, leaseName)));
+        name, maxWait, keeper, waiters, MAX_BACKOFF, () -> call(() -> attempt(name, leaseName)));
   }
 
   /** One try, blocking, on the executor. */
@@ -280,14 +273,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   @Override
   public CompletionStage<Void> provision() {
     // Nothing to create: Leases appear on first acquire. Check the namespace can be read.
-    return call(this::listOne)
-        .handle(
-            (list, error) -> {
-              if (error != null) {
-                throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-              }
-              return null;
-            });
+    return typed(() -> call(this::listOne).<Void>thenApply(list -> null));
   }
 
   @Override
@@ -334,20 +320,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
 
   /** Runs a blocking client call on this service's executor. */
   private <T> CompletableFuture<T> call(Callable<T> work) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    try {
-      executor.execute(
-          () -> {
-            try {
-              result.complete(work.call());
-            } catch (Throwable t) {
-              result.completeExceptionally(t);
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException("the lock service is closed", e));
-    }
-    return result;
+    return Calls.blocking(executor, work);
   }
 
   private static boolean isConflict(KubernetesClientException e) {

@@ -67,7 +67,7 @@ public final class PgRowLockService extends PostgresLockService {
             .compose(
                 conn ->
                     lockOn(conn, name, maxWait, deadline).onFailure(e -> abandonTransaction(conn)));
-    return typed(acquired, e -> acquireFailure(name, maxWait, e));
+    return acquired.toCompletionStage();
   }
 
   private Future<LockHandle> lockOn(

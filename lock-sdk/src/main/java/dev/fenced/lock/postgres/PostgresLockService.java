@@ -1,7 +1,6 @@
 package dev.fenced.lock.postgres;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
@@ -98,36 +97,32 @@ public abstract sealed class PostgresLockService extends AbstractLockService
 
   @Override
   public final CompletionStage<Void> provision() {
-    Future<Void> done =
-        createSchema()
-            .recover(
-                e -> {
-                  // CREATE ... IF NOT EXISTS can still collide in the catalogs when another
-                  // client (one that does not take our provisioning lock) creates the same object
-                  // at the same moment; the second try then finds it.
-                  String state = sqlState(e);
-                  return "23505".equals(state) || "42P07".equals(state)
-                      ? createSchema()
-                      : Future.failedFuture(e);
-                })
-            .compose(
-                v ->
-                    pool.query(
-                            "SELECT current_setting('server_version_num')::int,"
-                                + " current_setting('server_version')")
-                        .execute())
-            .map(
-                rows -> {
-                  Row row = rows.iterator().next();
-                  checkServer(row.getInteger(0), row.getString(1));
-                  return null;
-                });
     return typed(
-        done,
-        e ->
-            e instanceof LockException le
-                ? le
-                : new BackendUnavailableException(backend(), null, e));
+        () ->
+            createSchema()
+                .recover(
+                    e -> {
+                      // CREATE ... IF NOT EXISTS can still collide in the catalogs when another
+                      // client (one that does not take our provisioning lock) creates the same
+                      // object at the same moment; the second try then finds it.
+                      String state = sqlState(e);
+                      return "23505".equals(state) || "42P07".equals(state)
+                          ? createSchema()
+                          : Future.failedFuture(e);
+                    })
+                .compose(
+                    v ->
+                        pool.query(
+                                "SELECT current_setting('server_version_num')::int,"
+                                    + " current_setting('server_version')")
+                            .execute())
+                .<Void>map(
+                    rows -> {
+                      Row row = rows.iterator().next();
+                      checkServer(row.getInteger(0), row.getString(1));
+                      return null;
+                    })
+                .toCompletionStage());
   }
 
   private Future<Void> createSchema() {
@@ -169,19 +164,15 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     if (sharedWithOthers || table == null) {
       return CompletableFuture.completedFuture(false);
     }
-    Future<Boolean> done =
-        pool.withTransaction(
-            conn ->
-                conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
-                    .execute()
-                    .compose(r -> conn.query("DROP TABLE IF EXISTS " + table).execute())
-                    .map(r -> true));
     return typed(
-        done,
-        e ->
-            e instanceof LockException le
-                ? le
-                : new BackendUnavailableException(backend(), null, e));
+        () ->
+            pool.withTransaction(
+                    conn ->
+                        conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
+                            .execute()
+                            .compose(r -> conn.query("DROP TABLE IF EXISTS " + table).execute())
+                            .map(r -> true))
+                .toCompletionStage());
   }
 
   @Override
@@ -226,31 +217,12 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     pool.close();
   }
 
-  /** The failure of an acquire as the typed exception the contract promises. */
-  final LockException acquireFailure(String name, Duration maxWait, Throwable error) {
-    Throwable cause = Failures.unwrap(error);
-    if (cause instanceof LockException lockException) {
-      return lockException;
-    }
-    if ("55P03".equals(sqlState(cause))) {
-      return new LockTimeoutException(name, maxWait);
-    }
-    return new BackendUnavailableException(backend(), name, cause);
-  }
-
-  /** Completes with the future's value, or fails with {@code mapping} applied to its failure. */
-  static <T> CompletionStage<T> typed(
-      Future<T> future, java.util.function.Function<Throwable, ? extends Throwable> mapping) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    future.onComplete(
-        ar -> {
-          if (ar.succeeded()) {
-            result.complete(ar.result());
-          } else {
-            result.completeExceptionally(mapping.apply(Failures.unwrap(ar.cause())));
-          }
-        });
-    return result;
+  /** A lock wait the server ended ({@code lock_timeout}, SQLSTATE 55P03) is a timeout. */
+  @Override
+  protected LockException classify(String lockName, Duration maxWait, Throwable cause) {
+    return maxWait != null && "55P03".equals(sqlState(cause))
+        ? new LockTimeoutException(lockName, maxWait)
+        : null;
   }
 
   static String sqlState(Throwable error) {

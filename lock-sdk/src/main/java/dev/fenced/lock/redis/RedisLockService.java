@@ -141,8 +141,7 @@ public final class RedisLockService extends AbstractLockService {
 
   @Override
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
-    return AcquireLoop.run(
-        BACKEND, name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
+    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
   }
 
   private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
@@ -188,13 +187,11 @@ public final class RedisLockService extends AbstractLockService {
   /** Loads the scripts into the server's cache; writes no keys. Idempotent. */
   @Override
   public CompletionStage<Void> provision() {
-    try {
-      return Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
-          .<Void>mapEmpty()
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return typed(
+        () ->
+            Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
+                .<Void>mapEmpty()
+                .toCompletionStage());
   }
 
   /**
@@ -228,16 +225,14 @@ public final class RedisLockService extends AbstractLockService {
   /** Sets this policy's field in the hash {@code <prefix>:policies}. */
   @Override
   public CompletionStage<Void> recordPolicy(PolicyRecord record) {
-    try {
-      return send(Request.cmd(Command.HSET)
-              .arg(keys.policies())
-              .arg(record.policy())
-              .arg(record.toJson()))
-          .<Void>mapEmpty()
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return typed(
+        () ->
+            send(Request.cmd(Command.HSET)
+                    .arg(keys.policies())
+                    .arg(record.policy())
+                    .arg(record.toJson()))
+                .<Void>mapEmpty()
+                .toCompletionStage());
   }
 
   /**
@@ -247,13 +242,11 @@ public final class RedisLockService extends AbstractLockService {
    */
   @Override
   public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    try {
-      return send(Request.cmd(Command.HDEL).arg(keys.policies()).arg(owner.policy()))
-          .map(r -> false)
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return typed(
+        () ->
+            send(Request.cmd(Command.HDEL).arg(keys.policies()).arg(owner.policy()))
+                .map(r -> false)
+                .toCompletionStage());
   }
 
   private static BackendProbe describe(Duration latency, Map<String, String> info, String fsync) {

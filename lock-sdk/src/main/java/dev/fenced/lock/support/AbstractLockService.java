@@ -2,19 +2,30 @@ package dev.fenced.lock.support;
 
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
+import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.LockTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * What every backend's service shares: argument checks, the policy epoch in the token, the lease
- * keeper, and a close that runs once.
+ * keeper, the one mapping of backend failures to the contract's typed exceptions, and a close that
+ * runs once.
+ *
+ * <p>The convention for failures: a backend's own code completes its stages with whatever its
+ * client failed with (and with {@link dev.fenced.lock.LockException}s it means, such as {@link
+ * LockTimeoutException}). It never wraps a client error itself. {@link #acquire} and {@link #typed}
+ * turn every failure into a {@link dev.fenced.lock.LockException} through {@link #failure}: a
+ * {@code LockException} stays as it is, what {@link #classify} recognises becomes that, anything
+ * else is {@link BackendUnavailableException}.
  */
 public abstract class AbstractLockService implements LockService {
 
@@ -51,11 +62,70 @@ public abstract class AbstractLockService implements LockService {
           new BackendUnavailableException(
               backend(), name, new IllegalStateException("the lock service is closed")));
     }
-    return doAcquire(name, maxWait);
+    CompletableFuture<LockHandle> result = new CompletableFuture<>();
+    Calls.start(() -> doAcquire(name, maxWait))
+        .whenComplete(
+            (handle, error) -> {
+              if (error != null) {
+                result.completeExceptionally(failure(name, maxWait, error));
+              } else {
+                result.complete(handle);
+              }
+            });
+    return result;
   }
 
-  /** Acquires a checked name; failures must be {@link dev.fenced.lock.LockException}s. */
+  /**
+   * Acquires a checked name. The stage may fail with anything; {@link #failure} maps it for the
+   * caller.
+   */
   protected abstract CompletionStage<LockHandle> doAcquire(String name, Duration maxWait);
+
+  /**
+   * The typed exception the contract promises for {@code error}: a {@link LockException} as it is,
+   * what {@link #classify} recognises, otherwise {@link BackendUnavailableException}.
+   *
+   * @param lockName the lock concerned, or null for the whole service
+   * @param maxWait the wait of the acquire that failed, or null outside an acquire
+   */
+  protected final LockException failure(String lockName, Duration maxWait, Throwable error) {
+    Throwable cause = Failures.unwrap(error);
+    if (cause instanceof LockException lockException) {
+      return lockException;
+    }
+    LockException specific = classify(lockName, maxWait, cause);
+    return specific != null
+        ? specific
+        : new BackendUnavailableException(backend(), lockName, cause);
+  }
+
+  /**
+   * What a failure of this backend's client means, where it means more than "unavailable" (a lock
+   * timeout the server reports, say); null otherwise. The default recognises nothing.
+   *
+   * @param maxWait the wait of the acquire that failed, or null outside an acquire
+   */
+  protected LockException classify(String lockName, Duration maxWait, Throwable cause) {
+    return null;
+  }
+
+  /**
+   * {@code stage} with its failure mapped by {@link #failure}, for the administrative calls ({@link
+   * #provision()}, {@link #deprovision}, {@link #recordPolicy}).
+   */
+  protected final <T> CompletionStage<T> typed(Supplier<? extends CompletionStage<T>> request) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Calls.start(request)
+        .whenComplete(
+            (value, error) -> {
+              if (error != null) {
+                result.completeExceptionally(failure(null, null, error));
+              } else {
+                result.complete(value);
+              }
+            });
+    return result;
+  }
 
   /**
    * Starts renewing a new hold and tracks it until it ends, so {@link #close()} can abandon it.

@@ -1,7 +1,5 @@
 package dev.fenced.lock.support;
 
-import dev.fenced.lock.BackendUnavailableException;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -33,7 +31,6 @@ public final class AcquireLoop<H> {
 
   private static final long FIRST_BACKOFF = TimeUnit.MILLISECONDS.toNanos(5);
 
-  private final String backend;
   private final String name;
   private final Duration maxWait;
   private final LeaseKeeper keeper;
@@ -47,14 +44,12 @@ public final class AcquireLoop<H> {
   private ScheduledFuture<?> queuedDeadline;
 
   private AcquireLoop(
-      String backend,
       String name,
       Duration maxWait,
       LeaseKeeper keeper,
       Waiters waiters,
       Duration maxBackoff,
       Supplier<CompletionStage<Attempt<H>>> attempt) {
-    this.backend = backend;
     this.name = name;
     this.maxWait = maxWait;
     this.keeper = keeper;
@@ -65,22 +60,21 @@ public final class AcquireLoop<H> {
   }
 
   /**
-   * Runs attempts until one acquires or {@code maxWait} passes.
+   * Runs attempts until one acquires or {@code maxWait} passes. The stage fails with {@link
+   * dev.fenced.lock.LockTimeoutException} at the deadline, or with what an attempt failed with.
    *
    * @param waiters notification signals, or null when the backend has none (then back-off only)
    * @param maxBackoff the longest pause between attempts; with notifications it only bounds how
    *     long a missed notification can delay a waiter
    */
   public static <H> CompletionStage<H> run(
-      String backend,
       String name,
       Duration maxWait,
       LeaseKeeper keeper,
       Waiters waiters,
       Duration maxBackoff,
       Supplier<CompletionStage<Attempt<H>>> attempt) {
-    AcquireLoop<H> loop =
-        new AcquireLoop<>(backend, name, maxWait, keeper, waiters, maxBackoff, attempt);
+    AcquireLoop<H> loop = new AcquireLoop<>(name, maxWait, keeper, waiters, maxBackoff, attempt);
     if (waiters == null) {
       loop.next();
     } else {
@@ -99,7 +93,7 @@ public final class AcquireLoop<H> {
     } catch (RuntimeException e) {
       // The keeper is closed: leave at once, or the waiters behind would never get a turn.
       if (place.leaveIfQueued()) {
-        result.completeExceptionally(asLockException(e));
+        result.completeExceptionally(e);
         return;
       }
     }
@@ -138,7 +132,7 @@ public final class AcquireLoop<H> {
         (outcome, error) -> {
           if (error != null) {
             leave(false);
-            result.completeExceptionally(asLockException(error));
+            result.completeExceptionally(error);
           } else if (outcome.acquired() != null) {
             leave(true);
             result.complete(outcome.acquired());
@@ -175,7 +169,7 @@ public final class AcquireLoop<H> {
     } catch (RuntimeException e) {
       // The keeper is closed: give the turn to the next waiter rather than strand it.
       leave(false);
-      result.completeExceptionally(asLockException(e));
+      result.completeExceptionally(e);
       return;
     }
     if (signal != null) {
@@ -186,13 +180,5 @@ public final class AcquireLoop<H> {
           timer.cancel(false);
           next();
         });
-  }
-
-  private Throwable asLockException(Throwable error) {
-    Throwable cause = Failures.unwrap(error);
-    if (cause instanceof LockException || cause instanceof IllegalArgumentException) {
-      return cause;
-    }
-    return new BackendUnavailableException(backend, name, cause);
   }
 }

@@ -2,7 +2,6 @@ package dev.fenced.lock.zookeeper;
 
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
@@ -92,7 +91,7 @@ final class ZooKeeperAcquisition {
   }
 
   /** The service is closing: give up without a hold. */
-  void abort(LockException reason) {
+  void abort(Throwable reason) {
     fail(reason);
   }
 
@@ -123,7 +122,7 @@ final class ZooKeeperAcquisition {
 
   private void created(int step, CuratorEvent event, Throwable error) {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      fail(error != null ? error : failure(event, parentPath));
       return;
     }
     String path = event.getName();
@@ -136,13 +135,12 @@ final class ZooKeeperAcquisition {
     }
     if (LockNodes.sequence(path) < 0) {
       fail(
-          unavailable(
-              new IllegalStateException(
-                  "the sequence under "
-                      + parentPath
-                      + " overflowed its 32 bits ("
-                      + path
-                      + "); fencing tokens for this name cannot continue")));
+          new IllegalStateException(
+              "the sequence under "
+                  + parentPath
+                  + " overflowed its 32 bits ("
+                  + path
+                  + "); fencing tokens for this name cannot continue"));
       return;
     }
     Stat stat = event.getStat();
@@ -158,7 +156,7 @@ final class ZooKeeperAcquisition {
                 guarded(
                     () -> {
                       if (failure != null) {
-                        fail(unavailable(failure));
+                        fail(failure);
                       } else if (found == null) {
                         create(); // our session ended meanwhile
                       } else {
@@ -205,7 +203,7 @@ final class ZooKeeperAcquisition {
 
   private void listed(int step, long sentAt, CuratorEvent event, Throwable error) {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      fail(error != null ? error : failure(event, parentPath));
       return;
     }
     List<String> children = LockNodes.sorted(event.getChildren());
@@ -278,7 +276,7 @@ final class ZooKeeperAcquisition {
       return;
     }
     if (error != null || code != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, predecessor)));
+      fail(error != null ? error : failure(event, predecessor));
       return;
     }
     boolean timedOut;
@@ -304,7 +302,7 @@ final class ZooKeeperAcquisition {
   }
 
   private void deadlinePassed() {
-    LockException outcome;
+    Throwable outcome;
     synchronized (this) {
       if (phase == Phase.DONE) {
         return;
@@ -312,13 +310,12 @@ final class ZooKeeperAcquisition {
       deadlinePassed = true;
       if (!service.isConnected()) {
         outcome =
-            unavailable(
-                new KeeperException.ConnectionLossException() {
-                  @Override
-                  public String getMessage() {
-                    return "not connected to ZooKeeper when the wait of " + maxWait + " ended";
-                  }
-                });
+            new KeeperException.ConnectionLossException() {
+              @Override
+              public String getMessage() {
+                return "not connected to ZooKeeper when the wait of " + maxWait + " ended";
+              }
+            };
       } else if (phase == Phase.WAITING) {
         outcome = new LockTimeoutException(name, maxWait);
       } else {
@@ -335,8 +332,7 @@ final class ZooKeeperAcquisition {
       deadline.cancel(false);
       service.deleteGuaranteed(nodePath);
       service.finished(this);
-      service.completeLater(
-          result, null, unavailable(new IllegalStateException("the lock service was closed")));
+      service.completeLater(result, null, new IllegalStateException("the lock service was closed"));
       return;
     }
     phase = Phase.DONE;
@@ -347,7 +343,7 @@ final class ZooKeeperAcquisition {
     service.completeLater(result, handle, null);
   }
 
-  private void fail(LockException reason) {
+  private void fail(Throwable reason) {
     String path;
     synchronized (this) {
       if (phase == Phase.DONE) {
@@ -363,7 +359,7 @@ final class ZooKeeperAcquisition {
       service.deleteGuaranteed(path);
     }
     service.finished(this);
-    service.completeLater(result, null, reason);
+    service.completeLater(result, null, Failures.unwrap(reason));
   }
 
   /** Runs one step of the recipe; a bug in it fails this acquire instead of leaving it hanging. */
@@ -371,16 +367,8 @@ final class ZooKeeperAcquisition {
     try {
       step.run();
     } catch (RuntimeException e) {
-      fail(unavailable(e));
+      fail(e);
     }
-  }
-
-  private LockException unavailable(Throwable cause) {
-    Throwable unwrapped = Failures.unwrap(cause);
-    if (unwrapped instanceof LockException lockException) {
-      return lockException;
-    }
-    return new BackendUnavailableException(ZooKeeperLockService.BACKEND, name, unwrapped);
   }
 
   private static KeeperException failure(CuratorEvent event, String path) {

@@ -1,11 +1,11 @@
 package dev.fenced.lock.zookeeper;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -175,27 +176,30 @@ public final class ZooKeeperLockService extends AbstractLockService {
   /** Creates the base path; a base path that already exists is fine. */
   @Override
   public CompletionStage<Void> provision() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    call(cb -> client.create().creatingParentsIfNeeded().inBackground(cb).forPath(basePath))
-        .whenComplete(
-            (event, error) -> {
-              int code = error == null ? event.getResultCode() : 0;
-              if (error == null
-                  && (code == KeeperException.Code.OK.intValue()
-                      || code == KeeperException.Code.NODEEXISTS.intValue())) {
-                completeLater(done, null, null);
-              } else {
-                completeLater(done, null, basePathFailure(error, code));
-              }
-            });
-    return done;
+    return typed(
+        () ->
+            offEventThread(
+                call(cb ->
+                        client
+                            .create()
+                            .creatingParentsIfNeeded()
+                            .inBackground(cb)
+                            .forPath(basePath))
+                    .thenApply(
+                        event -> {
+                          int code = event.getResultCode();
+                          if (code == KeeperException.Code.OK.intValue()
+                              || code == KeeperException.Code.NODEEXISTS.intValue()) {
+                            return null;
+                          }
+                          throw basePathFailure(code);
+                        })));
   }
 
-  /** The failure of a call on the base path: the client's error, or the server's result code. */
-  private BackendUnavailableException basePathFailure(Throwable error, int code) {
-    Throwable cause =
-        error != null ? error : KeeperException.create(KeeperException.Code.get(code), basePath);
-    return new BackendUnavailableException(BACKEND, null, cause);
+  /** The server's result code for the base path as an exception. */
+  private CompletionException basePathFailure(int code) {
+    return new CompletionException(
+        KeeperException.create(KeeperException.Code.get(code), basePath));
   }
 
   /**
@@ -208,22 +212,22 @@ public final class ZooKeeperLockService extends AbstractLockService {
     if (sharedWithOthers) {
       return CompletableFuture.completedFuture(false);
     }
-    CompletableFuture<Boolean> done = new CompletableFuture<>();
-    call(cb -> client.delete().inBackground(cb).forPath(basePath))
-        .whenComplete(
-            (event, error) -> {
-              int code = error == null ? event.getResultCode() : 0;
-              if (error == null && code == KeeperException.Code.OK.intValue()) {
-                completeLater(done, true, null);
-              } else if (error == null
-                  && (code == KeeperException.Code.NONODE.intValue()
-                      || code == KeeperException.Code.NOTEMPTY.intValue())) {
-                completeLater(done, false, null);
-              } else {
-                completeLater(done, null, basePathFailure(error, code));
-              }
-            });
-    return done;
+    return typed(
+        () ->
+            offEventThread(
+                call(cb -> client.delete().inBackground(cb).forPath(basePath))
+                    .thenApply(
+                        event -> {
+                          int code = event.getResultCode();
+                          if (code == KeeperException.Code.OK.intValue()) {
+                            return true;
+                          }
+                          if (code == KeeperException.Code.NONODE.intValue()
+                              || code == KeeperException.Code.NOTEMPTY.intValue()) {
+                            return false;
+                          }
+                          throw basePathFailure(code);
+                        })));
   }
 
   /**
@@ -300,11 +304,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
     closing = true;
     client.getConnectionStateListenable().removeListener(connectionListener);
     for (ZooKeeperAcquisition acquisition : List.copyOf(pending)) {
-      acquisition.abort(
-          new BackendUnavailableException(
-              BACKEND,
-              acquisition.name(),
-              new IllegalStateException("the lock service was closed")));
+      acquisition.abort(new IllegalStateException("the lock service was closed"));
     }
     if (ownsClient) {
       // Closing the session deletes this service's nodes on the server at once.
@@ -407,13 +407,23 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   /** A background request as a future of its event; failures to even start it fail the future. */
   CompletableFuture<CuratorEvent> call(Request request) {
-    CompletableFuture<CuratorEvent> answer = new CompletableFuture<>();
-    try {
-      request.start((c, event) -> answer.complete(event));
-    } catch (Exception e) {
-      answer.completeExceptionally(e);
-    }
-    return answer;
+    return Calls.start(
+        () -> {
+          CompletableFuture<CuratorEvent> answer = new CompletableFuture<>();
+          try {
+            request.start((c, event) -> answer.complete(event));
+          } catch (Exception e) {
+            answer.completeExceptionally(e);
+          }
+          return answer;
+        });
+  }
+
+  /** The same outcome, completed off ZooKeeper's event thread. */
+  private <T> CompletableFuture<T> offEventThread(CompletableFuture<T> stage) {
+    CompletableFuture<T> moved = new CompletableFuture<>();
+    stage.whenComplete((value, error) -> completeLater(moved, value, error));
+    return moved;
   }
 
   /** The node's stat, or null when it does not exist. */

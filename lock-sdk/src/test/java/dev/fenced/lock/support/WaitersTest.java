@@ -92,7 +92,6 @@ class WaitersTest {
       order.add(me);
       waiting.add(
           AcquireLoop.run(
-                  "Test",
                   "n",
                   Duration.ofSeconds(30),
                   keeper,
@@ -127,7 +126,6 @@ class WaitersTest {
     Object b = new Object();
     CompletableFuture<Object> head =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofSeconds(30),
                 keeper,
@@ -137,7 +135,6 @@ class WaitersTest {
             .toCompletableFuture();
     CompletableFuture<Object> impatient =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofMillis(100),
                 keeper,
@@ -147,7 +144,6 @@ class WaitersTest {
             .toCompletableFuture();
     CompletableFuture<Object> patient =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofSeconds(30),
                 keeper,
