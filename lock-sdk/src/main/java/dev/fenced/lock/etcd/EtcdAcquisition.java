@@ -4,6 +4,7 @@ import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -59,6 +60,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   private volatile long createRevision;
   private volatile CompletableFuture<Void> wake;
   private volatile ScheduledFuture<?> deadlineTask;
+  private volatile boolean won;
 
   EtcdAcquisition(EtcdLockService service, String name, Duration maxWait) {
     this.service = service;
@@ -70,6 +72,9 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   CompletionStage<LockHandle> start() {
     deadlineTask = service.keeper().schedule(this::onDeadline, maxWait.toNanos());
+    // The caller may give up before the deadline (a cancel, a timeout of its own): look again now,
+    // and the check finds the result done and leaves the queue.
+    result.whenComplete((handle, error) -> onDeadline());
     enqueue();
     return result;
   }
@@ -148,6 +153,10 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
    * Leaves the queue (deleting the key if it may still be there) and joins it again, or times out.
    */
   private void requeue() {
+    if (result.isDone()) {
+      abandon();
+      return;
+    }
     EtcdSessionLease used = lease;
     if (used != null) {
       used.remove(this);
@@ -172,6 +181,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   /** Step 2: is anyone ahead of this waiter, and is this waiter still queued? */
   private void check() {
     if (result.isDone()) {
+      abandon();
       return;
     }
     if (lease.isRetired()) {
@@ -253,8 +263,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       fail(e);
       return;
     }
-    if (expired() || lease.isRetired()) {
-      signal.complete(null); // the deadline or a retirement may have come before this wait
+    if (expired() || lease.isRetired() || result.isDone()) {
+      signal.complete(null); // the deadline, a retirement or the caller may have come first
     }
     signal.whenComplete(
         (v, e) -> {
@@ -303,9 +313,22 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             service.settings(),
             service.keeper(),
             lease.confirmedSentAt());
+    won = true;
     service.start(handle);
     lease.add(handle);
-    result.complete(handle);
+    Holds.handOver(result, handle); // a caller that gave up meanwhile gets it released
+  }
+
+  /** The caller stopped waiting: leave the queue without a trace, unless the hold was won. */
+  private void abandon() {
+    if (won) {
+      return;
+    }
+    stopWaiting();
+    ByteSequence written = key;
+    if (written != null) {
+      service.orphans().delete(written, owner);
+    }
   }
 
   /** The deadline passed with someone still ahead: leave the queue without a trace. */

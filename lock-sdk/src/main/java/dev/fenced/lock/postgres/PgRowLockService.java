@@ -3,6 +3,8 @@ package dev.fenced.lock.postgres;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.support.Owners;
 import io.vertx.core.Future;
@@ -54,7 +56,8 @@ public final class PgRowLockService extends PostgresLockService {
 
   /** {@link #acquire(String, Duration)} typed as the row lock's handle. */
   public CompletionStage<PgRowLockHandle> acquireRowLock(String name, Duration maxWait) {
-    return acquire(name, maxWait).thenApply(PgRowLockHandle.class::cast);
+    return Holds.relay(
+        acquire(name, maxWait).toCompletableFuture(), Failures::unwrap, PgRowLockHandle.class);
   }
 
   @Override
@@ -67,7 +70,7 @@ public final class PgRowLockService extends PostgresLockService {
             .compose(
                 conn ->
                     lockOn(conn, name, maxWait, deadline).onFailure(e -> abandonTransaction(conn)));
-    return acquired.toCompletionStage();
+    return handedOver(acquired);
   }
 
   private Future<LockHandle> lockOn(

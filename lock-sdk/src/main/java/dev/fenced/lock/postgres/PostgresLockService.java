@@ -2,11 +2,13 @@ package dev.fenced.lock.postgres;
 
 import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.LockException;
+import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -223,6 +225,23 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     return maxWait != null && "55P03".equals(sqlState(cause))
         ? new LockTimeoutException(lockName, maxWait)
         : null;
+  }
+
+  /**
+   * The stage of an acquire that runs as a Vert.x future: its hold is handed over with {@link
+   * Holds#handOver}, so one the caller stopped waiting for is released.
+   */
+  static CompletableFuture<LockHandle> handedOver(Future<LockHandle> acquired) {
+    CompletableFuture<LockHandle> result = new CompletableFuture<>();
+    acquired.onComplete(
+        ar -> {
+          if (ar.succeeded()) {
+            Holds.handOver(result, ar.result());
+          } else {
+            result.completeExceptionally(ar.cause());
+          }
+        });
+    return result;
   }
 
   static String sqlState(Throwable error) {

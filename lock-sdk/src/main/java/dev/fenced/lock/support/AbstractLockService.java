@@ -62,22 +62,17 @@ public abstract class AbstractLockService implements LockService {
           new BackendUnavailableException(
               backend(), name, new IllegalStateException("the lock service is closed")));
     }
-    CompletableFuture<LockHandle> result = new CompletableFuture<>();
-    Calls.start(() -> doAcquire(name, maxWait))
-        .whenComplete(
-            (handle, error) -> {
-              if (error != null) {
-                result.completeExceptionally(failure(name, maxWait, error));
-              } else {
-                result.complete(handle);
-              }
-            });
-    return result;
+    return Holds.relay(
+        Calls.start(() -> doAcquire(name, maxWait)),
+        error -> failure(name, maxWait, error),
+        LockHandle.class);
   }
 
   /**
    * Acquires a checked name. The stage may fail with anything; {@link #failure} maps it for the
-   * caller.
+   * caller. When the caller gives up first, the stage is cancelled: the acquisition then stops
+   * waiting, and a hold it still wins must reach the caller through {@link Holds#handOver}, which
+   * gives it back.
    */
   protected abstract CompletionStage<LockHandle> doAcquire(String name, Duration maxWait);
 

@@ -1,5 +1,6 @@
 package dev.fenced.lock.support;
 
+import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -16,15 +17,15 @@ import java.util.function.Supplier;
  * of the queue tries the backend; the others wait for their turn (or their deadline) without
  * touching the backend. See {@link Waiters} for who is woken when.
  */
-public final class AcquireLoop<H> {
+public final class AcquireLoop<H extends LockHandle> {
 
   /** One try: either the handle, or how long until the current hold may lapse (0 if unknown). */
-  public record Attempt<H>(H acquired, long retryAfterNanos) {
-    public static <H> Attempt<H> acquired(H handle) {
+  public record Attempt<H extends LockHandle>(H acquired, long retryAfterNanos) {
+    public static <H extends LockHandle> Attempt<H> acquired(H handle) {
       return new Attempt<>(handle, 0);
     }
 
-    public static <H> Attempt<H> busy(long retryAfterNanos) {
+    public static <H extends LockHandle> Attempt<H> busy(long retryAfterNanos) {
       return new Attempt<>(null, Math.max(0, retryAfterNanos));
     }
   }
@@ -40,8 +41,9 @@ public final class AcquireLoop<H> {
   private final long deadline;
   private final CompletableFuture<H> result = new CompletableFuture<>();
   private long backoff = FIRST_BACKOFF;
-  private Waiters.Waiter place;
-  private ScheduledFuture<?> queuedDeadline;
+  private volatile Waiters.Waiter place;
+  private volatile ScheduledFuture<?> queuedDeadline;
+  private volatile CompletableFuture<Void> sleeping;
 
   private AcquireLoop(
       String name,
@@ -67,7 +69,7 @@ public final class AcquireLoop<H> {
    * @param maxBackoff the longest pause between attempts; with notifications it only bounds how
    *     long a missed notification can delay a waiter
    */
-  public static <H> CompletionStage<H> run(
+  public static <H extends LockHandle> CompletionStage<H> run(
       String name,
       Duration maxWait,
       LeaseKeeper keeper,
@@ -75,12 +77,31 @@ public final class AcquireLoop<H> {
       Duration maxBackoff,
       Supplier<CompletionStage<Attempt<H>>> attempt) {
     AcquireLoop<H> loop = new AcquireLoop<>(name, maxWait, keeper, waiters, maxBackoff, attempt);
+    loop.result.whenComplete((h, e) -> loop.callerDone());
     if (waiters == null) {
       loop.next();
     } else {
       loop.queue();
     }
     return loop.result;
+  }
+
+  /**
+   * The result is complete: by this loop, or by the caller giving up (a cancel, a timeout of its
+   * own). Then stop at once: leave the queue if still in it, cut a pause short so the loop sees it.
+   */
+  private void callerDone() {
+    Waiters.Waiter queued = place;
+    if (queued != null && queued.leaveIfQueued()) {
+      ScheduledFuture<?> timer = queuedDeadline;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+    CompletableFuture<Void> pausing = sleeping;
+    if (pausing != null) {
+      pausing.complete(null);
+    }
   }
 
   /** Takes a place in this process's queue of the name; tries once it is the head. */
@@ -121,6 +142,10 @@ public final class AcquireLoop<H> {
   }
 
   private void next() {
+    if (result.isDone()) {
+      leave(false); // the caller gave up
+      return;
+    }
     CompletableFuture<Void> signal = place == null ? null : place.arm();
     CompletionStage<Attempt<H>> stage;
     try {
@@ -135,7 +160,7 @@ public final class AcquireLoop<H> {
             result.completeExceptionally(error);
           } else if (outcome.acquired() != null) {
             leave(true);
-            result.complete(outcome.acquired());
+            Holds.handOver(result, outcome.acquired());
           } else {
             waitThenRetry(signal, outcome.retryAfterNanos());
           }
@@ -163,6 +188,10 @@ public final class AcquireLoop<H> {
     backoff = Math.min(backoff * 2, maxBackoffNanos);
     long wait = Math.min(pause, remaining);
     CompletableFuture<Void> wake = new CompletableFuture<>();
+    sleeping = wake;
+    if (result.isDone()) {
+      wake.complete(null); // the caller gave up while the attempt was in flight
+    }
     ScheduledFuture<?> timer;
     try {
       timer = keeper.schedule(() -> wake.complete(null), wait);

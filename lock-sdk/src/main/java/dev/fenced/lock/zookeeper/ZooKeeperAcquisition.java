@@ -9,6 +9,7 @@ import dev.fenced.lock.support.Owners;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import org.apache.curator.framework.api.CuratorEvent;
@@ -76,6 +77,9 @@ final class ZooKeeperAcquisition {
     synchronized (this) {
       deadline = service.keeper().schedule(this::deadlinePassed, maxWait.toNanos());
     }
+    // The caller may stop waiting first (a cancel, a timeout of its own): leave the queue then.
+    result.whenComplete(
+        (handle, error) -> fail(new CancellationException("the caller stopped waiting")));
     create();
     return result;
   }
@@ -340,7 +344,7 @@ final class ZooKeeperAcquisition {
     LockHandle handle =
         service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
     service.finished(this);
-    service.completeLater(result, handle, null);
+    service.handOverLater(result, handle);
   }
 
   private void fail(Throwable reason) {

@@ -6,6 +6,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Calls;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -402,6 +403,16 @@ public final class ZooKeeperLockService extends AbstractLockService {
       completions.execute(completion);
     } catch (RejectedExecutionException e) {
       completion.run();
+    }
+  }
+
+  /** Hands a won hold to the caller off ZooKeeper's event thread; see {@link Holds#handOver}. */
+  void handOverLater(CompletableFuture<LockHandle> future, LockHandle handle) {
+    Runnable handOver = () -> Holds.handOver(future, handle);
+    try {
+      completions.execute(handOver);
+    } catch (RejectedExecutionException e) {
+      handOver.run();
     }
   }
 

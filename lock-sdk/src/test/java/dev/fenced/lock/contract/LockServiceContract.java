@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -248,6 +249,34 @@ public abstract class LockServiceContract {
     LockHandle next = waiting.get(LEASE.toMillis(), TimeUnit.MILLISECONDS);
     assertThat(next.fencingToken()).isGreaterThan(h.fencingToken());
     LockService.await(next.release());
+  }
+
+  @Test
+  void anAcquireTheCallerGaveUpOnLeavesNoHoldBehind() throws Exception {
+    AbstractLockService holder = service();
+    AbstractLockService waiter = service();
+    AbstractLockService next = service();
+    String name = uniqueName("contract:abandoned");
+    LockHandle held = holder.acquireBlocking(name, MAX_WAIT);
+
+    CompletableFuture<LockHandle> cancelled =
+        waiter.acquire(name, Duration.ofSeconds(20)).toCompletableFuture();
+    CompletableFuture<LockHandle> timedOut =
+        waiter
+            .acquire(name, Duration.ofSeconds(20))
+            .toCompletableFuture()
+            .orTimeout(300, TimeUnit.MILLISECONDS);
+    assertThat(cancelled.cancel(true)).isTrue();
+    assertThatThrownBy(timedOut::join).hasCauseInstanceOf(TimeoutException.class);
+    LockService.await(held.release());
+
+    // Whatever the two abandoned acquires still win, nobody receives it: it must be given back,
+    // not renewed for as long as the process lives. They may win before or after this holder.
+    LockHandle after = next.acquireBlocking(name, Duration.ofSeconds(10));
+    assertThat(after.fencingToken()).isGreaterThan(held.fencingToken());
+    LockService.await(after.release());
+    await().pollDelay(LEASE).atMost(LEASE.multipliedBy(3)).until(() -> waiter.liveHolds() == 0);
+    LockService.await(next.acquireBlocking(name, Duration.ofSeconds(10)).release());
   }
 
   @Test
