@@ -66,8 +66,8 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
   @Override
   Future<Boolean> endOnServer() {
     // After a loss the caller must not see its writes committed behind its back: roll back.
-    // (a loss completes lost() before it gets here; a release cannot race past it).
-    boolean doCommit = commit && !lost().toCompletableFuture().isDone();
+    // (a loss marks the hold lost before it gets here; a release cannot race past it).
+    boolean doCommit = commit && !wasLost();
     return conn().query(doCommit ? "COMMIT" : "ROLLBACK").execute().map(true);
   }
 }

@@ -57,7 +57,10 @@ public final class PgRowLockService extends PostgresLockService {
   /** {@link #acquire(String, Duration)} typed as the row lock's handle. */
   public CompletionStage<PgRowLockHandle> acquireRowLock(String name, Duration maxWait) {
     return Holds.relay(
-        acquire(name, maxWait).toCompletableFuture(), Failures::unwrap, PgRowLockHandle.class);
+        acquire(name, maxWait).toCompletableFuture(),
+        Failures::unwrap,
+        PgRowLockHandle.class,
+        Runnable::run); // acquire() already completes on the callback threads
   }
 
   @Override

@@ -13,6 +13,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -29,9 +34,29 @@ import java.util.function.Supplier;
  */
 public abstract class AbstractLockService implements LockService {
 
+  private static final AtomicInteger CALLBACK_THREADS = new AtomicInteger();
+
   protected final LockSettings settings;
   protected final LeaseKeeper keeper;
   private final boolean ownsKeeper;
+  private final ExecutorService callbackThreads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "fenced-callbacks-" + CALLBACK_THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** After close, what is left to deliver runs on the thread that delivers it. */
+  private final Executor callbacks =
+      task -> {
+        try {
+          callbackThreads.execute(task);
+        } catch (RejectedExecutionException e) {
+          task.run();
+        }
+      };
+
   private final Set<AbstractLockHandle> live = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -65,7 +90,8 @@ public abstract class AbstractLockService implements LockService {
     return Holds.relay(
         Calls.start(() -> doAcquire(name, maxWait)),
         error -> failure(name, maxWait, error),
-        LockHandle.class);
+        LockHandle.class,
+        callbacks);
   }
 
   /**
@@ -111,15 +137,26 @@ public abstract class AbstractLockService implements LockService {
   protected final <T> CompletionStage<T> typed(Supplier<? extends CompletionStage<T>> request) {
     CompletableFuture<T> result = new CompletableFuture<>();
     Calls.start(request)
-        .whenComplete(
+        .whenCompleteAsync(
             (value, error) -> {
               if (error != null) {
                 result.completeExceptionally(failure(null, null, error));
               } else {
                 result.complete(value);
               }
-            });
+            },
+            callbacks);
     return result;
+  }
+
+  /**
+   * Where what callers see completes: acquires, releases, losses and the administrative calls. Its
+   * own threads, never a timer, event loop or client callback thread, so a caller's continuation
+   * that blocks stalls nobody's renewals. Blocking work of a backend (a client without an async
+   * API) may run here too.
+   */
+  protected final Executor callbacks() {
+    return callbacks;
   }
 
   /**
@@ -128,7 +165,7 @@ public abstract class AbstractLockService implements LockService {
    */
   protected final <H extends AbstractLockHandle> H started(H handle) {
     live.add(handle);
-    handle.startRenewing(() -> live.remove(handle));
+    handle.startRenewing(() -> live.remove(handle), callbacks);
     return handle;
   }
 
@@ -158,6 +195,7 @@ public abstract class AbstractLockService implements LockService {
     try {
       closeBackend();
     } finally {
+      callbackThreads.shutdown();
       if (ownsKeeper) {
         keeper.close();
       }

@@ -2,6 +2,7 @@ package dev.fenced.lock.support;
 
 import dev.fenced.lock.LockHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -32,23 +33,26 @@ public final class Holds {
 
   /**
    * A future for the caller that follows {@code inner}: its hold is handed over (cast to {@code
-   * type}), its failure passed through {@code failure}; and when the caller completes or cancels
-   * the returned future first, {@code inner} is cancelled, so the acquisition behind it stops
-   * waiting and cleans up.
+   * type}), its failure passed through {@code failure}, both on {@code callbacks}, so the caller's
+   * continuations never run on the thread that completed {@code inner}; and when the caller
+   * completes or cancels the returned future first, {@code inner} is cancelled, so the acquisition
+   * behind it stops waiting and cleans up.
    */
   public static <H extends LockHandle> CompletableFuture<H> relay(
       CompletableFuture<? extends LockHandle> inner,
       Function<Throwable, Throwable> failure,
-      Class<H> type) {
+      Class<H> type,
+      Executor callbacks) {
     CompletableFuture<H> outer = new CompletableFuture<>();
-    inner.whenComplete(
+    inner.whenCompleteAsync(
         (handle, error) -> {
           if (error != null) {
             outer.completeExceptionally(failure.apply(error));
           } else {
             handOver(outer, type.cast(handle));
           }
-        });
+        },
+        callbacks);
     outer.whenComplete(
         (handle, error) -> {
           if (!inner.isDone()) {

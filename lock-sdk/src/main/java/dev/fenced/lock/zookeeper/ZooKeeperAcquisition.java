@@ -5,6 +5,7 @@ import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -336,7 +337,7 @@ final class ZooKeeperAcquisition {
       deadline.cancel(false);
       service.deleteGuaranteed(nodePath);
       service.finished(this);
-      service.completeLater(result, null, new IllegalStateException("the lock service was closed"));
+      result.completeExceptionally(new IllegalStateException("the lock service was closed"));
       return;
     }
     phase = Phase.DONE;
@@ -344,7 +345,7 @@ final class ZooKeeperAcquisition {
     LockHandle handle =
         service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
     service.finished(this);
-    service.handOverLater(result, handle);
+    Holds.handOver(result, handle);
   }
 
   private void fail(Throwable reason) {
@@ -363,7 +364,7 @@ final class ZooKeeperAcquisition {
       service.deleteGuaranteed(path);
     }
     service.finished(this);
-    service.completeLater(result, null, Failures.unwrap(reason));
+    result.completeExceptionally(Failures.unwrap(reason));
   }
 
   /** Runs one step of the recipe; a bug in it fails this acquire instead of leaving it hanging. */

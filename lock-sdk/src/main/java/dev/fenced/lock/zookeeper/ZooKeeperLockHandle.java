@@ -5,6 +5,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.zookeeper.KeeperException;
@@ -76,23 +77,18 @@ final class ZooKeeperLockHandle extends AbstractLockHandle {
   @Override
   protected CompletionStage<Boolean> releaseOnBackend() {
     removalIssued.set(true);
-    CompletableFuture<Boolean> result = new CompletableFuture<>();
-    service
+    return service
         .deleteGuaranteed(nodePath)
-        .whenComplete(
-            (code, error) -> {
-              // Off ZooKeeper's event thread: the caller's continuation may block.
-              if (error != null) {
-                service.completeLater(result, null, error);
-              } else if (code == KeeperException.Code.OK) {
-                service.completeLater(result, true, null);
-              } else if (code == KeeperException.Code.NONODE) {
-                service.completeLater(result, false, null);
-              } else {
-                service.completeLater(result, null, KeeperException.create(code, nodePath));
+        .thenApply(
+            code -> {
+              if (code == KeeperException.Code.OK) {
+                return true;
               }
+              if (code == KeeperException.Code.NONODE) {
+                return false;
+              }
+              throw new CompletionException(KeeperException.create(code, nodePath));
             });
-    return result;
   }
 
   /** The ZooKeeper session behind this hold ended: its node is gone, or going. */

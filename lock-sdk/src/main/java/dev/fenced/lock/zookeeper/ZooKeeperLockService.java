@@ -6,7 +6,6 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Calls;
-import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -17,11 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -63,14 +58,12 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLockService.class);
   private static final int RETRY_SLEEP_MS = 200;
-  private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final String basePath;
   private final Set<ZooKeeperLockHandle> handles = ConcurrentHashMap.newKeySet();
   private final Set<ZooKeeperAcquisition> pending = ConcurrentHashMap.newKeySet();
-  private final ExecutorService completions;
   private final ConnectionStateListener connectionListener = this::connectionChanged;
   private final AtomicLong watchEvents = new AtomicLong();
   private final AtomicBoolean warnedLongSession = new AtomicBoolean();
@@ -116,13 +109,6 @@ public final class ZooKeeperLockService extends AbstractLockService {
     this.client = client;
     this.ownsClient = ownsClient;
     this.basePath = basePath;
-    this.completions =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "fenced-zookeeper-" + THREADS.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
     client.getConnectionStateListenable().addListener(connectionListener);
   }
 
@@ -179,22 +165,16 @@ public final class ZooKeeperLockService extends AbstractLockService {
   public CompletionStage<Void> provision() {
     return typed(
         () ->
-            offEventThread(
-                call(cb ->
-                        client
-                            .create()
-                            .creatingParentsIfNeeded()
-                            .inBackground(cb)
-                            .forPath(basePath))
-                    .thenApply(
-                        event -> {
-                          int code = event.getResultCode();
-                          if (code == KeeperException.Code.OK.intValue()
-                              || code == KeeperException.Code.NODEEXISTS.intValue()) {
-                            return null;
-                          }
-                          throw basePathFailure(code);
-                        })));
+            call(cb -> client.create().creatingParentsIfNeeded().inBackground(cb).forPath(basePath))
+                .thenApply(
+                    event -> {
+                      int code = event.getResultCode();
+                      if (code == KeeperException.Code.OK.intValue()
+                          || code == KeeperException.Code.NODEEXISTS.intValue()) {
+                        return null;
+                      }
+                      throw basePathFailure(code);
+                    }));
   }
 
   /** The server's result code for the base path as an exception. */
@@ -215,20 +195,19 @@ public final class ZooKeeperLockService extends AbstractLockService {
     }
     return typed(
         () ->
-            offEventThread(
-                call(cb -> client.delete().inBackground(cb).forPath(basePath))
-                    .thenApply(
-                        event -> {
-                          int code = event.getResultCode();
-                          if (code == KeeperException.Code.OK.intValue()) {
-                            return true;
-                          }
-                          if (code == KeeperException.Code.NONODE.intValue()
-                              || code == KeeperException.Code.NOTEMPTY.intValue()) {
-                            return false;
-                          }
-                          throw basePathFailure(code);
-                        })));
+            call(cb -> client.delete().inBackground(cb).forPath(basePath))
+                .thenApply(
+                    event -> {
+                      int code = event.getResultCode();
+                      if (code == KeeperException.Code.OK.intValue()) {
+                        return true;
+                      }
+                      if (code == KeeperException.Code.NONODE.intValue()
+                          || code == KeeperException.Code.NOTEMPTY.intValue()) {
+                        return false;
+                      }
+                      throw basePathFailure(code);
+                    }));
   }
 
   /**
@@ -254,25 +233,22 @@ public final class ZooKeeperLockService extends AbstractLockService {
           }
           Duration latency = Duration.ofNanos(System.nanoTime() - start);
           String where = stat == null ? "; " + basePath + " not provisioned yet" : "";
-          try {
-            completions.execute(
-                () -> {
-                  String detail =
-                      serverVersion()
-                          + ", session timeout "
-                          + negotiatedSessionTimeoutMs()
-                          + " ms"
-                          + where;
-                  result.complete(BackendProbe.up(BACKEND, latency, true, detail));
-                });
-          } catch (RejectedExecutionException e) {
-            result.complete(BackendProbe.down(BACKEND, e));
-          }
+          callbacks()
+              .execute(
+                  () -> {
+                    String detail =
+                        serverVersion()
+                            + ", session timeout "
+                            + negotiatedSessionTimeoutMs()
+                            + " ms"
+                            + where;
+                    result.complete(BackendProbe.up(BACKEND, latency, true, detail));
+                  });
         });
     return result;
   }
 
-  /** Blocking: runs on the completion pool, never on a caller's thread. */
+  /** Blocking: runs on the callback threads, never on ZooKeeper's or a caller's. */
   private String serverVersion() {
     try {
       List<InetSocketAddress> servers =
@@ -311,7 +287,6 @@ public final class ZooKeeperLockService extends AbstractLockService {
       // Closing the session deletes this service's nodes on the server at once.
       client.close();
     }
-    completions.shutdown();
   }
 
   // ---- for handles and acquisitions ----
@@ -386,36 +361,6 @@ public final class ZooKeeperLockService extends AbstractLockService {
     return watchEvents.get();
   }
 
-  /**
-   * Completes a caller-facing future off ZooKeeper's event thread, so a caller's continuation that
-   * blocks cannot stall watches and callbacks.
-   */
-  <T> void completeLater(CompletableFuture<T> future, T value, Throwable error) {
-    Runnable completion =
-        () -> {
-          if (error != null) {
-            future.completeExceptionally(error);
-          } else {
-            future.complete(value);
-          }
-        };
-    try {
-      completions.execute(completion);
-    } catch (RejectedExecutionException e) {
-      completion.run();
-    }
-  }
-
-  /** Hands a won hold to the caller off ZooKeeper's event thread; see {@link Holds#handOver}. */
-  void handOverLater(CompletableFuture<LockHandle> future, LockHandle handle) {
-    Runnable handOver = () -> Holds.handOver(future, handle);
-    try {
-      completions.execute(handOver);
-    } catch (RejectedExecutionException e) {
-      handOver.run();
-    }
-  }
-
   /** A background request as a future of its event; failures to even start it fail the future. */
   CompletableFuture<CuratorEvent> call(Request request) {
     return Calls.start(
@@ -428,13 +373,6 @@ public final class ZooKeeperLockService extends AbstractLockService {
           }
           return answer;
         });
-  }
-
-  /** The same outcome, completed off ZooKeeper's event thread. */
-  private <T> CompletableFuture<T> offEventThread(CompletableFuture<T> stage) {
-    CompletableFuture<T> moved = new CompletableFuture<>();
-    stage.whenComplete((value, error) -> completeLater(moved, value, error));
-    return moved;
   }
 
   /** The node's stat, or null when it does not exist. */

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -277,6 +278,82 @@ public abstract class LockServiceContract {
     LockService.await(after.release());
     await().pollDelay(LEASE).atMost(LEASE.multipliedBy(3)).until(() -> waiter.liveHolds() == 0);
     LockService.await(next.acquireBlocking(name, Duration.ofSeconds(10)).release());
+  }
+
+  /**
+   * Ends {@code holder}'s hold from outside the service, as another client or an administrator
+   * would, so that its next renewal is refused. Backends where nothing outside can do that skip the
+   * tests that need it.
+   */
+  protected void takeAway(AbstractLockService service, LockHandle holder) throws Exception {
+    Assumptions.abort("this backend's holds cannot be taken away from outside");
+  }
+
+  @Test
+  void anAcquireCallbackThatBlocksStallsNoOtherHoldsRenewal() throws Exception {
+    AbstractLockService service = service();
+    AbstractLockService other = service();
+    String name = uniqueName("contract:blocking-acquire-callback");
+    LockHandle kept = service.acquireBlocking(uniqueName("contract:kept"), MAX_WAIT);
+    LockHandle blocker = other.acquireBlocking(name, MAX_WAIT);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch unblock = new CountDownLatch(1);
+    CompletableFuture<LockHandle> waiting = service.acquire(name, MAX_WAIT).toCompletableFuture();
+    CompletableFuture<Void> callback =
+        waiting.thenAccept(
+            h -> {
+              entered.countDown();
+              awaitQuietly(unblock);
+            });
+    // Released from another thread, so that thread is not the one the callback may run on.
+    CompletableFuture.runAsync(() -> LockService.await(blocker.release()));
+    assertThat(entered.await(20, TimeUnit.SECONDS)).as("the acquire completed").isTrue();
+    try {
+      // While the caller's callback blocks, the service's other hold is renewed past its lease.
+      await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4)).until(kept::isHeld);
+      assertThat(kept.lost()).isNotDone();
+    } finally {
+      unblock.countDown();
+    }
+    callback.get(10, TimeUnit.SECONDS);
+    LockService.await(waiting.get().release());
+    LockService.await(kept.release());
+  }
+
+  @Test
+  void aLostCallbackThatBlocksStallsNoOtherHoldsRenewal() throws Exception {
+    AbstractLockService service = service();
+    LockHandle kept = service.acquireBlocking(uniqueName("contract:kept"), MAX_WAIT);
+    LockHandle doomed = service.acquireBlocking(uniqueName("contract:doomed"), MAX_WAIT);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch unblock = new CountDownLatch(1);
+    doomed
+        .lost()
+        .thenAccept(
+            loss -> {
+              entered.countDown();
+              awaitQuietly(unblock);
+            });
+
+    takeAway(service, doomed);
+    assertThat(entered.await(LEASE.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS))
+        .as("the loss was reported")
+        .isTrue();
+    try {
+      await().during(LEASE.multipliedBy(2)).atMost(LEASE.multipliedBy(4)).until(kept::isHeld);
+      assertThat(kept.lost()).isNotDone();
+    } finally {
+      unblock.countDown();
+    }
+    assertThat(LockService.await(kept.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test

@@ -70,6 +70,11 @@ class EtcdLockServiceIT extends LockServiceContract {
     TestServers.backends("up", "etcd");
   }
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) throws Exception {
+    raw.getKVClient().delete(((EtcdLockHandle) holder).key()).get(10, TimeUnit.SECONDS);
+  }
+
   /** The waiter keys of {@code name} in create-revision order, read with a separate client. */
   private List<KeyValue> waiterKeys(String name) throws Exception {
     ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);

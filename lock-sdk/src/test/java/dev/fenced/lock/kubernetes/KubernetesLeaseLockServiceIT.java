@@ -96,6 +96,19 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
 
   // --- what is particular to Leases ---
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) {
+    casUpdate(
+        holder.name(),
+        lease ->
+            new LeaseBuilder(lease)
+                .editSpec()
+                .withHolderIdentity("someone-else")
+                .withLeaseTransitions(lease.getSpec().getLeaseTransitions() + 1)
+                .endSpec()
+                .build());
+  }
+
   @Test
   void namesThatSanitiseAlikeGetTheirOwnLeases() {
     AbstractLockService service = service();

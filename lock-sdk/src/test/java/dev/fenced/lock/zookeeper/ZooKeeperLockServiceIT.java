@@ -57,6 +57,11 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
     TestServers.backends("up", "zookeeper");
   }
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) throws Exception {
+    inspector().delete().forPath(((ZooKeeperLockHandle) holder).nodePath());
+  }
+
   /**
    * A stalled process sends no heartbeats, so its session expires on the server. ZooKeeper's own
    * way to end a session from outside (its FAQ, and Curator's test utilities before 3.0): attach a
