@@ -57,6 +57,9 @@ public final class EtcdLockService extends AbstractLockService {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdLockService.class);
   private static final int LAYOUT = 1;
 
+  /** etcd refuses longer lease TTLs ({@code MaxLeaseTTL}). */
+  private static final long MAX_TTL_SECONDS = 9_000_000_000L;
+
   private final EtcdLockConfig config;
   private final EtcdKeys keys;
   private final EtcdConnection connection;
@@ -109,6 +112,13 @@ public final class EtcdLockService extends AbstractLockService {
     // Whole seconds, rounded up; etcd raises TTLs below its minimum (about 1.5 election timeouts,
     // 2 s with default settings) itself, which only makes a crashed hold linger longer.
     this.ttlSeconds = Math.max(1, (leaseMillis + 999) / 1000);
+    if (ttlSeconds > MAX_TTL_SECONDS) {
+      throw new IllegalArgumentException(
+          "leaseDuration must be at most "
+              + MAX_TTL_SECONDS
+              + " s for an etcd lease, was "
+              + settings.leaseDuration());
+    }
   }
 
   @Override

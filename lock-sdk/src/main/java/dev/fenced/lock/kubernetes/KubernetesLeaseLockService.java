@@ -112,10 +112,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     super(settings, keeper);
     this.client = Objects.requireNonNull(client, "client must be set");
     this.namespace = Objects.requireNonNull(config, "config must be set").namespace();
-    // The record says whole seconds: round up, so the record never promises less than the holder
-    // keeps.
-    this.leaseSeconds =
-        (int) Math.max(1, (settings.leaseDuration().toNanos() + 999_999_999L) / 1_000_000_000L);
+    this.leaseSeconds = leaseSeconds(settings.leaseDuration());
     this.executor =
         new ThreadPoolExecutor(
             8,
@@ -134,6 +131,22 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   public KubernetesLeaseLockService(
       KubernetesClient client, KubernetesLeaseLockConfig config, LockSettings settings) {
     this(client, config, settings, null);
+  }
+
+  /**
+   * The record's {@code leaseDurationSeconds}: whole seconds, rounded up, so the record never
+   * promises less than the holder keeps; the field is a 32-bit integer.
+   */
+  private static int leaseSeconds(Duration lease) {
+    long seconds = Math.max(1, (lease.toNanos() + 999_999_999L) / 1_000_000_000L);
+    if (seconds > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "leaseDuration must be at most "
+              + Integer.MAX_VALUE
+              + " s for a Kubernetes Lease (leaseDurationSeconds is a 32-bit integer), was "
+              + lease);
+    }
+    return (int) seconds;
   }
 
   @Override

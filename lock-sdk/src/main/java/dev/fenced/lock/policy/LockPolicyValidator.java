@@ -121,18 +121,10 @@ public final class LockPolicyValidator {
     for (int i = 0; i < names.size(); i++) {
       String field = "spec.lockNames[" + i + "]";
       String pattern = names.get(i);
-      if (isBlank(pattern)) {
-        out.add(new Violation(field, "must not be blank"));
-      } else if (pattern.length() > LockNames.MAX_LENGTH) {
-        out.add(
-            new Violation(
-                field,
-                "must be at most "
-                    + LockNames.MAX_LENGTH
-                    + " characters, has "
-                    + pattern.length()));
-      } else if (pattern.chars().anyMatch(Character::isISOControl)) {
-        out.add(new Violation(field, "must not contain control characters"));
+      // A pattern is a lock name with wildcards: the characters a name may hold are the rule.
+      String problem = LockNames.problem(pattern);
+      if (problem != null) {
+        out.add(new Violation(field, problem));
       }
     }
   }
@@ -364,16 +356,20 @@ public final class LockPolicyValidator {
     Duration lease = duration("spec.leaseDuration", spec.getLeaseDuration(), out);
     Duration renew = duration("spec.renewInterval", spec.getRenewInterval(), out);
     Duration maxWait = duration("spec.maxWait", spec.getMaxWait(), out);
-    if (lease != null && (lease.isZero() || lease.isNegative())) {
-      out.add(
-          new Violation("spec.leaseDuration", "must be positive, was " + spec.getLeaseDuration()));
-      lease = null;
-    }
-    if (renew != null && (renew.isZero() || renew.isNegative())) {
-      out.add(
-          new Violation("spec.renewInterval", "must be positive, was " + spec.getRenewInterval()));
-      renew = null;
-    }
+    lease =
+        atLeast(
+            "spec.leaseDuration",
+            lease,
+            spec.getLeaseDuration(),
+            LockSettings.MIN_LEASE_DURATION,
+            out);
+    renew =
+        atLeast(
+            "spec.renewInterval",
+            renew,
+            spec.getRenewInterval(),
+            LockSettings.MIN_RENEW_INTERVAL,
+            out);
     if (maxWait != null && maxWait.isNegative()) {
       out.add(new Violation("spec.maxWait", "must not be negative, was " + spec.getMaxWait()));
     }
@@ -386,6 +382,23 @@ public final class LockPolicyValidator {
                   + "), was "
                   + spec.getRenewInterval()));
     }
+  }
+
+  /** The duration when it is at least {@code minimum}; null (and a violation) when not. */
+  private static Duration atLeast(
+      String field, Duration value, String text, Duration minimum, List<Violation> out) {
+    if (value == null) {
+      return null;
+    }
+    if (value.isZero() || value.isNegative()) {
+      out.add(new Violation(field, "must be positive, was " + text));
+      return null;
+    }
+    if (value.compareTo(minimum) < 0) {
+      out.add(new Violation(field, "must be at least " + minimum.toMillis() + "ms, was " + text));
+      return null;
+    }
+    return value;
   }
 
   private static void checkFencing(LockPolicySpec spec, List<Violation> out) {

@@ -66,6 +66,12 @@ public final class RedisLockService extends AbstractLockService {
   private final AtomicLong attempts = new AtomicLong();
 
   /**
+   * The lease as {@code PX} takes it: whole milliseconds, rounded up, so the server never expires a
+   * hold before the local deadline (which counts the exact lease from before the request).
+   */
+  private final long leaseMillis;
+
+  /**
    * A service with its own client and connections to {@code config.connectionString()}.
    *
    * @param vertx owned by the caller, who closes it after this service
@@ -105,6 +111,7 @@ public final class RedisLockService extends AbstractLockService {
     this.ownsClient = ownsClient;
     Objects.requireNonNull(config, "config must be set");
     this.keys = new RedisKeys(config.keyPrefix());
+    this.leaseMillis = TimeUnit.NANOSECONDS.toMillis(settings.leaseDuration().toNanos() + 999_999);
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.maxBackoff = config.maxBackoff();
     this.subscriber =
@@ -147,7 +154,6 @@ public final class RedisLockService extends AbstractLockService {
   private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
     attempts.incrementAndGet();
     String owner = Owners.newOwnerId();
-    long leaseMillis = settings.leaseDuration().toMillis();
     long sentAt = System.nanoTime();
     return LockScripts.ACQUIRE
         .run(
@@ -331,7 +337,7 @@ public final class RedisLockService extends AbstractLockService {
               client,
               timeoutMillis,
               List.of(keys.lock(name())),
-              List.of(ownerId(), Long.toString(settings.leaseDuration().toMillis())))
+              List.of(ownerId(), Long.toString(leaseMillis)))
           .map(reply -> reply.toLong() == 1L)
           .toCompletionStage();
     }

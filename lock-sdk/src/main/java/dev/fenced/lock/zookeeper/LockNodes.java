@@ -1,6 +1,6 @@
 package dev.fenced.lock.zookeeper;
 
-import java.nio.charset.StandardCharsets;
+import dev.fenced.lock.support.NameEncoding;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,27 +31,14 @@ final class LockNodes {
   }
 
   /**
-   * A node name for any lock name: letters, digits, {@code -_:} stay as they are, everything else
-   * becomes {@code %XX} of its UTF-8 bytes. So a name never contains '/', is never "." or "..", and
-   * holds none of the characters ZooKeeper refuses; distinct names give distinct nodes.
+   * A node name for any lock name ({@link dev.fenced.lock.LockNames}' rule): letters, digits,
+   * {@code -_:} stay as they are, everything else becomes {@code %XX} of its UTF-8 bytes ({@link
+   * NameEncoding}). So a name never contains '/', is never "." or "..", and holds none of the
+   * characters ZooKeeper refuses; distinct names give distinct nodes.
    */
   static String encode(String name) {
-    StringBuilder out = new StringBuilder(name.length() + 16);
-    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      if ((c >= 'a' && c <= 'z')
-          || (c >= 'A' && c <= 'Z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_'
-          || c == ':') {
-        out.append((char) c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return out.toString();
+    return NameEncoding.percentEncode(
+        name, (b, i) -> NameEncoding.isAlphanumeric(b) || b == '-' || b == '_' || b == ':');
   }
 
   /**

@@ -389,6 +389,21 @@ public abstract class LockServiceContract {
     assertThatThrownBy(() -> settings().withTiming(Duration.ofSeconds(2), Duration.ofSeconds(2)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("renewInterval");
+    // A sub-millisecond lease (Redis would be sent PX 0) and a renewal that would spin.
+    assertThatThrownBy(
+            () -> settings().withTiming(Duration.ofNanos(500_000), Duration.ofNanos(100_000)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("leaseDuration must be at least");
+    assertThatThrownBy(() -> settings().withRenewInterval(Duration.ofNanos(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("renewInterval must be at least");
+    // Names every backend can store apart: no unpaired surrogate (UTF-8 has no form for it, and
+    // encoders would make "x\uD800" and "x\uDBFF" one lock), no leading '}' (Redis Cluster).
+    for (String bad : List.of("vote:\uD800", "vote:\uDC00x", "}vote")) {
+      assertThatThrownBy(() -> service.acquire(bad, MAX_WAIT))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("name must not");
+    }
   }
 
   @Test

@@ -301,6 +301,16 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
         .hasMessageContaining("namespace");
   }
 
+  @Test
+  void aLeaseLongerThanTheRecordCanSayIsRefusedNamingTheField() {
+    // leaseDurationSeconds is a 32-bit integer: one second more would wrap around to a negative.
+    LockSettings tooLong =
+        settings().withTiming(Duration.ofSeconds(Integer.MAX_VALUE + 1L), Duration.ofSeconds(10));
+    assertThatThrownBy(() -> createService(tooLong, new LeaseKeeper()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("leaseDuration must be at most 2147483647 s");
+  }
+
   // --- helpers ---
 
   private static Lease lease(String lockName) {
