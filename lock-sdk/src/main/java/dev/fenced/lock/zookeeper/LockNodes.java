@@ -8,8 +8,10 @@ import org.apache.curator.utils.ZKPaths;
 
 /**
  * The node layout of one lock name: a persistent parent {@code <basePath>/<encoded name>} that is
- * never deleted, and one ephemeral sequential child per holder or waiter, named {@code
- * _c_<uuid>-lock-<sequence>} (the {@code _c_<uuid>-} prefix is Curator's protection).
+ * never deleted, and one ephemeral sequential child per holder or waiter, named {@code <owner
+ * id>-lock-<sequence>}: the random owner id of the acquisition lets it find a node whose create was
+ * answered by a lost connection (as Curator's {@code withProtection()} would, whose {@code
+ * _c_<uuid>-} names earlier versions used; their sequences sort with these).
  *
  * <p>The parent is never deleted because ZooKeeper derives the sequence from the parent's child
  * version, and that sequence is the fencing token: a recreated parent would start again at 0.
@@ -25,9 +27,18 @@ final class LockNodes {
     return ZKPaths.makePath(basePath, encode(name));
   }
 
-  /** The path to create children with: ZooKeeper appends the sequence. */
-  static String childPrefixPath(String parentPath) {
-    return ZKPaths.makePath(parentPath, CHILD_PREFIX);
+  /**
+   * The path an acquisition creates its child with: the acquisition's owner id, so its node can be
+   * found again when the answer to the create was lost, then {@value #CHILD_PREFIX}; ZooKeeper
+   * appends the sequence.
+   */
+  static String childPrefixPath(String parentPath, String ownerId) {
+    return ZKPaths.makePath(parentPath, ownerPrefix(ownerId) + CHILD_PREFIX);
+  }
+
+  /** How the names of one acquisition's children start. */
+  static String ownerPrefix(String ownerId) {
+    return ownerId + "-";
   }
 
   /**

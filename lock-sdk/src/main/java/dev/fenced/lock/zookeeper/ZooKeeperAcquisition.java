@@ -9,10 +9,12 @@ import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import org.apache.curator.framework.WatcherRemoveCuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
@@ -53,6 +55,9 @@ final class ZooKeeperAcquisition {
   private final String ownerId = Owners.newOwnerId();
   private final CompletableFuture<LockHandle> result = new CompletableFuture<>();
 
+  /** Every watch of this acquisition is set through it, so all go when the acquisition ends. */
+  private final WatcherRemoveCuratorFramework watching;
+
   // Guarded by this. `generation` identifies the latest step: answers to older steps are dropped,
   // so a reconnect re-check and a watch firing at once cannot both act.
   private Phase phase = Phase.CREATING;
@@ -68,6 +73,7 @@ final class ZooKeeperAcquisition {
     this.name = name;
     this.parentPath = parentPath;
     this.maxWait = maxWait;
+    this.watching = service.client().newWatcherRemoveCuratorFramework();
   }
 
   String name() {
@@ -118,15 +124,18 @@ final class ZooKeeperAcquisition {
                     .client()
                     .create()
                     .creatingParentsIfNeeded()
-                    .withProtection()
                     .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
                     .inBackground(cb)
-                    .forPath(LockNodes.childPrefixPath(parentPath), owner))
+                    .forPath(LockNodes.childPrefixPath(parentPath, ownerId), owner))
         .whenComplete((event, error) -> guarded(() -> created(step, event, error)));
   }
 
   private void created(int step, CuratorEvent event, Throwable error) {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
+      // The create may have reached the server though its answer did not: find and delete the
+      // node by its owner id once ZooKeeper answers, or it would queue ahead of everyone for as
+      // long as the session lives.
+      service.removeNodesOf(parentPath, ownerId);
       fail(error != null ? error : failure(event, parentPath));
       return;
     }
@@ -153,7 +162,7 @@ final class ZooKeeperAcquisition {
       sessionCreated(stat.getEphemeralOwner());
       return;
     }
-    // A protected create that raced a connection loss found its node again without a stat.
+    // A client that answers without a stat: ask for the node's owner.
     service
         .exists(path)
         .whenComplete(
@@ -214,11 +223,21 @@ final class ZooKeeperAcquisition {
     List<String> children = LockNodes.sorted(event.getChildren());
     String predecessor;
     String vanished = null;
+    List<String> duplicates = new ArrayList<>();
     synchronized (this) {
       if (phase == Phase.DONE || step != generation) {
         return;
       }
-      int index = children.indexOf(ZKPaths.getNodeFromPath(nodePath));
+      String own = ZKPaths.getNodeFromPath(nodePath);
+      // A create the client retried after a lost answer may have made a second node of ours: it
+      // would queue ahead of (or behind) us in our own session. Delete it and leave it out.
+      for (String child : children) {
+        if (child.startsWith(LockNodes.ownerPrefix(ownerId)) && !child.equals(own)) {
+          duplicates.add(child);
+        }
+      }
+      children.removeAll(duplicates);
+      int index = children.indexOf(own);
       // A listing over a newer session than our node's proves nothing about the node's session:
       // treat the node as gone.
       boolean ownSession = service.currentSessionId() == sessionId;
@@ -237,6 +256,9 @@ final class ZooKeeperAcquisition {
         phase = Phase.WATCHING;
       }
     }
+    for (String duplicate : duplicates) {
+      service.deleteGuaranteed(ZKPaths.makePath(parentPath, duplicate));
+    }
     if (vanished != null) {
       service.deleteGuaranteed(vanished); // harmless when gone; frees it when the session lingers
       create();
@@ -250,21 +272,16 @@ final class ZooKeeperAcquisition {
   private void watch(int step, String predecessor) {
     Watcher watcher =
         (WatchedEvent event) -> {
-          // Connection-state events reach every watcher; reconnects are handled by recheck().
-          if (event.getType() != Watcher.Event.EventType.None) {
+          // Only the predecessor's change counts: connection-state events reach every watcher
+          // (reconnects are handled by recheck()), and removing the watch reports its removal.
+          if (event.getType() == Watcher.Event.EventType.NodeDeleted
+              || event.getType() == Watcher.Event.EventType.NodeDataChanged) {
             service.watchFired();
             guarded(this::predecessorChanged);
           }
         };
     service
-        .call(
-            cb ->
-                service
-                    .client()
-                    .getData()
-                    .usingWatcher(watcher)
-                    .inBackground(cb)
-                    .forPath(predecessor))
+        .call(cb -> watching.getData().usingWatcher(watcher).inBackground(cb).forPath(predecessor))
         .whenComplete((event, error) -> guarded(() -> watchSet(step, predecessor, event, error)));
   }
 
@@ -324,10 +341,27 @@ final class ZooKeeperAcquisition {
       } else if (phase == Phase.WAITING) {
         outcome = new LockTimeoutException(name, maxWait);
       } else {
-        return; // the request in flight decides, on a live connection
+        // The request in flight decides, on a live connection; but not for longer than a request
+        // may take, so no acquire outlives its wait by more than that.
+        service.keeper().schedule(this::noAnswer, service.operationTimeout().toNanos());
+        return;
       }
     }
     fail(outcome);
+  }
+
+  private void noAnswer() {
+    fail(
+        new KeeperException.OperationTimeoutException() {
+          @Override
+          public String getMessage() {
+            return "ZooKeeper did not answer within "
+                + service.operationTimeout()
+                + " after the wait of "
+                + maxWait
+                + " ended";
+          }
+        });
   }
 
   /** Called with this monitor held. */
@@ -337,6 +371,7 @@ final class ZooKeeperAcquisition {
       deadline.cancel(false);
       service.deleteGuaranteed(nodePath);
       service.finished(this);
+      watching.removeWatchers();
       result.completeExceptionally(new IllegalStateException("the lock service was closed"));
       return;
     }
@@ -345,6 +380,7 @@ final class ZooKeeperAcquisition {
     LockHandle handle =
         service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
     service.finished(this);
+    watching.removeWatchers();
     Holds.handOver(result, handle);
   }
 
@@ -363,6 +399,7 @@ final class ZooKeeperAcquisition {
     if (path != null) {
       service.deleteGuaranteed(path);
     }
+    watching.removeWatchers(); // a watch on a node that stays held would outlive this acquire
     service.finished(this);
     result.completeExceptionally(Failures.unwrap(reason));
   }

@@ -14,8 +14,9 @@ import org.apache.zookeeper.KeeperException;
  * One hold: the ephemeral sequential node at {@link #nodePath()}, owned by the ZooKeeper session
  * {@link #sessionId()}.
  *
- * <p>The node's path names this hold and nothing else (a random protection id plus a sequence that
- * never repeats under its parent), so deleting it can never remove another holder's node.
+ * <p>The node's path names this hold and nothing else (the acquisition's random owner id plus a
+ * sequence that never repeats under its parent), so deleting it can never remove another holder's
+ * node.
  */
 final class ZooKeeperLockHandle extends AbstractLockHandle {
 

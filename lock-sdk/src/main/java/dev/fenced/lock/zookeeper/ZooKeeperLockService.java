@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
@@ -26,6 +27,7 @@ import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.RetryUntilElapsed;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.client.FourLetterWordMain;
@@ -37,11 +39,12 @@ import org.slf4j.LoggerFactory;
  * Locks as ZooKeeper's classic lock recipe, on Apache Curator's framework (not its recipes).
  *
  * <p>Each lock name has a persistent parent node {@code <basePath>/<encoded name>}, never deleted.
- * An acquire creates an ephemeral sequential child under it (with Curator's protection, so a create
- * that raced a connection loss is found again rather than duplicated); the child with the lowest
- * sequence holds, every other waits on a watch of its immediate predecessor only, so a release
- * wakes exactly one waiter. The fencing token is the child's sequence number: ZooKeeper persists it
- * with the parent and never hands the same or a lower one out again under that parent.
+ * An acquire creates an ephemeral sequential child under it, named after the acquisition's owner id
+ * so that a create whose answer was lost can be found and deleted ({@link LockNodes}); the child
+ * with the lowest sequence holds, every other waits on a watch of its immediate predecessor only,
+ * so a release wakes exactly one waiter. The fencing token is the child's sequence number:
+ * ZooKeeper persists it with the parent and never hands the same or a lower one out again under
+ * that parent.
  *
  * <p>A hold belongs to its handle, not to a thread: Curator's {@code InterProcessMutex} is not used
  * because it ties holds to threads and counts re-entry per thread.
@@ -59,9 +62,13 @@ public final class ZooKeeperLockService extends AbstractLockService {
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLockService.class);
   private static final int RETRY_SLEEP_MS = 200;
 
+  private static final long SWEEP_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long SWEEP_GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(10);
+
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final String basePath;
+  private final Duration operationTimeout;
   private final Set<ZooKeeperLockHandle> handles = ConcurrentHashMap.newKeySet();
   private final Set<ZooKeeperAcquisition> pending = ConcurrentHashMap.newKeySet();
   private final ConnectionStateListener connectionListener = this::connectionChanged;
@@ -75,7 +82,13 @@ public final class ZooKeeperLockService extends AbstractLockService {
    */
   public ZooKeeperLockService(
       ZooKeeperLockConfig config, LockSettings settings, LeaseKeeper keeper) {
-    this(newClient(config, settings), true, config.basePath(), settings, keeper);
+    this(
+        newClient(config, settings),
+        true,
+        config.basePath(),
+        config.operationTimeout(),
+        settings,
+        keeper);
   }
 
   public ZooKeeperLockService(ZooKeeperLockConfig config, LockSettings settings) {
@@ -95,6 +108,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
         requireStarted(client),
         false,
         ZooKeeperLockConfig.checkBasePath(basePath),
+        ZooKeeperLockConfig.DEFAULT_OPERATION_TIMEOUT,
         settings,
         keeper);
   }
@@ -103,12 +117,14 @@ public final class ZooKeeperLockService extends AbstractLockService {
       CuratorFramework client,
       boolean ownsClient,
       String basePath,
+      Duration operationTimeout,
       LockSettings settings,
       LeaseKeeper keeper) {
     super(Objects.requireNonNull(settings, "settings must be set"), keeper);
     this.client = client;
     this.ownsClient = ownsClient;
     this.basePath = basePath;
+    this.operationTimeout = operationTimeout;
     client.getConnectionStateListenable().addListener(connectionListener);
   }
 
@@ -293,6 +309,48 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   CuratorFramework client() {
     return client;
+  }
+
+  /** How long one request may take, retries included, before it fails. */
+  Duration operationTimeout() {
+    return operationTimeout;
+  }
+
+  /**
+   * Deletes the children of {@code parentPath} that an acquisition of {@code ownerId} may have
+   * left: a create whose answer was lost may still have made one, and an ephemeral node lives as
+   * long as the session. While ZooKeeper cannot be asked, tries again, for up to ten minutes (an
+   * expired session takes its nodes with it anyway).
+   */
+  void removeNodesOf(String parentPath, String ownerId) {
+    removeNodesOf(parentPath, LockNodes.ownerPrefix(ownerId), System.nanoTime());
+  }
+
+  private void removeNodesOf(String parentPath, String prefix, long since) {
+    if (isClosed()) {
+      return;
+    }
+    call(cb -> client.getChildren().inBackground(cb).forPath(parentPath))
+        .whenComplete(
+            (event, error) -> {
+              int code = error == null ? event.getResultCode() : Integer.MIN_VALUE;
+              if (code == KeeperException.Code.OK.intValue()) {
+                for (String child : event.getChildren()) {
+                  if (child.startsWith(prefix)) {
+                    deleteGuaranteed(ZKPaths.makePath(parentPath, child));
+                  }
+                }
+              } else if (code != KeeperException.Code.NONODE.intValue()
+                  && System.nanoTime() - since < SWEEP_GIVE_UP_NANOS
+                  && !isClosed()) {
+                try {
+                  keeper.schedule(
+                      () -> removeNodesOf(parentPath, prefix, since), SWEEP_RETRY_NANOS);
+                } catch (RuntimeException closing) {
+                  LOG.debug("not looking for the nodes of {} any more", prefix, closing);
+                }
+              }
+            });
   }
 
   boolean isConnected() {

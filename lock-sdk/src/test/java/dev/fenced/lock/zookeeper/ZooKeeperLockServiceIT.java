@@ -16,6 +16,7 @@ import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -264,6 +265,36 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
     assertThat(now.fencingToken()).isGreaterThan(holder.fencingToken());
     LockService.await(now.release());
     assertThat(nodes(name)).isEmpty();
+  }
+
+  @Test
+  void aWaiterThatTimesOutLeavesNoWatchBehind() throws Exception {
+    String name = uniqueName("zk:watch");
+    ZooKeeperLockService holderService = zkService();
+    ZooKeeperLockService waiter = zkService();
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+    String watched = nodePath(holder);
+
+    // The waiter watches the holder's node, then its time runs out.
+    CompletableFuture<LockHandle> waiting =
+        waiter.acquire(name, Duration.ofSeconds(2)).toCompletableFuture();
+    await().atMost(WAIT).until(() -> dataWatches(waiter).contains(watched));
+    assertThatThrownBy(() -> waiting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+        .hasCauseInstanceOf(LockTimeoutException.class);
+
+    // Its watch goes with it, on the client and on the server: timed-out waiters must not pile up
+    // watches on a node that is held for long.
+    await().atMost(WAIT).until(() -> !dataWatches(waiter).contains(watched));
+    LockService.await(holder.release());
+  }
+
+  /** The paths the service's ZooKeeper client holds data watches on. */
+  @SuppressWarnings("unchecked")
+  private static List<String> dataWatches(ZooKeeperLockService service) throws Exception {
+    ZooKeeper zk = service.client().getZookeeperClient().getZooKeeper();
+    Method watches = ZooKeeper.class.getDeclaredMethod("getDataWatches");
+    watches.setAccessible(true);
+    return (List<String>) watches.invoke(zk);
   }
 
   @Test
