@@ -14,6 +14,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,6 +95,80 @@ class PgRowLockServiceIT extends PgLockServiceContract {
     assertThat(countWrites(name)).as("the killed transaction's writes are gone").isZero();
     assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.NOT_HELD);
     assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void theWaitsLockTimeoutDoesNotBindTheCallersStatements() throws Exception {
+    PgRowLockService service = rowLocks();
+    String name = uniqueName("pg:row-lock-timeout");
+    // The acquire waits with lock_timeout = its wait (300 ms) ...
+    PgRowLockHandle h = LockService.await(service.acquireRowLock(name, Duration.ofMillis(300)));
+    try (Connection other = TestServers.jdbc()) {
+      assertThat(query(h, "SHOW lock_timeout")).isEqualTo(show(other, "lock_timeout"));
+
+      // ... and the caller's own statement in the hold's transaction may wait longer than that
+      // for a lock someone else holds for a second.
+      other.setAutoCommit(false);
+      long key = ThreadLocalRandom.current().nextLong();
+      try (Statement s = other.createStatement()) {
+        s.execute("SELECT pg_advisory_xact_lock(" + key + ")");
+      }
+      CompletableFuture<Void> letGo =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Thread.sleep(1_000);
+                  other.commit();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      assertThat(query(h, "SELECT pg_advisory_xact_lock(" + key + ")::text")).isEmpty();
+      letGo.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void aHoldWhoseTransactionEndedUnderItIsReportedLost() throws Exception {
+    PgRowLockService holder = rowLocks();
+    AbstractLockService next = service();
+    String name = uniqueName("pg:row-ended");
+    PgRowLockHandle h = LockService.await(holder.acquireRowLock(name, MAX_WAIT));
+
+    // Against the connection's rules, the caller ends the transaction itself: the row lock is gone
+    // with it, and the session is as alive as ever. The heartbeat must see that, not just answer.
+    query(h, "COMMIT");
+    LockHandle after = next.acquireBlocking(name, Duration.ofSeconds(2));
+
+    LockLoss loss =
+        h.lost().toCompletableFuture().get(lease().toMillis() * 2, TimeUnit.MILLISECONDS);
+    assertThat(loss.reason()).isEqualTo(LockLoss.Reason.RENEWAL_REJECTED);
+    assertThat(h.isHeld()).isFalse();
+    assertThat(after.fencingToken()).isGreaterThan(h.fencingToken());
+    assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  /** The first column of the first row of a statement run in the hold's transaction. */
+  private static String query(PgRowLockHandle h, String sql) {
+    return LockService.await(
+        h.connection()
+            .query(sql)
+            .execute()
+            .map(
+                rows ->
+                    rows.size() == 0 || rows.iterator().next().getValue(0) == null
+                        ? ""
+                        : rows.iterator().next().getValue(0).toString())
+            .toCompletionStage());
+  }
+
+  private static String show(Connection c, String setting) throws Exception {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SHOW " + setting)) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   private static void insert(PgRowLockHandle h, String name, int v) {
