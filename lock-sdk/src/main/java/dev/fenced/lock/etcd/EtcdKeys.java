@@ -75,9 +75,4 @@ final class EtcdKeys {
   ByteSequence policyRecords() {
     return bytes(prefix + "/.policies/");
   }
-
-  /** Every key of this service: the marker, the records and the waiters. */
-  ByteSequence everything() {
-    return bytes(prefix + "/");
-  }
 }

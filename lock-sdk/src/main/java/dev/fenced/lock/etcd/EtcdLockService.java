@@ -196,8 +196,11 @@ public final class EtcdLockService extends AbstractLockService {
 
   /**
    * Deletes this policy's record; then, unless another user remains (said by the caller, or shown
-   * by another record), every key under the prefix: the marker and any waiter left. Tokens are etcd
-   * revisions, which never go back, so nothing fencing needs is lost.
+   * by another record), the provisioning marker. Holder and waiter keys stay: each is bound to the
+   * lease of the service that wrote it and goes with its release or its lease. Deleting them would
+   * let the next waiter in while their holder still believes it holds (it learns otherwise only at
+   * its next renewal). Tokens are etcd revisions, which never go back, so nothing fencing needs is
+   * lost.
    */
   @Override
   public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
@@ -221,12 +224,7 @@ public final class EtcdLockService extends AbstractLockService {
                       if (sharedWithOthers || others.getCount() > 0) {
                         return CompletableFuture.completedFuture(false);
                       }
-                      return call(() ->
-                              client()
-                                  .getKVClient()
-                                  .delete(
-                                      keys.everything(),
-                                      DeleteOption.builder().isPrefix(true).build()))
+                      return call(() -> client().getKVClient().delete(keys.marker()))
                           .thenApply(r -> true);
                     }));
   }

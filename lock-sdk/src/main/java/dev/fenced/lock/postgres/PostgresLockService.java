@@ -18,6 +18,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -154,6 +155,11 @@ public abstract sealed class PostgresLockService extends AbstractLockService
    * Drops this mode's lock table unless another policy uses it (Postgres keeps no policy record, so
    * only the caller can say). The sequence {@value #FENCE_SEQUENCE} stays: every mode draws fences
    * from it, and dropping it would let a later hold get a token it already issued.
+   *
+   * <p>Never while a hold is open, and never by waiting for one: the table is locked with {@code
+   * NOWAIT} (a {@code DROP} that waited for an open RowLock transaction would queue every acquire
+   * behind it), and a lock table with an unexpired row is kept too (its holder still believes it
+   * holds). Then the call fails, naming the table, so the caller tries again later.
    */
   @Override
   public final CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
@@ -162,6 +168,11 @@ public abstract sealed class PostgresLockService extends AbstractLockService
           case LockTable -> PgLockTableLockService.TABLE;
           case RowLock -> PgRowLockService.TABLE;
           case Advisory -> null;
+        };
+    String liveHolds =
+        switch (config.mode()) {
+          case LockTable -> "SELECT count(*) FROM " + table + " WHERE expires_at > now()";
+          case RowLock, Advisory -> null; // an open RowLock hold is a lock on the table itself
         };
     if (sharedWithOthers || table == null) {
       return CompletableFuture.completedFuture(false);
@@ -172,9 +183,45 @@ public abstract sealed class PostgresLockService extends AbstractLockService
                     conn ->
                         conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
                             .execute()
-                            .compose(r -> conn.query("DROP TABLE IF EXISTS " + table).execute())
-                            .map(r -> true))
+                            .compose(
+                                r ->
+                                    conn.query("SELECT to_regclass('" + table + "') IS NOT NULL")
+                                        .execute())
+                            .compose(
+                                exists ->
+                                    Boolean.TRUE.equals(exists.iterator().next().getBoolean(0))
+                                        ? dropUnused(conn, table, liveHolds)
+                                        : Future.succeededFuture(false)))
                 .toCompletionStage());
+  }
+
+  private Future<Boolean> dropUnused(SqlConnection conn, String table, String liveHolds) {
+    Future<Long> held =
+        conn.query("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE NOWAIT")
+            .execute()
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        "55P03".equals(sqlState(e))
+                            ? inUse(table, "open holds or acquires use it")
+                            : e))
+            .compose(
+                r ->
+                    liveHolds == null
+                        ? Future.succeededFuture(0L)
+                        : conn.query(liveHolds)
+                            .execute()
+                            .map(rows -> rows.iterator().next().getLong(0)));
+    return held.compose(
+        count ->
+            count > 0
+                ? Future.failedFuture(inUse(table, count + " unexpired holds are in it"))
+                : conn.query("DROP TABLE " + table).execute().map(true));
+  }
+
+  private static IllegalStateException inUse(String table, String why) {
+    return new IllegalStateException(
+        table + " is in use (" + why + "); it is dropped once no hold is open, try again then");
   }
 
   @Override

@@ -1,10 +1,14 @@
 package dev.fenced.lock.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
@@ -147,6 +151,51 @@ class PgRowLockServiceIT extends PgLockServiceContract {
     assertThat(h.isHeld()).isFalse();
     assertThat(after.fencingToken()).isGreaterThan(h.fencingToken());
     assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
+  @Test
+  void deprovisioningWhileAHoldIsOpenFailsAtOnceAndQueuesNoAcquire() throws Exception {
+    PgRowLockService holder = rowLocks();
+    AbstractLockService other = service();
+    PgRowLockHandle h =
+        LockService.await(holder.acquireRowLock(uniqueName("pg:row-deprovision"), MAX_WAIT));
+    PolicyRecord record = new PolicyRecord("voting/deprovision", "uid-1", 1, 0);
+
+    CompletableFuture<Boolean> dropping = holder.deprovision(record, false).toCompletableFuture();
+    try {
+      // Either the deprovision answered at once, or its DROP waits for the hold's transaction.
+      await().atMost(Duration.ofSeconds(10)).until(() -> dropping.isDone() || dropIsWaiting());
+      // Acquires of other names go on: nothing queues them behind a DROP that waits for the hold.
+      LockHandle unrelated =
+          other
+              .acquire(uniqueName("pg:row-unrelated"), Duration.ofSeconds(2))
+              .toCompletableFuture()
+              .get(5, TimeUnit.SECONDS);
+      LockService.await(unrelated.release());
+      assertThatThrownBy(() -> dropping.get(5, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(BackendUnavailableException.class)
+          .hasMessageContaining(PgRowLockService.TABLE + " is in use");
+      assertThat(h.isHeld()).isTrue();
+    } finally {
+      assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+      dropping.handle((r, e) -> null).get(30, TimeUnit.SECONDS);
+      LockService.await(holder.provision()); // the table for the tests that follow
+    }
+    // With no hold open, deprovisioning drops the table.
+    assertThat(LockService.await(holder.deprovision(record, false))).isTrue();
+    LockService.await(holder.provision());
+  }
+
+  private static boolean dropIsWaiting() throws Exception {
+    try (Connection c = TestServers.jdbc();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity"
+                    + " WHERE wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%'")) {
+      rs.next();
+      return rs.getLong(1) > 0;
+    }
   }
 
   /** The first column of the first row of a statement run in the hold's transaction. */
