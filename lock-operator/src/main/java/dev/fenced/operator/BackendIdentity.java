@@ -61,8 +61,8 @@ final class BackendIdentity {
   /** Only the types whose resources live outside the operator's process are provisioned. */
   static boolean provisions(LockPolicy policy) {
     return switch (policy.getSpec().getBackend().getType()) {
+      case Redis, Postgres, Etcd, ZooKeeper, KubernetesLease -> true;
       case InProcess, None -> false;
-      default -> true;
     };
   }
 

@@ -423,7 +423,7 @@ public class LockPolicyReconciler implements Reconciler<LockPolicy>, Cleaner<Loc
               + BackendIdentity.endpoint(policy).replaceFirst(".* prefix=", "");
       case ZooKeeper -> "base path " + backend.getZookeeper().getBasePath();
       case KubernetesLease -> "Leases readable in " + BackendIdentity.endpoint(policy);
-      default -> "nothing to provision";
+      case InProcess, None -> "nothing to provision";
     };
   }
 
