@@ -65,8 +65,8 @@ final class BackendIdentity {
   /** Only the types whose resources live outside the operator's process are provisioned. */
   static boolean provisions(LockPolicy policy) {
     return switch (policy.getSpec().getBackend().getType()) {
-      case InProcess, None -> false;
       case Redis, Postgres, Etcd, ZooKeeper, KubernetesLease -> true;
+      case InProcess, None -> false;
     };
   }
 

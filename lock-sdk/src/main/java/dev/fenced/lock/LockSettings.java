@@ -7,8 +7,10 @@ import java.util.Objects;
  * Timing and fencing settings shared by every lock of a {@link LockService}; the Java face of a
  * LockPolicy's {@code leaseDuration}, {@code renewInterval}, {@code maxWait} and {@code fencing}.
  *
- * @param leaseDuration how long a hold lasts without renewal; the backend's clock judges it
- * @param renewInterval how often a live holder renews; must be shorter than the lease
+ * @param leaseDuration how long a hold lasts without renewal; the backend's clock judges it; at
+ *     least {@link #MIN_LEASE_DURATION}
+ * @param renewInterval how often a live holder renews; shorter than the lease and at least {@link
+ *     #MIN_RENEW_INTERVAL}
  * @param maxWait the longest any acquire may wait
  * @param fencing whether the policy requires fencing tokens to be checked by storage
  * @param epoch the policy epoch, placed in the high bits of every token (see {@link FencingTokens})
@@ -38,6 +40,18 @@ public record LockSettings(
     OPTIONAL
   }
 
+  /**
+   * The shortest renewal interval: one round trip per hold more often than this is a busy loop, not
+   * a lease.
+   */
+  public static final Duration MIN_RENEW_INTERVAL = Duration.ofMillis(10);
+
+  /**
+   * The shortest lease: a lease must outlast at least one renewal, and backends that count leases
+   * in milliseconds (Redis {@code PX}) or coarser need something to count.
+   */
+  public static final Duration MIN_LEASE_DURATION = Duration.ofMillis(20);
+
   public static final LockSettings DEFAULTS =
       new LockSettings(
           Duration.ofSeconds(10),
@@ -47,8 +61,8 @@ public record LockSettings(
           0);
 
   public LockSettings {
-    requirePositive("leaseDuration", leaseDuration);
-    requirePositive("renewInterval", renewInterval);
+    requireAtLeast("leaseDuration", leaseDuration, MIN_LEASE_DURATION);
+    requireAtLeast("renewInterval", renewInterval, MIN_RENEW_INTERVAL);
     Objects.requireNonNull(maxWait, "maxWait must be set");
     if (maxWait.isNegative()) {
       throw new IllegalArgumentException("maxWait must not be negative, was " + maxWait);
@@ -146,10 +160,14 @@ public record LockSettings(
     }
   }
 
-  private static void requirePositive(String field, Duration value) {
+  private static void requireAtLeast(String field, Duration value, Duration minimum) {
     Objects.requireNonNull(value, field + " must be set");
     if (value.isZero() || value.isNegative()) {
       throw new IllegalArgumentException(field + " must be positive, was " + value);
+    }
+    if (value.compareTo(minimum) < 0) {
+      throw new IllegalArgumentException(
+          field + " must be at least " + minimum.toMillis() + "ms, was " + value);
     }
   }
 }

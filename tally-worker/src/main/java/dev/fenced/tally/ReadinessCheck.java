@@ -2,6 +2,7 @@ package dev.fenced.tally;
 
 import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.policy.PolicyLocks;
+import dev.fenced.lock.postgres.PostgresMode;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import io.vertx.sqlclient.Pool;
@@ -68,7 +69,9 @@ public class ReadinessCheck implements AsyncHealthCheck {
               Optional<PolicyLocks.ActivePolicy> tally =
                   locks.resolve(TallyWorker.LOCK_PREFIX + "readiness-probe");
               boolean governed = tally.isPresent();
-              if (tally.map(p -> p.service().backend().equals("Postgres/RowLock")).orElse(false)) {
+              if (tally
+                  .map(p -> p.service().backend().equals(PostgresMode.RowLock.backend()))
+                  .orElse(false)) {
                 // Each hold is an open transaction with an id: on the voting database's cluster it
                 // pins pg_snapshot_xmin, and folding stops at that transaction.
                 response.withData(

@@ -1,11 +1,10 @@
 package dev.fenced.lock.etcd;
 
-import dev.fenced.lock.BackendUnavailableException;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -61,6 +60,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   private volatile long createRevision;
   private volatile CompletableFuture<Void> wake;
   private volatile ScheduledFuture<?> deadlineTask;
+  private volatile boolean won;
 
   EtcdAcquisition(EtcdLockService service, String name, Duration maxWait) {
     this.service = service;
@@ -72,6 +72,9 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   CompletionStage<LockHandle> start() {
     deadlineTask = service.keeper().schedule(this::onDeadline, maxWait.toNanos());
+    // The caller may give up before the deadline (a cancel, a timeout of its own): look again now,
+    // and the check finds the result done and leaves the queue.
+    result.whenComplete((handle, error) -> onDeadline());
     enqueue();
     return result;
   }
@@ -150,13 +153,17 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
    * Leaves the queue (deleting the key if it may still be there) and joins it again, or times out.
    */
   private void requeue() {
+    if (result.isDone()) {
+      abandon();
+      return;
+    }
     EtcdSessionLease used = lease;
     if (used != null) {
       used.remove(this);
     }
     ByteSequence old = key;
     if (old != null) {
-      service.deleteSoon(old, owner);
+      service.orphans().delete(old, owner);
     }
     key = null;
     if (expired()) {
@@ -174,6 +181,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   /** Step 2: is anyone ahead of this waiter, and is this waiter still queued? */
   private void check() {
     if (result.isDone()) {
+      abandon();
       return;
     }
     if (lease.isRetired()) {
@@ -255,8 +263,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       fail(e);
       return;
     }
-    if (expired() || lease.isRetired()) {
-      signal.complete(null); // the deadline or a retirement may have come before this wait
+    if (expired() || lease.isRetired() || result.isDone()) {
+      signal.complete(null); // the deadline, a retirement or the caller may have come first
     }
     signal.whenComplete(
         (v, e) -> {
@@ -290,10 +298,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     }
     stopWaiting();
     if (service.isShutDown()) {
-      service.deleteSoon(key, owner);
-      result.completeExceptionally(
-          new BackendUnavailableException(
-              EtcdLockService.BACKEND, name, new IllegalStateException("the lock service closed")));
+      service.orphans().delete(key, owner);
+      result.completeExceptionally(new IllegalStateException("the lock service closed"));
       return;
     }
     EtcdLockHandle handle =
@@ -307,9 +313,22 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             service.settings(),
             service.keeper(),
             lease.confirmedSentAt());
+    won = true;
     service.start(handle);
     lease.add(handle);
-    result.complete(handle);
+    Holds.handOver(result, handle); // a caller that gave up meanwhile gets it released
+  }
+
+  /** The caller stopped waiting: leave the queue without a trace, unless the hold was won. */
+  private void abandon() {
+    if (won) {
+      return;
+    }
+    stopWaiting();
+    ByteSequence written = key;
+    if (written != null) {
+      service.orphans().delete(written, owner);
+    }
   }
 
   /** The deadline passed with someone still ahead: leave the queue without a trace. */
@@ -321,7 +340,9 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
         .whenComplete(
             (txn, error) -> {
               if (error != null) {
-                service.deleteLater(ownKey, owner); // it would live as long as the service
+                service
+                    .orphans()
+                    .deleteLater(ownKey, owner); // it would live as long as the service
               }
               finishTimedOut();
             });
@@ -336,12 +357,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     stopWaiting();
     ByteSequence written = key;
     if (written != null) {
-      service.deleteSoon(written, owner); // the put may have landed though its answer did not
+      service.orphans().delete(written, owner); // the put may have landed though its answer did not
     }
-    Throwable cause = Failures.unwrap(error);
-    result.completeExceptionally(
-        cause instanceof LockException
-            ? cause
-            : new BackendUnavailableException(EtcdLockService.BACKEND, name, cause));
+    result.completeExceptionally(Failures.unwrap(error));
   }
 }

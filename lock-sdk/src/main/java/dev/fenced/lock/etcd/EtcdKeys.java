@@ -1,5 +1,6 @@
 package dev.fenced.lock.etcd;
 
+import dev.fenced.lock.support.NameEncoding;
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
 
@@ -9,10 +10,10 @@ import java.nio.charset.StandardCharsets;
  * by all acquires of a service; the owner id (random, one per acquire) keeps two acquires of one
  * service on one lock apart.
  *
- * <p>Names are percent-encoded (UTF-8) except for letters, digits and {@code - _ . ~ : @}, so a
- * {@code /} in a name can never make one lock's directory a prefix of another's. A leading {@code
- * .} is encoded too, which leaves the keys {@code <prefix>/.something} to the service itself (the
- * provisioning marker).
+ * <p>Names follow {@link dev.fenced.lock.LockNames}' rule and are percent-encoded (UTF-8, {@link
+ * NameEncoding}) except for letters, digits and {@code - _ . ~ : @}, so a {@code /} in a name can
+ * never make one lock's directory a prefix of another's. A leading {@code .} is encoded too, which
+ * leaves the keys {@code <prefix>/.something} to the service itself (the provisioning marker).
  */
 final class EtcdKeys {
 
@@ -53,28 +54,16 @@ final class EtcdKeys {
   }
 
   static String encode(String name) {
-    byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-    StringBuilder out = new StringBuilder(utf8.length + 8);
-    for (int i = 0; i < utf8.length; i++) {
-      int b = utf8[i] & 0xff;
-      boolean plain =
-          (b >= 'a' && b <= 'z')
-              || (b >= 'A' && b <= 'Z')
-              || (b >= '0' && b <= '9')
-              || b == '-'
-              || b == '_'
-              || b == '~'
-              || b == ':'
-              || b == '@'
-              || (b == '.' && i > 0);
-      if (plain) {
-        out.append((char) b);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(b >> 4, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-      }
-    }
-    return out.toString();
+    return NameEncoding.percentEncode(
+        name,
+        (b, i) ->
+            NameEncoding.isAlphanumeric(b)
+                || b == '-'
+                || b == '_'
+                || b == '~'
+                || b == ':'
+                || b == '@'
+                || (b == '.' && i > 0));
   }
 
   /** The ledger of the policies that used this prefix; kept by deprovisioning. */

@@ -81,7 +81,7 @@ final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLeas
         .whenComplete(
             (removed, error) -> {
               if (error != null) {
-                service.deleteLater(key, owner);
+                service.orphans().deleteLater(key, owner);
               }
             });
   }

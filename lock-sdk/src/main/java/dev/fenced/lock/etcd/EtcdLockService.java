@@ -1,7 +1,6 @@
 package dev.fenced.lock.etcd;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
@@ -9,6 +8,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.etcd.jetcd.ByteSequence;
@@ -23,16 +23,12 @@ import io.etcd.jetcd.options.PutOption;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,33 +57,23 @@ public final class EtcdLockService extends AbstractLockService {
   public static final String BACKEND = "Etcd";
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdLockService.class);
-  private static final long ORPHAN_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-  private static final long ORPHAN_GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final int LAYOUT = 1;
+
+  /** etcd refuses longer lease TTLs ({@code MaxLeaseTTL}). */
+  private static final long MAX_TTL_SECONDS = 9_000_000_000L;
 
   private final EtcdLockConfig config;
   private final EtcdKeys keys;
   private final EtcdConnection connection;
   private final long ttlSeconds;
 
-  /** Leases whose revoke failed (etcd unreachable), by when it first failed. */
-  private final Map<Long, Long> orphans = new ConcurrentHashMap<>();
-
-  private final Set<Long> revoking = ConcurrentHashMap.newKeySet();
-  private final Set<ByteSequence> deleting = ConcurrentHashMap.newKeySet();
-
-  /** Keys whose compare-owner delete failed (etcd unreachable): key, owner, first failure. */
-  private final Map<ByteSequence, StaleKey> staleKeys = new ConcurrentHashMap<>();
-
-  private final AtomicBoolean orphanSweepScheduled = new AtomicBoolean();
+  private final EtcdOrphanSweeper orphans = new EtcdOrphanSweeper(this);
   private volatile boolean shutDown;
 
   /** The service's lease while it is usable, or null; a grant under way, or null. */
   private volatile EtcdSessionLease lease;
 
   private CompletableFuture<EtcdSessionLease> granting;
-
-  private record StaleKey(ByteSequence owner, long since) {}
 
   /** Builds and owns its own jetcd client. */
   public EtcdLockService(EtcdLockConfig config, LockSettings settings, LeaseKeeper keeper) {
@@ -128,6 +114,13 @@ public final class EtcdLockService extends AbstractLockService {
     // Whole seconds, rounded up; etcd raises TTLs below its minimum (about 1.5 election timeouts,
     // 2 s with default settings) itself, which only makes a crashed hold linger longer.
     this.ttlSeconds = Math.max(1, (leaseMillis + 999) / 1000);
+    if (ttlSeconds > MAX_TTL_SECONDS) {
+      throw new IllegalArgumentException(
+          "leaseDuration must be at most "
+              + MAX_TTL_SECONDS
+              + " s for an etcd lease, was "
+              + settings.leaseDuration());
+    }
   }
 
   @Override
@@ -159,67 +152,56 @@ public final class EtcdLockService extends AbstractLockService {
             + keys.prefix()
             + "/<name>/<lease hex>-<owner id>\",\"holder\":\"lowest create revision\","
             + "\"fencing\":\"create revision\"}";
-    return call(() ->
-            client()
-                .getKVClient()
-                .txn()
-                .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                .Then(Op.put(marker, EtcdKeys.bytes(record), PutOption.DEFAULT))
-                .Else(Op.get(marker, GetOption.DEFAULT))
-                .commit())
-        .handle(
-            (txn, error) -> {
-              if (error != null) {
-                throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-              }
-              if (!txn.isSucceeded()) {
-                var kvs = txn.getGetResponses().get(0).getKvs();
-                String existing =
-                    kvs.isEmpty() ? "" : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
-                if (!existing.contains("\"layout\":" + LAYOUT + ",")) {
-                  throw new InvalidLockPolicyException(
-                      null,
-                      "keyPrefix "
-                          + keys.prefix()
-                          + " is used by another key layout ("
-                          + marker.toString(StandardCharsets.UTF_8)
-                          + " = "
-                          + existing
-                          + "); choose another keyPrefix");
-                }
-              }
-              return null;
-            });
+    return typed(
+        () ->
+            call(() ->
+                    client()
+                        .getKVClient()
+                        .txn()
+                        .If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                        .Then(Op.put(marker, EtcdKeys.bytes(record), PutOption.DEFAULT))
+                        .Else(Op.get(marker, GetOption.DEFAULT))
+                        .commit())
+                .thenApply(
+                    txn -> {
+                      if (!txn.isSucceeded()) {
+                        var kvs = txn.getGetResponses().get(0).getKvs();
+                        String existing =
+                            kvs.isEmpty()
+                                ? ""
+                                : kvs.get(0).getValue().toString(StandardCharsets.UTF_8);
+                        if (!existing.contains("\"layout\":" + LAYOUT + ",")) {
+                          throw new InvalidLockPolicyException(
+                              null,
+                              "keyPrefix "
+                                  + keys.prefix()
+                                  + " is used by another key layout ("
+                                  + marker.toString(StandardCharsets.UTF_8)
+                                  + " = "
+                                  + existing
+                                  + "); choose another keyPrefix");
+                        }
+                      }
+                      return null;
+                    }));
   }
 
   /**
-   * Unless another user remains ({@code sharedWithOthers}), deletes every key under the prefix but
-   * the ledger: the marker and any waiter left. Tokens are etcd revisions, which never go back, and
-   * the ledger keeps the epochs, so nothing fencing needs is lost.
+   * Unless another user remains ({@code sharedWithOthers}), deletes the provisioning marker. The
+   * ledger stays, and so do holder and waiter keys: each is bound to the lease of the service that
+   * wrote it and goes with its release or its lease. Deleting them would let the next waiter in
+   * while their holder still believes it holds (it learns otherwise only at its next renewal).
+   * Tokens are etcd revisions, which never go back, and the ledger keeps the epochs, so nothing
+   * fencing needs is lost.
    */
   @Override
   public CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
     if (sharedWithOthers) {
       return CompletableFuture.completedFuture(false);
     }
-    return call(() ->
-            client()
-                .getKVClient()
-                .delete(keys.everything(), DeleteOption.builder().withRange(keys.ledger()).build()))
-        .thenCompose(
-            before ->
-                call(
-                    () ->
-                        client()
-                            .getKVClient()
-                            .delete(
-                                keys.afterLedger(),
-                                DeleteOption.builder().withRange(keys.afterEverything()).build())))
-        .<Boolean>thenApply(r -> true)
-        .exceptionally(
-            error -> {
-              throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-            });
+    return typed(
+        () ->
+            call(() -> client().getKVClient().delete(keys.marker())).<Boolean>thenApply(r -> true));
   }
 
   /** The ledger in {@code <prefix>/.ledger}; see {@link EtcdLedgerStore}. */
@@ -279,7 +261,6 @@ public final class EtcdLockService extends AbstractLockService {
       revokeOnClose(current);
     }
     orphans.clear();
-    staleKeys.clear();
     connection.close();
   }
 
@@ -313,8 +294,7 @@ public final class EtcdLockService extends AbstractLockService {
     CompletableFuture<EtcdSessionLease> grant;
     if (isShutDown()) {
       return CompletableFuture.failedFuture(
-          new BackendUnavailableException(
-              BACKEND, null, new IllegalStateException("the lock service is closed")));
+          new IllegalStateException("the lock service is closed"));
     }
     EtcdSessionLease usable = lease;
     if (usable != null && usable.isUsable()) {
@@ -354,7 +334,7 @@ public final class EtcdLockService extends AbstractLockService {
           }
           if (granted != null) {
             if (closed) {
-              revokeQuietly(granted.id());
+              orphans.revoke(granted.id());
             } else {
               granted.startKeepingAlive();
             }
@@ -404,126 +384,24 @@ public final class EtcdLockService extends AbstractLockService {
                 .commit());
   }
 
-  /**
-   * Deletes {@code key} (compare-owner) now, and if etcd cannot be reached keeps trying until it
-   * answers: a key bound to the service's lease would otherwise block the lock as long as the
-   * service lives.
-   */
-  void deleteSoon(ByteSequence key, ByteSequence owner) {
-    deleteIfOwned(key, owner)
-        .whenComplete(
-            (txn, error) -> {
-              if (error != null) {
-                deleteLater(key, owner);
-              }
-            });
-  }
-
-  void deleteLater(ByteSequence key, ByteSequence owner) {
-    if (isShutDown()) {
-      return;
-    }
-    staleKeys.putIfAbsent(key, new StaleKey(owner, System.nanoTime()));
-    scheduleSweep();
+  /** Where leftovers go that etcd could not take at once. */
+  EtcdOrphanSweeper orphans() {
+    return orphans;
   }
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
   <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> request) {
     Client used = connection.client();
-    CompletableFuture<T> call;
-    try {
-      call = EtcdCalls.bounded(request.get(), config.requestTimeout());
-    } catch (RuntimeException e) {
-      call = CompletableFuture.failedFuture(e);
-    }
-    return call.whenComplete(
-        (r, error) -> {
-          if (error != null) {
-            connection.failed(used, error);
-          }
-        });
-  }
-
-  static CompletionException asCompletion(Throwable error) {
-    return error instanceof CompletionException c ? c : new CompletionException(error);
-  }
-
-  /** Revokes a lease that is no longer needed; if etcd cannot be reached, keeps trying. */
-  void revokeQuietly(long leaseId) {
-    call(() -> client().getLeaseClient().revoke(leaseId))
+    return Calls.start(() -> EtcdCalls.bounded(request.get(), config.requestTimeout()))
         .whenComplete(
             (r, error) -> {
-              if (error != null && !EtcdCalls.isNotFound(error)) {
-                revokeLater(leaseId);
+              if (error != null) {
+                connection.failed(used, error);
               }
             });
   }
 
-  /**
-   * Remembers a lease whose revoke failed and retries until etcd answers. After an outage this
-   * frees a lost hold's key as soon as etcd is back, instead of a full lease after its restart
-   * (etcd extends every lease when it comes back).
-   */
-  void revokeLater(long leaseId) {
-    if (isShutDown()) {
-      return;
-    }
-    orphans.putIfAbsent(leaseId, System.nanoTime());
-    scheduleSweep();
-  }
-
-  private void scheduleSweep() {
-    if (orphanSweepScheduled.compareAndSet(false, true)) {
-      keeper.schedule(this::sweepOrphans, ORPHAN_RETRY_NANOS);
-    }
-  }
-
-  private void sweepOrphans() {
-    orphanSweepScheduled.set(false);
-    if (isShutDown() || (orphans.isEmpty() && staleKeys.isEmpty())) {
-      return;
-    }
-    long now = System.nanoTime();
-    for (Map.Entry<ByteSequence, StaleKey> stale : staleKeys.entrySet()) {
-      ByteSequence key = stale.getKey();
-      if (now - stale.getValue().since() > ORPHAN_GIVE_UP_NANOS) {
-        staleKeys.remove(key);
-        continue;
-      }
-      if (!deleting.add(key)) {
-        continue;
-      }
-      deleteIfOwned(key, stale.getValue().owner())
-          .whenComplete(
-              (txn, error) -> {
-                deleting.remove(key);
-                if (error == null) {
-                  staleKeys.remove(key);
-                } else {
-                  scheduleSweep();
-                }
-              });
-    }
-    for (Map.Entry<Long, Long> orphan : orphans.entrySet()) {
-      long leaseId = orphan.getKey();
-      if (now - orphan.getValue() > ORPHAN_GIVE_UP_NANOS) {
-        orphans.remove(leaseId);
-        continue;
-      }
-      if (!revoking.add(leaseId)) {
-        continue; // the previous try is still under way
-      }
-      call(() -> client().getLeaseClient().revoke(leaseId))
-          .whenComplete(
-              (r, error) -> {
-                revoking.remove(leaseId);
-                if (error == null || EtcdCalls.isNotFound(error)) {
-                  orphans.remove(leaseId);
-                  LOG.debug("revoked lease {} of an earlier hold", Long.toHexString(leaseId));
-                } else {
-                  revokeLater(leaseId);
-                }
-              });
-    }
+  static CompletionException asCompletion(Throwable error) {
+    return error instanceof CompletionException c ? c : new CompletionException(error);
   }
 }

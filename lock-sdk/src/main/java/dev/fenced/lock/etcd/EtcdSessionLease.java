@@ -185,7 +185,7 @@ final class EtcdSessionLease {
       }
     }
     if (!service.isShutDown()) {
-      service.revokeQuietly(id);
+      service.orphans().revoke(id);
     }
   }
 

@@ -53,7 +53,6 @@ public final class InProcessLockService extends AbstractLockService {
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
     Slot slot = SLOTS.computeIfAbsent(name, n -> new Slot());
     return AcquireLoop.run(
-        BACKEND,
         name,
         maxWait,
         keeper,

@@ -1,7 +1,6 @@
 package dev.fenced.lock.kubernetes;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
@@ -10,6 +9,7 @@ import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.AcquireLoop;
 import dev.fenced.lock.support.AcquireLoop.Attempt;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.support.Owners;
@@ -33,13 +33,10 @@ import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,7 +99,6 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   private final ThreadPoolExecutor executor;
   private final Waiters waiters = new Waiters();
   private final Observations observations = new Observations();
-  private final Set<String> attempting = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean watchStarted = new AtomicBoolean();
   private final LeaseLedgerStore ledgerStore;
   private volatile Watch watch;
@@ -119,10 +115,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     super(settings, keeper);
     this.client = Objects.requireNonNull(client, "client must be set");
     this.namespace = Objects.requireNonNull(config, "config must be set").namespace();
-    // The record says whole seconds: round up, so the record never promises less than the holder
-    // keeps.
-    this.leaseSeconds =
-        (int) Math.max(1, (settings.leaseDuration().toNanos() + 999_999_999L) / 1_000_000_000L);
+    this.leaseSeconds = leaseSeconds(settings.leaseDuration());
     this.executor =
         new ThreadPoolExecutor(
             8,
@@ -144,6 +137,22 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     this(client, config, settings, null);
   }
 
+  /**
+   * The record's {@code leaseDurationSeconds}: whole seconds, rounded up, so the record never
+   * promises less than the holder keeps; the field is a 32-bit integer.
+   */
+  private static int leaseSeconds(Duration lease) {
+    long seconds = Math.max(1, (lease.toNanos() + 999_999_999L) / 1_000_000_000L);
+    if (seconds > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "leaseDuration must be at most "
+              + Integer.MAX_VALUE
+              + " s for a Kubernetes Lease (leaseDurationSeconds is a 32-bit integer), was "
+              + lease);
+    }
+    return (int) seconds;
+  }
+
   @Override
   public String backend() {
     return BACKEND;
@@ -159,19 +168,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     ensureWatching();
     String leaseName = LeaseNames.leaseName(name);
     return AcquireLoop.run(
-        BACKEND, name, maxWait, keeper, waiters, MAX_BACKOFF, () -> attemptAlone(name, leaseName));
-  }
-
-  /**
-   * One try, unless another caller of this service is already trying the same lock: then this one
-   * waits for the next release or back-off without asking the API server, since a release wakes
-   * every waiter at once and all but one of them would only read a held Lease or lose the race.
-   */
-  private CompletionStage<Attempt<LockHandle>> attemptAlone(String name, String leaseName) {
-    if (!attempting.add(name)) {
-      return CompletableFuture.completedFuture(Attempt.busy(0));
-    }
-    return call(() -> attempt(name, leaseName)).whenComplete((a, e) -> attempting.remove(name));
+        name, maxWait, keeper, waiters, MAX_BACKOFF, () -> call(() -> attempt(name, leaseName)));
   }
 
   /** One try, blocking, on the executor. */
@@ -298,18 +295,16 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   @Override
   public CompletionStage<Void> provision() {
     ensureWatching();
-    return call(() -> {
-          listOne();
-          ledgerStore.ensureExists();
-          return null;
-        })
-        .handle(
-            (list, error) -> {
-              if (error != null) {
-                throw new BackendUnavailableException(BACKEND, null, Failures.unwrap(error));
-              }
-              return null;
-            });
+    // Nothing to create but the ledger: Leases appear on first acquire. Check the namespace can be
+    // read.
+    return typed(
+        () ->
+            call(
+                () -> {
+                  listOne();
+                  ledgerStore.ensureExists();
+                  return null;
+                }));
   }
 
   /** The ledger in the Lease {@code fenced-ledger}; see {@link LeaseLedgerStore}. */
@@ -362,20 +357,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
 
   /** Runs a blocking client call on this service's executor. */
   <T> CompletableFuture<T> call(Callable<T> work) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    try {
-      executor.execute(
-          () -> {
-            try {
-              result.complete(work.call());
-            } catch (Throwable t) {
-              result.completeExceptionally(t);
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException("the lock service is closed", e));
-    }
-    return result;
+    return Calls.blocking(executor, work);
   }
 
   private static boolean isConflict(KubernetesClientException e) {

@@ -1,6 +1,6 @@
 package dev.fenced.lock.kubernetes;
 
-import java.nio.charset.StandardCharsets;
+import dev.fenced.lock.support.NameEncoding;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -51,8 +51,7 @@ public final class LeaseNames {
 
   private static String hash(String lockName) {
     try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(lockName.getBytes(StandardCharsets.UTF_8));
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(NameEncoding.utf8(lockName));
       return HexFormat.of().formatHex(digest).substring(0, HASH_LENGTH);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);

@@ -20,8 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -42,26 +40,6 @@ public final class LockPolicyValidator {
   private static final Pattern JDBC_USERINFO_PASSWORD =
       Pattern.compile("^jdbc:postgresql://[^/?#]*:[^/?#]*@.*");
   private static final Pattern JDBC_PASSWORD_PARAMETER = Pattern.compile("(?i).*[?&]password=.*");
-
-  /** The settings block each backend type needs; InProcess and None need none. */
-  private static final Map<BackendType, String> BLOCK_OF_TYPE =
-      Map.of(
-          BackendType.Redis, "redis",
-          BackendType.Postgres, "postgres",
-          BackendType.Etcd, "etcd",
-          BackendType.ZooKeeper, "zookeeper",
-          BackendType.KubernetesLease, "kubernetesLease");
-
-  private static final Map<String, Function<Backend, Object>> BLOCKS =
-      Map.of(
-          "redis", Backend::getRedis,
-          "postgres", Backend::getPostgres,
-          "etcd", Backend::getEtcd,
-          "zookeeper", Backend::getZookeeper,
-          "kubernetesLease", Backend::getKubernetesLease);
-
-  private static final List<String> BLOCK_ORDER =
-      List.of("redis", "postgres", "etcd", "zookeeper", "kubernetesLease");
 
   private LockPolicyValidator() {}
 
@@ -144,18 +122,10 @@ public final class LockPolicyValidator {
     for (int i = 0; i < names.size(); i++) {
       String field = "spec.lockNames[" + i + "]";
       String pattern = names.get(i);
-      if (isBlank(pattern)) {
-        out.add(new Violation(field, "must not be blank"));
-      } else if (pattern.length() > LockNames.MAX_LENGTH) {
-        out.add(
-            new Violation(
-                field,
-                "must be at most "
-                    + LockNames.MAX_LENGTH
-                    + " characters, has "
-                    + pattern.length()));
-      } else if (pattern.chars().anyMatch(Character::isISOControl)) {
-        out.add(new Violation(field, "must not contain control characters"));
+      // A pattern is a lock name with wildcards: the characters a name may hold are the rule.
+      String problem = LockNames.problem(pattern);
+      if (problem != null) {
+        out.add(new Violation(field, problem));
       }
     }
   }
@@ -171,10 +141,13 @@ public final class LockPolicyValidator {
           new Violation(
               "spec.backend.type", "must be set, one of " + Arrays.toString(BackendType.values())));
     }
-    String wanted = type == null ? null : BLOCK_OF_TYPE.get(type);
-    for (String block : BLOCK_ORDER) {
-      boolean present = BLOCKS.get(block).apply(backend) != null;
-      if (present && type != null && !block.equals(wanted)) {
+    String wanted = type == null ? null : blockOf(type);
+    for (BackendType other : BackendType.values()) {
+      String block = blockOf(other);
+      if (block == null || block.equals(wanted) || blockValue(backend, other) == null) {
+        continue;
+      }
+      if (type != null) {
         out.add(
             new Violation(
                 "spec.backend." + block,
@@ -187,20 +160,52 @@ public final class LockPolicyValidator {
                         + " block"));
       }
     }
-    if (wanted != null && BLOCKS.get(wanted).apply(backend) == null) {
-      out.add(new Violation("spec.backend." + wanted, "must be set for type " + type));
-    }
     if (type == null || wanted == null) {
       return;
     }
-    switch (type) {
-      case Redis -> checkRedis(backend.getRedis(), out);
-      case Postgres -> checkPostgres(backend.getPostgres(), out);
-      case Etcd -> checkEtcd(backend.getEtcd(), out);
-      case ZooKeeper -> checkZooKeeper(backend.getZookeeper(), out);
-      case KubernetesLease -> checkKubernetesLease(policy, backend.getKubernetesLease(), out);
-      case InProcess, None -> {}
+    if (blockValue(backend, type) == null) {
+      out.add(new Violation("spec.backend." + wanted, "must be set for type " + type));
+      return;
     }
+    // A switch expression, so the compiler insists on every type.
+    Runnable checkBlock =
+        switch (type) {
+          case Redis -> () -> checkRedis(backend.getRedis(), out);
+          case Postgres -> () -> checkPostgres(backend.getPostgres(), out);
+          case Etcd -> () -> checkEtcd(backend.getEtcd(), out);
+          case ZooKeeper -> () -> checkZooKeeper(backend.getZookeeper(), out);
+          case KubernetesLease ->
+              () -> checkKubernetesLease(policy, backend.getKubernetesLease(), out);
+          case InProcess, None -> () -> {};
+        };
+    checkBlock.run();
+  }
+
+  /**
+   * The settings block {@code type} takes, as the YAML spells it, or null for the types that take
+   * none. A switch expression, so a new backend type does not compile until it is placed here.
+   */
+  private static String blockOf(BackendType type) {
+    return switch (type) {
+      case Redis -> "redis";
+      case Postgres -> "postgres";
+      case Etcd -> "etcd";
+      case ZooKeeper -> "zookeeper";
+      case KubernetesLease -> "kubernetesLease";
+      case InProcess, None -> null;
+    };
+  }
+
+  /** The settings block of {@code type} in {@code backend}, or null when absent or none exists. */
+  private static Object blockValue(Backend backend, BackendType type) {
+    return switch (type) {
+      case Redis -> backend.getRedis();
+      case Postgres -> backend.getPostgres();
+      case Etcd -> backend.getEtcd();
+      case ZooKeeper -> backend.getZookeeper();
+      case KubernetesLease -> backend.getKubernetesLease();
+      case InProcess, None -> null;
+    };
   }
 
   private static void checkRedis(RedisBackend redis, List<Violation> out) {
@@ -415,16 +420,20 @@ public final class LockPolicyValidator {
     Duration lease = duration("spec.leaseDuration", spec.getLeaseDuration(), out);
     Duration renew = duration("spec.renewInterval", spec.getRenewInterval(), out);
     Duration maxWait = duration("spec.maxWait", spec.getMaxWait(), out);
-    if (lease != null && (lease.isZero() || lease.isNegative())) {
-      out.add(
-          new Violation("spec.leaseDuration", "must be positive, was " + spec.getLeaseDuration()));
-      lease = null;
-    }
-    if (renew != null && (renew.isZero() || renew.isNegative())) {
-      out.add(
-          new Violation("spec.renewInterval", "must be positive, was " + spec.getRenewInterval()));
-      renew = null;
-    }
+    lease =
+        atLeast(
+            "spec.leaseDuration",
+            lease,
+            spec.getLeaseDuration(),
+            LockSettings.MIN_LEASE_DURATION,
+            out);
+    renew =
+        atLeast(
+            "spec.renewInterval",
+            renew,
+            spec.getRenewInterval(),
+            LockSettings.MIN_RENEW_INTERVAL,
+            out);
     if (maxWait != null && maxWait.isNegative()) {
       out.add(new Violation("spec.maxWait", "must not be negative, was " + spec.getMaxWait()));
     }
@@ -437,6 +446,23 @@ public final class LockPolicyValidator {
                   + "), was "
                   + spec.getRenewInterval()));
     }
+  }
+
+  /** The duration when it is at least {@code minimum}; null (and a violation) when not. */
+  private static Duration atLeast(
+      String field, Duration value, String text, Duration minimum, List<Violation> out) {
+    if (value == null) {
+      return null;
+    }
+    if (value.isZero() || value.isNegative()) {
+      out.add(new Violation(field, "must be positive, was " + text));
+      return null;
+    }
+    if (value.compareTo(minimum) < 0) {
+      out.add(new Violation(field, "must be at least " + minimum.toMillis() + "ms, was " + text));
+      return null;
+    }
+    return value;
   }
 
   private static void checkFencing(LockPolicySpec spec, List<Violation> out) {

@@ -167,7 +167,13 @@ public final class LockServiceFactory {
       user = secrets.require(creds.getName(), creds.getUsernameKey());
       password = secrets.require(creds.getName(), creds.getPasswordKey());
     }
-    PostgresMode mode = PostgresMode.valueOf(pg.getMode().name());
+    // One case per mode of the model: a new one does not compile until it is mapped here.
+    PostgresMode mode =
+        switch (pg.getMode()) {
+          case LockTable -> PostgresMode.LockTable;
+          case RowLock -> PostgresMode.RowLock;
+          case Advisory -> PostgresMode.Advisory;
+        };
     return PostgresLockService.create(
         vertx,
         new PostgresLockConfig(host, port, database, user, password, mode),

@@ -80,7 +80,7 @@ public final class PgAdvisoryLockService extends PostgresLockService {
                 conn ->
                     lockOn(conn, name, maxWait, deadline)
                         .onFailure(e -> resetSession(conn).onComplete(ar -> conn.close())));
-    return typed(acquired, e -> acquireFailure(name, maxWait, e));
+    return handedOver(acquired);
   }
 
   private Future<LockHandle> lockOn(

@@ -166,8 +166,7 @@ public final class PgLockTableLockService extends PostgresLockService {
   @Override
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
     String owner = Owners.newOwnerId();
-    return AcquireLoop.run(
-        backend(), name, maxWait, keeper, waiters, maxBackoff, () -> attempt(name, owner));
+    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> attempt(name, owner));
   }
 
   private CompletionStage<Attempt<LockHandle>> attempt(String name, String owner) {

@@ -5,6 +5,7 @@ import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -18,9 +19,19 @@ import java.util.concurrent.CompletionStage;
  * do not close it. A statement that fails aborts the transaction: call {@link #rollback()}. The
  * transaction runs with {@code idle_in_transaction_session_timeout} = the lease, kept at bay by the
  * renewal heartbeat; a holder that stops for longer loses its transaction, its writes and the lock.
+ * The heartbeat also checks that the connection is still in the transaction that locked the row: a
+ * {@code COMMIT} or {@code ROLLBACK} issued on it anyway ends the hold, and it is reported lost.
  */
 public final class PgRowLockHandle extends PinnedConnectionHandle {
 
+  /**
+   * Whether the connection is still in the transaction that locked the row: a row lock lasts as
+   * long as its transaction (a savepoint the caller rolls back to is younger than the lock), so the
+   * same transaction still holds it. Null, and so not true, when no transaction id is assigned.
+   */
+  private static final String STILL_HELD = "SELECT txid_current_if_assigned() = $1";
+
+  private final long transactionId;
   private volatile boolean commit = true;
 
   PgRowLockHandle(
@@ -32,8 +43,10 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
       LeaseKeeper keeper,
       long sentAt,
       SqlConnection conn,
-      int backendPid) {
+      int backendPid,
+      long transactionId) {
     super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid);
+    this.transactionId = transactionId;
   }
 
   /** The connection whose transaction holds the lock; run the writes the lock protects here. */
@@ -60,14 +73,17 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
 
   @Override
   Future<Boolean> heartbeat() {
-    return conn().query("SELECT 1").execute().map(true);
+    return conn()
+        .preparedQuery(STILL_HELD)
+        .execute(Tuple.of(transactionId))
+        .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
   }
 
   @Override
   Future<Boolean> endOnServer() {
     // After a loss the caller must not see its writes committed behind its back: roll back.
-    // (a loss completes lost() before it gets here; a release cannot race past it).
-    boolean doCommit = commit && !lost().toCompletableFuture().isDone();
+    // (a loss marks the hold lost before it gets here; a release cannot race past it).
+    boolean doCommit = commit && !wasLost();
     return conn().query(doCommit ? "COMMIT" : "ROLLBACK").execute().map(true);
   }
 }

@@ -3,6 +3,8 @@ package dev.fenced.lock.postgres;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.support.Owners;
 import io.vertx.core.Future;
@@ -24,9 +26,12 @@ import java.util.concurrent.CompletionStage;
  * idle_in_transaction_session_timeout} to the lease, locks the row (the server queues waiters in
  * order; a timeout is SQLSTATE 55P03) and only then draws the fence from the sequence. The hold is
  * the transaction: {@link PgRowLockHandle#connection()} runs the caller's writes inside it, {@link
- * PgRowLockHandle#release()} commits them, {@link PgRowLockHandle#rollback()} discards them.
- * Renewal is a {@code SELECT 1} heartbeat on that connection; the connection closing (server
- * restart, {@code pg_terminate_backend}, the idle timeout after a pause) is the loss.
+ * PgRowLockHandle#release()} commits them, {@link PgRowLockHandle#rollback()} discards them. The
+ * wait's {@code lock_timeout} is set back to the default once the row is locked, so the caller's
+ * statements wait as they would anywhere else. Renewal is a heartbeat on that connection that
+ * checks the transaction is still the one that locked the row (row locks last exactly as long as
+ * their transaction); the connection closing (server restart, {@code pg_terminate_backend}, the
+ * idle timeout after a pause) or another transaction on it is the loss.
  *
  * <p>Each hold and each waiting acquire occupies one pooled connection, so {@link
  * PostgresLockConfig#maxPoolSize()} bounds how many this service can have at once.
@@ -39,8 +44,16 @@ public final class PgRowLockService extends PostgresLockService {
       "INSERT INTO " + TABLE + " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING";
   private static final String LOCK_ROW =
       "SELECT resource FROM " + TABLE + " WHERE resource = $1 FOR UPDATE";
+
+  /**
+   * Once the row is locked: the wait's {@code lock_timeout} goes back to the session's default, so
+   * it does not bind the caller's own statements in the transaction; then the fence, the session
+   * and the transaction id, which the heartbeat checks.
+   */
   private static final String NEXT_FENCE =
-      "SELECT nextval('" + FENCE_SEQUENCE + "'), pg_backend_pid()";
+      "SET LOCAL lock_timeout TO DEFAULT; SELECT nextval('"
+          + FENCE_SEQUENCE
+          + "'), pg_backend_pid(), txid_current()";
 
   PgRowLockService(
       Vertx vertx, PostgresLockConfig config, LockSettings settings, LeaseKeeper keeper) {
@@ -54,7 +67,11 @@ public final class PgRowLockService extends PostgresLockService {
 
   /** {@link #acquire(String, Duration)} typed as the row lock's handle. */
   public CompletionStage<PgRowLockHandle> acquireRowLock(String name, Duration maxWait) {
-    return acquire(name, maxWait).thenApply(PgRowLockHandle.class::cast);
+    return Holds.relay(
+        acquire(name, maxWait).toCompletableFuture(),
+        Failures::unwrap,
+        PgRowLockHandle.class,
+        Runnable::run); // acquire() already completes on the callback threads
   }
 
   @Override
@@ -67,7 +84,7 @@ public final class PgRowLockService extends PostgresLockService {
             .compose(
                 conn ->
                     lockOn(conn, name, maxWait, deadline).onFailure(e -> abandonTransaction(conn)));
-    return typed(acquired, e -> acquireFailure(name, maxWait, e));
+    return handedOver(acquired);
   }
 
   private Future<LockHandle> lockOn(
@@ -101,7 +118,7 @@ public final class PgRowLockService extends PostgresLockService {
   }
 
   private PgRowLockHandle hold(SqlConnection conn, String name, RowSet<Row> rows, long sentAt) {
-    Row row = rows.iterator().next();
+    Row row = rows.next().iterator().next(); // the result of the SELECT, after the SET's
     PgRowLockHandle handle =
         started(
             new PgRowLockHandle(
@@ -113,7 +130,8 @@ public final class PgRowLockService extends PostgresLockService {
                 keeper,
                 sentAt,
                 conn,
-                row.getInteger(1)));
+                row.getInteger(1),
+                row.getLong(2)));
     handle.watchConnection();
     return handle;
   }

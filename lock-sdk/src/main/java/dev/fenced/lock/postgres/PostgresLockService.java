@@ -1,14 +1,15 @@
 package dev.fenced.lock.postgres;
 
 import dev.fenced.lock.BackendProbe;
-import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.LockException;
+import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,6 +19,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -100,36 +102,32 @@ public abstract sealed class PostgresLockService extends AbstractLockService
 
   @Override
   public final CompletionStage<Void> provision() {
-    Future<Void> done =
-        createSchema()
-            .recover(
-                e -> {
-                  // CREATE ... IF NOT EXISTS can still collide in the catalogs when another
-                  // client (one that does not take our provisioning lock) creates the same object
-                  // at the same moment; the second try then finds it.
-                  String state = sqlState(e);
-                  return "23505".equals(state) || "42P07".equals(state)
-                      ? createSchema()
-                      : Future.failedFuture(e);
-                })
-            .compose(
-                v ->
-                    pool.query(
-                            "SELECT current_setting('server_version_num')::int,"
-                                + " current_setting('server_version')")
-                        .execute())
-            .map(
-                rows -> {
-                  Row row = rows.iterator().next();
-                  checkServer(row.getInteger(0), row.getString(1));
-                  return null;
-                });
     return typed(
-        done,
-        e ->
-            e instanceof LockException le
-                ? le
-                : new BackendUnavailableException(backend(), null, e));
+        () ->
+            createSchema()
+                .recover(
+                    e -> {
+                      // CREATE ... IF NOT EXISTS can still collide in the catalogs when another
+                      // client (one that does not take our provisioning lock) creates the same
+                      // object at the same moment; the second try then finds it.
+                      String state = sqlState(e);
+                      return "23505".equals(state) || "42P07".equals(state)
+                          ? createSchema()
+                          : Future.failedFuture(e);
+                    })
+                .compose(
+                    v ->
+                        pool.query(
+                                "SELECT current_setting('server_version_num')::int,"
+                                    + " current_setting('server_version')")
+                            .execute())
+                .<Void>map(
+                    rows -> {
+                      Row row = rows.iterator().next();
+                      checkServer(row.getInteger(0), row.getString(1));
+                      return null;
+                    })
+                .toCompletionStage());
   }
 
   private Future<Void> createSchema() {
@@ -161,6 +159,11 @@ public abstract sealed class PostgresLockService extends AbstractLockService
    * and the policies it knows). The ledger and the sequence {@value #FENCE_SEQUENCE} stay: the
    * ledger keeps the epochs, every mode draws fences from the sequence, and dropping either would
    * let a later hold get a token already issued.
+   *
+   * <p>Never while a hold is open, and never by waiting for one: the table is locked with {@code
+   * NOWAIT} (a {@code DROP} that waited for an open RowLock transaction would queue every acquire
+   * behind it), and a lock table with an unexpired row is kept too (its holder still believes it
+   * holds). Then the call fails, naming the table, so the caller tries again later.
    */
   @Override
   public final CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
@@ -170,22 +173,59 @@ public abstract sealed class PostgresLockService extends AbstractLockService
           case RowLock -> PgRowLockService.TABLE;
           case Advisory -> null;
         };
+    String liveHolds =
+        switch (config.mode()) {
+          case LockTable -> "SELECT count(*) FROM " + table + " WHERE expires_at > now()";
+          case RowLock, Advisory -> null; // an open RowLock hold is a lock on the table itself
+        };
     if (sharedWithOthers || table == null) {
       return CompletableFuture.completedFuture(false);
     }
-    Future<Boolean> done =
-        pool.withTransaction(
-            conn ->
-                conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
-                    .execute()
-                    .compose(r -> conn.query("DROP TABLE IF EXISTS " + table).execute())
-                    .map(r -> true));
     return typed(
-        done,
-        e ->
-            e instanceof LockException le
-                ? le
-                : new BackendUnavailableException(backend(), null, e));
+        () ->
+            pool.withTransaction(
+                    conn ->
+                        conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
+                            .execute()
+                            .compose(
+                                r ->
+                                    conn.query("SELECT to_regclass('" + table + "') IS NOT NULL")
+                                        .execute())
+                            .compose(
+                                exists ->
+                                    Boolean.TRUE.equals(exists.iterator().next().getBoolean(0))
+                                        ? dropUnused(conn, table, liveHolds)
+                                        : Future.succeededFuture(false)))
+                .toCompletionStage());
+  }
+
+  private Future<Boolean> dropUnused(SqlConnection conn, String table, String liveHolds) {
+    Future<Long> held =
+        conn.query("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE NOWAIT")
+            .execute()
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        "55P03".equals(sqlState(e))
+                            ? inUse(table, "open holds or acquires use it")
+                            : e))
+            .compose(
+                r ->
+                    liveHolds == null
+                        ? Future.succeededFuture(0L)
+                        : conn.query(liveHolds)
+                            .execute()
+                            .map(rows -> rows.iterator().next().getLong(0)));
+    return held.compose(
+        count ->
+            count > 0
+                ? Future.failedFuture(inUse(table, count + " unexpired holds are in it"))
+                : conn.query("DROP TABLE " + table).execute().map(true));
+  }
+
+  private static IllegalStateException inUse(String table, String why) {
+    return new IllegalStateException(
+        table + " is in use (" + why + "); it is dropped once no hold is open, try again then");
   }
 
   /** The ledger in table {@code fenced_ledger}; see {@link PgLedgerStore}. */
@@ -236,28 +276,26 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     pool.close();
   }
 
-  /** The failure of an acquire as the typed exception the contract promises. */
-  final LockException acquireFailure(String name, Duration maxWait, Throwable error) {
-    Throwable cause = Failures.unwrap(error);
-    if (cause instanceof LockException lockException) {
-      return lockException;
-    }
-    if ("55P03".equals(sqlState(cause))) {
-      return new LockTimeoutException(name, maxWait);
-    }
-    return new BackendUnavailableException(backend(), name, cause);
+  /** A lock wait the server ended ({@code lock_timeout}, SQLSTATE 55P03) is a timeout. */
+  @Override
+  protected LockException classify(String lockName, Duration maxWait, Throwable cause) {
+    return maxWait != null && "55P03".equals(sqlState(cause))
+        ? new LockTimeoutException(lockName, maxWait)
+        : null;
   }
 
-  /** Completes with the future's value, or fails with {@code mapping} applied to its failure. */
-  static <T> CompletionStage<T> typed(
-      Future<T> future, java.util.function.Function<Throwable, ? extends Throwable> mapping) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    future.onComplete(
+  /**
+   * The stage of an acquire that runs as a Vert.x future: its hold is handed over with {@link
+   * Holds#handOver}, so one the caller stopped waiting for is released.
+   */
+  static CompletableFuture<LockHandle> handedOver(Future<LockHandle> acquired) {
+    CompletableFuture<LockHandle> result = new CompletableFuture<>();
+    acquired.onComplete(
         ar -> {
           if (ar.succeeded()) {
-            result.complete(ar.result());
+            Holds.handOver(result, ar.result());
           } else {
-            result.completeExceptionally(mapping.apply(Failures.unwrap(ar.cause())));
+            result.completeExceptionally(ar.cause());
           }
         });
     return result;

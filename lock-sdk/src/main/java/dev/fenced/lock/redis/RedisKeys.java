@@ -7,6 +7,11 @@ package dev.fenced.lock.redis;
  * owner with the lease as its TTL, {@code <prefix>:{<name>}:fence} the counter behind the fencing
  * tokens, kept forever, and {@code <prefix>:{<name>}:waiting} a flag that a refused attempt raises
  * and the next release clears.
+ *
+ * <p>Redis Cluster hashes the part between the first <code>&#123;</code> and the next <code>&#125;
+ * </code>: the whole name, or its beginning up to a <code>&#125;</code> it holds, the same for all
+ * three keys. {@link dev.fenced.lock.LockNames} refuses names that start with <code>&#125;</code>,
+ * which would leave that part empty and let Redis hash each whole key to its own slot.
  */
 final class RedisKeys {
 

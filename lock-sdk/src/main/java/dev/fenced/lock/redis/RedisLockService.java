@@ -76,6 +76,12 @@ public final class RedisLockService extends AbstractLockService {
   private volatile String expectedMarker;
 
   /**
+   * The lease as {@code PX} takes it: whole milliseconds, rounded up, so the server never expires a
+   * hold before the local deadline (which counts the exact lease from before the request).
+   */
+  private final long leaseMillis;
+
+  /**
    * A service with its own client and connections to {@code config.connectionString()}.
    *
    * @param vertx owned by the caller, who closes it after this service
@@ -115,6 +121,7 @@ public final class RedisLockService extends AbstractLockService {
     this.ownsClient = ownsClient;
     Objects.requireNonNull(config, "config must be set");
     this.keys = new RedisKeys(config.keyPrefix());
+    this.leaseMillis = TimeUnit.NANOSECONDS.toMillis(settings.leaseDuration().toNanos() + 999_999);
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.maxBackoff = config.maxBackoff();
     this.ledgerStore = new RedisLedgerStore(client, keys, timeoutMillis);
@@ -162,14 +169,12 @@ public final class RedisLockService extends AbstractLockService {
 
   @Override
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
-    return AcquireLoop.run(
-        BACKEND, name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
+    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
   }
 
   private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
     attempts.incrementAndGet();
     String owner = Owners.newOwnerId();
-    long leaseMillis = settings.leaseDuration().toMillis();
     long sentAt = System.nanoTime();
     String marker = expectedMarker;
     return LockScripts.ACQUIRE
@@ -226,13 +231,11 @@ public final class RedisLockService extends AbstractLockService {
    */
   @Override
   public CompletionStage<Void> provision() {
-    try {
-      return Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
-          .compose(loaded -> ledgerStore.provisionMarker())
-          .toCompletionStage();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return typed(
+        () ->
+            Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
+                .compose(loaded -> ledgerStore.provisionMarker())
+                .toCompletionStage());
   }
 
   /**
@@ -360,7 +363,7 @@ public final class RedisLockService extends AbstractLockService {
               client,
               timeoutMillis,
               List.of(keys.lock(name())),
-              List.of(ownerId(), Long.toString(settings.leaseDuration().toMillis())))
+              List.of(ownerId(), Long.toString(leaseMillis)))
           .map(reply -> reply.toLong() == 1L)
           .toCompletionStage();
     }

@@ -8,6 +8,7 @@ import dev.fenced.lock.ReleaseResult;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -70,10 +71,17 @@ public abstract class AbstractLockHandle implements LockHandle {
   }
 
   private volatile Runnable endHook = () -> {};
+  private volatile Executor callbacks = Runnable::run;
 
-  /** Starts the renewal and expiry timers; called once by {@link AbstractLockService#started}. */
-  final void startRenewing(Runnable onEnd) {
+  /**
+   * Starts the renewal and expiry timers; called once by {@link AbstractLockService#started}.
+   *
+   * @param callbacks where {@link #lost()} and {@link #release()} complete, so a caller's blocking
+   *     continuation never holds up the timer or the backend client's threads
+   */
+  final void startRenewing(Runnable onEnd, Executor callbacks) {
     this.endHook = onEnd;
+    this.callbacks = callbacks;
     scheduleRenew();
     scheduleExpiryCheck();
   }
@@ -87,8 +95,9 @@ public abstract class AbstractLockHandle implements LockHandle {
       return;
     }
     cancelTimers();
-    lost.complete(
-        new LockLoss(name, token, LockLoss.Reason.SESSION_ENDED, "the lock service was closed"));
+    LockLoss loss =
+        new LockLoss(name, token, LockLoss.Reason.SESSION_ENDED, "the lock service was closed");
+    callbacks.execute(() -> lost.complete(loss));
     end();
   }
 
@@ -152,15 +161,25 @@ public abstract class AbstractLockHandle implements LockHandle {
     } catch (RuntimeException e) {
       removal = CompletableFuture.failedFuture(e);
     }
-    return removal.handle(
+    CompletableFuture<ReleaseResult> result = new CompletableFuture<>();
+    removal.whenComplete(
         (removed, error) -> {
           state.set(State.RELEASED);
           end();
-          if (error != null) {
-            throw new BackendUnavailableException(backend, name, error);
-          }
-          return Boolean.TRUE.equals(removed) ? ReleaseResult.RELEASED : ReleaseResult.NOT_HELD;
+          callbacks.execute(
+              () -> {
+                if (error != null) {
+                  result.completeExceptionally(
+                      new BackendUnavailableException(backend, name, Failures.unwrap(error)));
+                } else {
+                  result.complete(
+                      Boolean.TRUE.equals(removed)
+                          ? ReleaseResult.RELEASED
+                          : ReleaseResult.NOT_HELD);
+                }
+              });
         });
+    return result;
   }
 
   /**
@@ -173,7 +192,8 @@ public abstract class AbstractLockHandle implements LockHandle {
     }
     cancelTimers();
     LOG.warn("lost lock '{}' (token {}) on {}: {}", name, token, backend, detail);
-    lost.complete(new LockLoss(name, token, reason, detail));
+    LockLoss loss = new LockLoss(name, token, reason, detail);
+    callbacks.execute(() -> lost.complete(loss));
     CompletionStage<Boolean> cleanup;
     try {
       cleanup = releaseOnBackend();
@@ -186,6 +206,14 @@ public abstract class AbstractLockHandle implements LockHandle {
   /** For backends that learn of a loss by themselves (a session ended, a watch saw the key go). */
   protected final boolean isActive() {
     return state.get() == State.HELD;
+  }
+
+  /**
+   * Whether the hold ended by a loss rather than a release. Set before {@link #releaseOnBackend()}
+   * runs for the loss, while {@link #lost()} completes later, on the callback threads.
+   */
+  protected final boolean wasLost() {
+    return state.get() == State.LOST;
   }
 
   protected final String backend() {

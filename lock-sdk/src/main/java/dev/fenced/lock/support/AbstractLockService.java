@@ -2,9 +2,11 @@ package dev.fenced.lock.support;
 
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
+import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.ledger.Incarnation;
 import java.time.Duration;
@@ -15,16 +17,50 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * What every backend's service shares: argument checks, the policy epoch in the token, the lease
- * keeper, and a close that runs once.
+ * keeper, the one mapping of backend failures to the contract's typed exceptions, and a close that
+ * runs once.
+ *
+ * <p>The convention for failures: a backend's own code completes its stages with whatever its
+ * client failed with (and with {@link dev.fenced.lock.LockException}s it means, such as {@link
+ * LockTimeoutException}). It never wraps a client error itself. {@link #acquire} and {@link #typed}
+ * turn every failure into a {@link dev.fenced.lock.LockException} through {@link #failure}: a
+ * {@code LockException} stays as it is, what {@link #classify} recognises becomes that, anything
+ * else is {@link BackendUnavailableException}.
  */
 public abstract class AbstractLockService implements LockService {
+
+  private static final AtomicInteger CALLBACK_THREADS = new AtomicInteger();
 
   protected final LockSettings settings;
   protected final LeaseKeeper keeper;
   private final boolean ownsKeeper;
+  private final ExecutorService callbackThreads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "fenced-callbacks-" + CALLBACK_THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** After close, what is left to deliver runs on the thread that delivers it. */
+  private final Executor callbacks =
+      task -> {
+        try {
+          callbackThreads.execute(task);
+        } catch (RejectedExecutionException e) {
+          task.run();
+        }
+      };
+
   private final Set<AbstractLockHandle> live = ConcurrentHashMap.newKeySet();
   private final List<Runnable> doubtListeners = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
@@ -56,11 +92,77 @@ public abstract class AbstractLockService implements LockService {
           new BackendUnavailableException(
               backend(), name, new IllegalStateException("the lock service is closed")));
     }
-    return doAcquire(name, maxWait);
+    return Holds.relay(
+        Calls.start(() -> doAcquire(name, maxWait)),
+        error -> failure(name, maxWait, error),
+        LockHandle.class,
+        callbacks);
   }
 
-  /** Acquires a checked name; failures must be {@link dev.fenced.lock.LockException}s. */
+  /**
+   * Acquires a checked name. The stage may fail with anything; {@link #failure} maps it for the
+   * caller. When the caller gives up first, the stage is cancelled: the acquisition then stops
+   * waiting, and a hold it still wins must reach the caller through {@link Holds#handOver}, which
+   * gives it back.
+   */
   protected abstract CompletionStage<LockHandle> doAcquire(String name, Duration maxWait);
+
+  /**
+   * The typed exception the contract promises for {@code error}: a {@link LockException} as it is,
+   * what {@link #classify} recognises, otherwise {@link BackendUnavailableException}.
+   *
+   * @param lockName the lock concerned, or null for the whole service
+   * @param maxWait the wait of the acquire that failed, or null outside an acquire
+   */
+  protected final LockException failure(String lockName, Duration maxWait, Throwable error) {
+    Throwable cause = Failures.unwrap(error);
+    if (cause instanceof LockException lockException) {
+      return lockException;
+    }
+    LockException specific = classify(lockName, maxWait, cause);
+    return specific != null
+        ? specific
+        : new BackendUnavailableException(backend(), lockName, cause);
+  }
+
+  /**
+   * What a failure of this backend's client means, where it means more than "unavailable" (a lock
+   * timeout the server reports, say); null otherwise. The default recognises nothing.
+   *
+   * @param maxWait the wait of the acquire that failed, or null outside an acquire
+   */
+  protected LockException classify(String lockName, Duration maxWait, Throwable cause) {
+    return null;
+  }
+
+  /**
+   * {@code stage} with its failure mapped by {@link #failure}, for the administrative calls ({@link
+   * #provision()}, {@link #deprovision}).
+   */
+  protected final <T> CompletionStage<T> typed(Supplier<? extends CompletionStage<T>> request) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Calls.start(request)
+        .whenCompleteAsync(
+            (value, error) -> {
+              if (error != null) {
+                result.completeExceptionally(failure(null, null, error));
+              } else {
+                result.complete(value);
+              }
+            },
+            callbacks);
+    return result;
+  }
+
+  /**
+   * Where what callers see completes: acquires, releases, losses and the administrative calls. Its
+   * own threads, never a timer, event loop or client callback thread, so a caller's continuation
+   * that blocks stalls nobody's renewals. Blocking work of a backend (a client without an async
+   * API) may run here too.
+   */
+  protected final Executor callbacks() {
+    return callbacks;
+  }
 
   /**
    * Starts renewing a new hold and tracks it until it ends, so {@link #close()} can abandon it.
@@ -68,7 +170,7 @@ public abstract class AbstractLockService implements LockService {
    */
   protected final <H extends AbstractLockHandle> H started(H handle) {
     live.add(handle);
-    handle.startRenewing(() -> live.remove(handle));
+    handle.startRenewing(() -> live.remove(handle), callbacks);
     return handle;
   }
 
@@ -132,6 +234,7 @@ public abstract class AbstractLockService implements LockService {
     try {
       closeBackend();
     } finally {
+      callbackThreads.shutdown();
       if (ownsKeeper) {
         keeper.close();
       }

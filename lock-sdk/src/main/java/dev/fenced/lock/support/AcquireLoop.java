@@ -1,7 +1,6 @@
 package dev.fenced.lock.support;
 
-import dev.fenced.lock.BackendUnavailableException;
-import dev.fenced.lock.LockException;
+import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -18,22 +17,21 @@ import java.util.function.Supplier;
  * of the queue tries the backend; the others wait for their turn (or their deadline) without
  * touching the backend. See {@link Waiters} for who is woken when.
  */
-public final class AcquireLoop<H> {
+public final class AcquireLoop<H extends LockHandle> {
 
   /** One try: either the handle, or how long until the current hold may lapse (0 if unknown). */
-  public record Attempt<H>(H acquired, long retryAfterNanos) {
-    public static <H> Attempt<H> acquired(H handle) {
+  public record Attempt<H extends LockHandle>(H acquired, long retryAfterNanos) {
+    public static <H extends LockHandle> Attempt<H> acquired(H handle) {
       return new Attempt<>(handle, 0);
     }
 
-    public static <H> Attempt<H> busy(long retryAfterNanos) {
+    public static <H extends LockHandle> Attempt<H> busy(long retryAfterNanos) {
       return new Attempt<>(null, Math.max(0, retryAfterNanos));
     }
   }
 
   private static final long FIRST_BACKOFF = TimeUnit.MILLISECONDS.toNanos(5);
 
-  private final String backend;
   private final String name;
   private final Duration maxWait;
   private final LeaseKeeper keeper;
@@ -43,18 +41,17 @@ public final class AcquireLoop<H> {
   private final long deadline;
   private final CompletableFuture<H> result = new CompletableFuture<>();
   private long backoff = FIRST_BACKOFF;
-  private Waiters.Waiter place;
-  private ScheduledFuture<?> queuedDeadline;
+  private volatile Waiters.Waiter place;
+  private volatile ScheduledFuture<?> queuedDeadline;
+  private volatile CompletableFuture<Void> sleeping;
 
   private AcquireLoop(
-      String backend,
       String name,
       Duration maxWait,
       LeaseKeeper keeper,
       Waiters waiters,
       Duration maxBackoff,
       Supplier<CompletionStage<Attempt<H>>> attempt) {
-    this.backend = backend;
     this.name = name;
     this.maxWait = maxWait;
     this.keeper = keeper;
@@ -65,28 +62,46 @@ public final class AcquireLoop<H> {
   }
 
   /**
-   * Runs attempts until one acquires or {@code maxWait} passes.
+   * Runs attempts until one acquires or {@code maxWait} passes. The stage fails with {@link
+   * dev.fenced.lock.LockTimeoutException} at the deadline, or with what an attempt failed with.
    *
    * @param waiters notification signals, or null when the backend has none (then back-off only)
    * @param maxBackoff the longest pause between attempts; with notifications it only bounds how
    *     long a missed notification can delay a waiter
    */
-  public static <H> CompletionStage<H> run(
-      String backend,
+  public static <H extends LockHandle> CompletionStage<H> run(
       String name,
       Duration maxWait,
       LeaseKeeper keeper,
       Waiters waiters,
       Duration maxBackoff,
       Supplier<CompletionStage<Attempt<H>>> attempt) {
-    AcquireLoop<H> loop =
-        new AcquireLoop<>(backend, name, maxWait, keeper, waiters, maxBackoff, attempt);
+    AcquireLoop<H> loop = new AcquireLoop<>(name, maxWait, keeper, waiters, maxBackoff, attempt);
+    loop.result.whenComplete((h, e) -> loop.callerDone());
     if (waiters == null) {
       loop.next();
     } else {
       loop.queue();
     }
     return loop.result;
+  }
+
+  /**
+   * The result is complete: by this loop, or by the caller giving up (a cancel, a timeout of its
+   * own). Then stop at once: leave the queue if still in it, cut a pause short so the loop sees it.
+   */
+  private void callerDone() {
+    Waiters.Waiter queued = place;
+    if (queued != null && queued.leaveIfQueued()) {
+      ScheduledFuture<?> timer = queuedDeadline;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+    CompletableFuture<Void> pausing = sleeping;
+    if (pausing != null) {
+      pausing.complete(null);
+    }
   }
 
   /** Takes a place in this process's queue of the name; tries once it is the head. */
@@ -99,7 +114,7 @@ public final class AcquireLoop<H> {
     } catch (RuntimeException e) {
       // The keeper is closed: leave at once, or the waiters behind would never get a turn.
       if (place.leaveIfQueued()) {
-        result.completeExceptionally(asLockException(e));
+        result.completeExceptionally(e);
         return;
       }
     }
@@ -127,6 +142,10 @@ public final class AcquireLoop<H> {
   }
 
   private void next() {
+    if (result.isDone()) {
+      leave(false); // the caller gave up
+      return;
+    }
     CompletableFuture<Void> signal = place == null ? null : place.arm();
     CompletionStage<Attempt<H>> stage;
     try {
@@ -138,10 +157,10 @@ public final class AcquireLoop<H> {
         (outcome, error) -> {
           if (error != null) {
             leave(false);
-            result.completeExceptionally(asLockException(error));
+            result.completeExceptionally(error);
           } else if (outcome.acquired() != null) {
             leave(true);
-            result.complete(outcome.acquired());
+            Holds.handOver(result, outcome.acquired());
           } else {
             waitThenRetry(signal, outcome.retryAfterNanos());
           }
@@ -169,13 +188,17 @@ public final class AcquireLoop<H> {
     backoff = Math.min(backoff * 2, maxBackoffNanos);
     long wait = Math.min(pause, remaining);
     CompletableFuture<Void> wake = new CompletableFuture<>();
+    sleeping = wake;
+    if (result.isDone()) {
+      wake.complete(null); // the caller gave up while the attempt was in flight
+    }
     ScheduledFuture<?> timer;
     try {
       timer = keeper.schedule(() -> wake.complete(null), wait);
     } catch (RuntimeException e) {
       // The keeper is closed: give the turn to the next waiter rather than strand it.
       leave(false);
-      result.completeExceptionally(asLockException(e));
+      result.completeExceptionally(e);
       return;
     }
     if (signal != null) {
@@ -186,13 +209,5 @@ public final class AcquireLoop<H> {
           timer.cancel(false);
           next();
         });
-  }
-
-  private Throwable asLockException(Throwable error) {
-    Throwable cause = Failures.unwrap(error);
-    if (cause instanceof LockException || cause instanceof IllegalArgumentException) {
-      return cause;
-    }
-    return new BackendUnavailableException(backend, name, cause);
   }
 }

@@ -1,6 +1,6 @@
 package dev.fenced.lock.zookeeper;
 
-import java.nio.charset.StandardCharsets;
+import dev.fenced.lock.support.NameEncoding;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -8,8 +8,10 @@ import org.apache.curator.utils.ZKPaths;
 
 /**
  * The node layout of one lock name: a persistent parent {@code <basePath>/<encoded name>} that is
- * never deleted, and one ephemeral sequential child per holder or waiter, named {@code
- * _c_<uuid>-lock-<sequence>} (the {@code _c_<uuid>-} prefix is Curator's protection).
+ * never deleted, and one ephemeral sequential child per holder or waiter, named {@code <owner
+ * id>-lock-<sequence>}: the random owner id of the acquisition lets it find a node whose create was
+ * answered by a lost connection (as Curator's {@code withProtection()} would, whose {@code
+ * _c_<uuid>-} names earlier versions used; their sequences sort with these).
  *
  * <p>The parent is never deleted because ZooKeeper derives the sequence from the parent's child
  * version, and that sequence is the fencing token: a recreated parent would start again at 0.
@@ -25,33 +27,29 @@ final class LockNodes {
     return ZKPaths.makePath(basePath, encode(name));
   }
 
-  /** The path to create children with: ZooKeeper appends the sequence. */
-  static String childPrefixPath(String parentPath) {
-    return ZKPaths.makePath(parentPath, CHILD_PREFIX);
+  /**
+   * The path an acquisition creates its child with: the acquisition's owner id, so its node can be
+   * found again when the answer to the create was lost, then {@value #CHILD_PREFIX}; ZooKeeper
+   * appends the sequence.
+   */
+  static String childPrefixPath(String parentPath, String ownerId) {
+    return ZKPaths.makePath(parentPath, ownerPrefix(ownerId) + CHILD_PREFIX);
+  }
+
+  /** How the names of one acquisition's children start. */
+  static String ownerPrefix(String ownerId) {
+    return ownerId + "-";
   }
 
   /**
-   * A node name for any lock name: letters, digits, {@code -_:} stay as they are, everything else
-   * becomes {@code %XX} of its UTF-8 bytes. So a name never contains '/', is never "." or "..", and
-   * holds none of the characters ZooKeeper refuses; distinct names give distinct nodes.
+   * A node name for any lock name ({@link dev.fenced.lock.LockNames}' rule): letters, digits,
+   * {@code -_:} stay as they are, everything else becomes {@code %XX} of its UTF-8 bytes ({@link
+   * NameEncoding}). So a name never contains '/', is never "." or "..", and holds none of the
+   * characters ZooKeeper refuses; distinct names give distinct nodes.
    */
   static String encode(String name) {
-    StringBuilder out = new StringBuilder(name.length() + 16);
-    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      if ((c >= 'a' && c <= 'z')
-          || (c >= 'A' && c <= 'Z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_'
-          || c == ':') {
-        out.append((char) c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return out.toString();
+    return NameEncoding.percentEncode(
+        name, (b, i) -> NameEncoding.isAlphanumeric(b) || b == '-' || b == '_' || b == ':');
   }
 
   /**

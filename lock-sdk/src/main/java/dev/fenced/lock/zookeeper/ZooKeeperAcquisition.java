@@ -2,16 +2,19 @@ package dev.fenced.lock.zookeeper;
 
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.support.Failures;
+import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import org.apache.curator.framework.WatcherRemoveCuratorFramework;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
@@ -52,6 +55,9 @@ final class ZooKeeperAcquisition {
   private final String ownerId = Owners.newOwnerId();
   private final CompletableFuture<LockHandle> result = new CompletableFuture<>();
 
+  /** Every watch of this acquisition is set through it, so all go when the acquisition ends. */
+  private final WatcherRemoveCuratorFramework watching;
+
   // Guarded by this. `generation` identifies the latest step: answers to older steps are dropped,
   // so a reconnect re-check and a watch firing at once cannot both act.
   private Phase phase = Phase.CREATING;
@@ -67,6 +73,7 @@ final class ZooKeeperAcquisition {
     this.name = name;
     this.parentPath = parentPath;
     this.maxWait = maxWait;
+    this.watching = service.client().newWatcherRemoveCuratorFramework();
   }
 
   String name() {
@@ -77,6 +84,9 @@ final class ZooKeeperAcquisition {
     synchronized (this) {
       deadline = service.keeper().schedule(this::deadlinePassed, maxWait.toNanos());
     }
+    // The caller may stop waiting first (a cancel, a timeout of its own): leave the queue then.
+    result.whenComplete(
+        (handle, error) -> fail(new CancellationException("the caller stopped waiting")));
     create();
     return result;
   }
@@ -92,7 +102,7 @@ final class ZooKeeperAcquisition {
   }
 
   /** The service is closing: give up without a hold. */
-  void abort(LockException reason) {
+  void abort(Throwable reason) {
     fail(reason);
   }
 
@@ -114,16 +124,19 @@ final class ZooKeeperAcquisition {
                     .client()
                     .create()
                     .creatingParentsIfNeeded()
-                    .withProtection()
                     .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
                     .inBackground(cb)
-                    .forPath(LockNodes.childPrefixPath(parentPath), owner))
+                    .forPath(LockNodes.childPrefixPath(parentPath, ownerId), owner))
         .whenComplete((event, error) -> guarded(() -> created(step, event, error)));
   }
 
   private void created(int step, CuratorEvent event, Throwable error) {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      // The create may have reached the server though its answer did not: find and delete the
+      // node by its owner id once ZooKeeper answers, or it would queue ahead of everyone for as
+      // long as the session lives.
+      service.removeNodesOf(parentPath, ownerId);
+      fail(error != null ? error : failure(event, parentPath));
       return;
     }
     String path = event.getName();
@@ -136,13 +149,12 @@ final class ZooKeeperAcquisition {
     }
     if (LockNodes.sequence(path) < 0) {
       fail(
-          unavailable(
-              new IllegalStateException(
-                  "the sequence under "
-                      + parentPath
-                      + " overflowed its 32 bits ("
-                      + path
-                      + "); fencing tokens for this name cannot continue")));
+          new IllegalStateException(
+              "the sequence under "
+                  + parentPath
+                  + " overflowed its 32 bits ("
+                  + path
+                  + "); fencing tokens for this name cannot continue"));
       return;
     }
     Stat stat = event.getStat();
@@ -150,7 +162,7 @@ final class ZooKeeperAcquisition {
       sessionCreated(stat.getEphemeralOwner());
       return;
     }
-    // A protected create that raced a connection loss found its node again without a stat.
+    // A client that answers without a stat: ask for the node's owner.
     service
         .exists(path)
         .whenComplete(
@@ -158,7 +170,7 @@ final class ZooKeeperAcquisition {
                 guarded(
                     () -> {
                       if (failure != null) {
-                        fail(unavailable(failure));
+                        fail(failure);
                       } else if (found == null) {
                         create(); // our session ended meanwhile
                       } else {
@@ -205,17 +217,27 @@ final class ZooKeeperAcquisition {
 
   private void listed(int step, long sentAt, CuratorEvent event, Throwable error) {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, parentPath)));
+      fail(error != null ? error : failure(event, parentPath));
       return;
     }
     List<String> children = LockNodes.sorted(event.getChildren());
     String predecessor;
     String vanished = null;
+    List<String> duplicates = new ArrayList<>();
     synchronized (this) {
       if (phase == Phase.DONE || step != generation) {
         return;
       }
-      int index = children.indexOf(ZKPaths.getNodeFromPath(nodePath));
+      String own = ZKPaths.getNodeFromPath(nodePath);
+      // A create the client retried after a lost answer may have made a second node of ours: it
+      // would queue ahead of (or behind) us in our own session. Delete it and leave it out.
+      for (String child : children) {
+        if (child.startsWith(LockNodes.ownerPrefix(ownerId)) && !child.equals(own)) {
+          duplicates.add(child);
+        }
+      }
+      children.removeAll(duplicates);
+      int index = children.indexOf(own);
       // A listing over a newer session than our node's proves nothing about the node's session:
       // treat the node as gone.
       boolean ownSession = service.currentSessionId() == sessionId;
@@ -234,6 +256,9 @@ final class ZooKeeperAcquisition {
         phase = Phase.WATCHING;
       }
     }
+    for (String duplicate : duplicates) {
+      service.deleteGuaranteed(ZKPaths.makePath(parentPath, duplicate));
+    }
     if (vanished != null) {
       service.deleteGuaranteed(vanished); // harmless when gone; frees it when the session lingers
       create();
@@ -247,21 +272,16 @@ final class ZooKeeperAcquisition {
   private void watch(int step, String predecessor) {
     Watcher watcher =
         (WatchedEvent event) -> {
-          // Connection-state events reach every watcher; reconnects are handled by recheck().
-          if (event.getType() != Watcher.Event.EventType.None) {
+          // Only the predecessor's change counts: connection-state events reach every watcher
+          // (reconnects are handled by recheck()), and removing the watch reports its removal.
+          if (event.getType() == Watcher.Event.EventType.NodeDeleted
+              || event.getType() == Watcher.Event.EventType.NodeDataChanged) {
             service.watchFired();
             guarded(this::predecessorChanged);
           }
         };
     service
-        .call(
-            cb ->
-                service
-                    .client()
-                    .getData()
-                    .usingWatcher(watcher)
-                    .inBackground(cb)
-                    .forPath(predecessor))
+        .call(cb -> watching.getData().usingWatcher(watcher).inBackground(cb).forPath(predecessor))
         .whenComplete((event, error) -> guarded(() -> watchSet(step, predecessor, event, error)));
   }
 
@@ -278,7 +298,7 @@ final class ZooKeeperAcquisition {
       return;
     }
     if (error != null || code != KeeperException.Code.OK.intValue()) {
-      fail(unavailable(error != null ? error : failure(event, predecessor)));
+      fail(error != null ? error : failure(event, predecessor));
       return;
     }
     boolean timedOut;
@@ -304,7 +324,7 @@ final class ZooKeeperAcquisition {
   }
 
   private void deadlinePassed() {
-    LockException outcome;
+    Throwable outcome;
     synchronized (this) {
       if (phase == Phase.DONE) {
         return;
@@ -312,20 +332,36 @@ final class ZooKeeperAcquisition {
       deadlinePassed = true;
       if (!service.isConnected()) {
         outcome =
-            unavailable(
-                new KeeperException.ConnectionLossException() {
-                  @Override
-                  public String getMessage() {
-                    return "not connected to ZooKeeper when the wait of " + maxWait + " ended";
-                  }
-                });
+            new KeeperException.ConnectionLossException() {
+              @Override
+              public String getMessage() {
+                return "not connected to ZooKeeper when the wait of " + maxWait + " ended";
+              }
+            };
       } else if (phase == Phase.WAITING) {
         outcome = new LockTimeoutException(name, maxWait);
       } else {
-        return; // the request in flight decides, on a live connection
+        // The request in flight decides, on a live connection; but not for longer than a request
+        // may take, so no acquire outlives its wait by more than that.
+        service.keeper().schedule(this::noAnswer, service.operationTimeout().toNanos());
+        return;
       }
     }
     fail(outcome);
+  }
+
+  private void noAnswer() {
+    fail(
+        new KeeperException.OperationTimeoutException() {
+          @Override
+          public String getMessage() {
+            return "ZooKeeper did not answer within "
+                + service.operationTimeout()
+                + " after the wait of "
+                + maxWait
+                + " ended";
+          }
+        });
   }
 
   /** Called with this monitor held. */
@@ -335,8 +371,8 @@ final class ZooKeeperAcquisition {
       deadline.cancel(false);
       service.deleteGuaranteed(nodePath);
       service.finished(this);
-      service.completeLater(
-          result, null, unavailable(new IllegalStateException("the lock service was closed")));
+      watching.removeWatchers();
+      result.completeExceptionally(new IllegalStateException("the lock service was closed"));
       return;
     }
     phase = Phase.DONE;
@@ -344,10 +380,11 @@ final class ZooKeeperAcquisition {
     LockHandle handle =
         service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
     service.finished(this);
-    service.completeLater(result, handle, null);
+    watching.removeWatchers();
+    Holds.handOver(result, handle);
   }
 
-  private void fail(LockException reason) {
+  private void fail(Throwable reason) {
     String path;
     synchronized (this) {
       if (phase == Phase.DONE) {
@@ -362,8 +399,9 @@ final class ZooKeeperAcquisition {
     if (path != null) {
       service.deleteGuaranteed(path);
     }
+    watching.removeWatchers(); // a watch on a node that stays held would outlive this acquire
     service.finished(this);
-    service.completeLater(result, null, reason);
+    result.completeExceptionally(Failures.unwrap(reason));
   }
 
   /** Runs one step of the recipe; a bug in it fails this acquire instead of leaving it hanging. */
@@ -371,16 +409,8 @@ final class ZooKeeperAcquisition {
     try {
       step.run();
     } catch (RuntimeException e) {
-      fail(unavailable(e));
+      fail(e);
     }
-  }
-
-  private LockException unavailable(Throwable cause) {
-    Throwable unwrapped = Failures.unwrap(cause);
-    if (unwrapped instanceof LockException lockException) {
-      return lockException;
-    }
-    return new BackendUnavailableException(ZooKeeperLockService.BACKEND, name, unwrapped);
   }
 
   private static KeeperException failure(CuratorEvent event, String path) {

@@ -5,6 +5,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.support.AbstractLockHandle;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.zookeeper.KeeperException;
@@ -13,8 +14,9 @@ import org.apache.zookeeper.KeeperException;
  * One hold: the ephemeral sequential node at {@link #nodePath()}, owned by the ZooKeeper session
  * {@link #sessionId()}.
  *
- * <p>The node's path names this hold and nothing else (a random protection id plus a sequence that
- * never repeats under its parent), so deleting it can never remove another holder's node.
+ * <p>The node's path names this hold and nothing else (the acquisition's random owner id plus a
+ * sequence that never repeats under its parent), so deleting it can never remove another holder's
+ * node.
  */
 final class ZooKeeperLockHandle extends AbstractLockHandle {
 
@@ -76,23 +78,18 @@ final class ZooKeeperLockHandle extends AbstractLockHandle {
   @Override
   protected CompletionStage<Boolean> releaseOnBackend() {
     removalIssued.set(true);
-    CompletableFuture<Boolean> result = new CompletableFuture<>();
-    service
+    return service
         .deleteGuaranteed(nodePath)
-        .whenComplete(
-            (code, error) -> {
-              // Off ZooKeeper's event thread: the caller's continuation may block.
-              if (error != null) {
-                service.completeLater(result, null, error);
-              } else if (code == KeeperException.Code.OK) {
-                service.completeLater(result, true, null);
-              } else if (code == KeeperException.Code.NONODE) {
-                service.completeLater(result, false, null);
-              } else {
-                service.completeLater(result, null, KeeperException.create(code, nodePath));
+        .thenApply(
+            code -> {
+              if (code == KeeperException.Code.OK) {
+                return true;
               }
+              if (code == KeeperException.Code.NONODE) {
+                return false;
+              }
+              throw new CompletionException(KeeperException.create(code, nodePath));
             });
-    return result;
   }
 
   /** The ZooKeeper session behind this hold ended: its node is gone, or going. */

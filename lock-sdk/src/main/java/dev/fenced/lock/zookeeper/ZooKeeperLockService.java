@@ -7,6 +7,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.Calls;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -17,11 +18,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -31,6 +29,7 @@ import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.RetryUntilElapsed;
+import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.client.ConnectStringParser;
 import org.apache.zookeeper.client.FourLetterWordMain;
@@ -42,11 +41,12 @@ import org.slf4j.LoggerFactory;
  * Locks as ZooKeeper's classic lock recipe, on Apache Curator's framework (not its recipes).
  *
  * <p>Each lock name has a persistent parent node {@code <basePath>/<encoded name>}, never deleted.
- * An acquire creates an ephemeral sequential child under it (with Curator's protection, so a create
- * that raced a connection loss is found again rather than duplicated); the child with the lowest
- * sequence holds, every other waits on a watch of its immediate predecessor only, so a release
- * wakes exactly one waiter. The fencing token is the child's sequence number: ZooKeeper persists it
- * with the parent and never hands the same or a lower one out again under that parent.
+ * An acquire creates an ephemeral sequential child under it, named after the acquisition's owner id
+ * so that a create whose answer was lost can be found and deleted ({@link LockNodes}); the child
+ * with the lowest sequence holds, every other waits on a watch of its immediate predecessor only,
+ * so a release wakes exactly one waiter. The fencing token is the child's sequence number:
+ * ZooKeeper persists it with the parent and never hands the same or a lower one out again under
+ * that parent.
  *
  * <p>A hold belongs to its handle, not to a thread: Curator's {@code InterProcessMutex} is not used
  * because it ties holds to threads and counts re-entry per thread.
@@ -63,14 +63,16 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperLockService.class);
   private static final int RETRY_SLEEP_MS = 200;
-  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private static final long SWEEP_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+  private static final long SWEEP_GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final String basePath;
+  private final Duration operationTimeout;
   private final Set<ZooKeeperLockHandle> handles = ConcurrentHashMap.newKeySet();
   private final Set<ZooKeeperAcquisition> pending = ConcurrentHashMap.newKeySet();
-  private final ExecutorService completions;
   private final ConnectionStateListener connectionListener = this::connectionChanged;
   private final AtomicLong watchEvents = new AtomicLong();
   private final AtomicBoolean warnedLongSession = new AtomicBoolean();
@@ -83,7 +85,13 @@ public final class ZooKeeperLockService extends AbstractLockService {
    */
   public ZooKeeperLockService(
       ZooKeeperLockConfig config, LockSettings settings, LeaseKeeper keeper) {
-    this(newClient(config, settings), true, config.basePath(), settings, keeper);
+    this(
+        newClient(config, settings),
+        true,
+        config.basePath(),
+        config.operationTimeout(),
+        settings,
+        keeper);
   }
 
   public ZooKeeperLockService(ZooKeeperLockConfig config, LockSettings settings) {
@@ -103,6 +111,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
         requireStarted(client),
         false,
         ZooKeeperLockConfig.checkBasePath(basePath),
+        ZooKeeperLockConfig.DEFAULT_OPERATION_TIMEOUT,
         settings,
         keeper);
   }
@@ -111,19 +120,14 @@ public final class ZooKeeperLockService extends AbstractLockService {
       CuratorFramework client,
       boolean ownsClient,
       String basePath,
+      Duration operationTimeout,
       LockSettings settings,
       LeaseKeeper keeper) {
     super(Objects.requireNonNull(settings, "settings must be set"), keeper);
     this.client = client;
     this.ownsClient = ownsClient;
     this.basePath = basePath;
-    this.completions =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "fenced-zookeeper-" + THREADS.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+    this.operationTimeout = operationTimeout;
     client.getConnectionStateListenable().addListener(connectionListener);
   }
 
@@ -277,25 +281,22 @@ public final class ZooKeeperLockService extends AbstractLockService {
           }
           Duration latency = Duration.ofNanos(System.nanoTime() - start);
           String where = stat == null ? "; " + basePath + " not provisioned yet" : "";
-          try {
-            completions.execute(
-                () -> {
-                  String detail =
-                      serverVersion()
-                          + ", session timeout "
-                          + negotiatedSessionTimeoutMs()
-                          + " ms"
-                          + where;
-                  result.complete(BackendProbe.up(BACKEND, latency, true, detail));
-                });
-          } catch (RejectedExecutionException e) {
-            result.complete(BackendProbe.down(BACKEND, e));
-          }
+          callbacks()
+              .execute(
+                  () -> {
+                    String detail =
+                        serverVersion()
+                            + ", session timeout "
+                            + negotiatedSessionTimeoutMs()
+                            + " ms"
+                            + where;
+                    result.complete(BackendProbe.up(BACKEND, latency, true, detail));
+                  });
         });
     return result;
   }
 
-  /** Blocking: runs on the completion pool, never on a caller's thread. */
+  /** Blocking: runs on the callback threads, never on ZooKeeper's or a caller's. */
   private String serverVersion() {
     try {
       List<InetSocketAddress> servers =
@@ -328,23 +329,60 @@ public final class ZooKeeperLockService extends AbstractLockService {
     closing = true;
     client.getConnectionStateListenable().removeListener(connectionListener);
     for (ZooKeeperAcquisition acquisition : List.copyOf(pending)) {
-      acquisition.abort(
-          new BackendUnavailableException(
-              BACKEND,
-              acquisition.name(),
-              new IllegalStateException("the lock service was closed")));
+      acquisition.abort(new IllegalStateException("the lock service was closed"));
     }
     if (ownsClient) {
       // Closing the session deletes this service's nodes on the server at once.
       client.close();
     }
-    completions.shutdown();
   }
 
   // ---- for handles and acquisitions ----
 
   CuratorFramework client() {
     return client;
+  }
+
+  /** How long one request may take, retries included, before it fails. */
+  Duration operationTimeout() {
+    return operationTimeout;
+  }
+
+  /**
+   * Deletes the children of {@code parentPath} that an acquisition of {@code ownerId} may have
+   * left: a create whose answer was lost may still have made one, and an ephemeral node lives as
+   * long as the session. While ZooKeeper cannot be asked, tries again, for up to ten minutes (an
+   * expired session takes its nodes with it anyway).
+   */
+  void removeNodesOf(String parentPath, String ownerId) {
+    removeNodesOf(parentPath, LockNodes.ownerPrefix(ownerId), System.nanoTime());
+  }
+
+  private void removeNodesOf(String parentPath, String prefix, long since) {
+    if (isClosed()) {
+      return;
+    }
+    call(cb -> client.getChildren().inBackground(cb).forPath(parentPath))
+        .whenComplete(
+            (event, error) -> {
+              int code = error == null ? event.getResultCode() : Integer.MIN_VALUE;
+              if (code == KeeperException.Code.OK.intValue()) {
+                for (String child : event.getChildren()) {
+                  if (child.startsWith(prefix)) {
+                    deleteGuaranteed(ZKPaths.makePath(parentPath, child));
+                  }
+                }
+              } else if (code != KeeperException.Code.NONODE.intValue()
+                  && System.nanoTime() - since < SWEEP_GIVE_UP_NANOS
+                  && !isClosed()) {
+                try {
+                  keeper.schedule(
+                      () -> removeNodesOf(parentPath, prefix, since), SWEEP_RETRY_NANOS);
+                } catch (RuntimeException closing) {
+                  LOG.debug("not looking for the nodes of {} any more", prefix, closing);
+                }
+              }
+            });
   }
 
   boolean isConnected() {
@@ -414,34 +452,33 @@ public final class ZooKeeperLockService extends AbstractLockService {
   }
 
   /**
-   * Completes a caller-facing future off ZooKeeper's event thread, so a caller's continuation that
-   * blocks cannot stall watches and callbacks.
+   * Completes {@code future} on the service's callback threads, never on Curator's event thread (a
+   * continuation that blocks there would stall every watch and answer of the client).
    */
   <T> void completeLater(CompletableFuture<T> future, T value, Throwable error) {
-    Runnable completion =
-        () -> {
-          if (error != null) {
-            future.completeExceptionally(error);
-          } else {
-            future.complete(value);
-          }
-        };
-    try {
-      completions.execute(completion);
-    } catch (RejectedExecutionException e) {
-      completion.run();
-    }
+    callbacks()
+        .execute(
+            () -> {
+              if (error != null) {
+                future.completeExceptionally(error);
+              } else {
+                future.complete(value);
+              }
+            });
   }
 
   /** A background request as a future of its event; failures to even start it fail the future. */
   CompletableFuture<CuratorEvent> call(Request request) {
-    CompletableFuture<CuratorEvent> answer = new CompletableFuture<>();
-    try {
-      request.start((c, event) -> answer.complete(event));
-    } catch (Exception e) {
-      answer.completeExceptionally(e);
-    }
-    return answer;
+    return Calls.start(
+        () -> {
+          CompletableFuture<CuratorEvent> answer = new CompletableFuture<>();
+          try {
+            request.start((c, event) -> answer.complete(event));
+          } catch (Exception e) {
+            answer.completeExceptionally(e);
+          }
+          return answer;
+        });
   }
 
   /** The node's stat, or null when it does not exist. */

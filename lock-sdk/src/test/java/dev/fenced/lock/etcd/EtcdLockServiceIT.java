@@ -10,6 +10,7 @@ import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
@@ -28,8 +29,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,6 +73,11 @@ class EtcdLockServiceIT extends LockServiceContract {
     TestServers.backends("up", "etcd");
   }
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) throws Exception {
+    raw.getKVClient().delete(((EtcdLockHandle) holder).key()).get(10, TimeUnit.SECONDS);
+  }
+
   /** The waiter keys of {@code name} in create-revision order, read with a separate client. */
   private List<KeyValue> waiterKeys(String name) throws Exception {
     ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
@@ -83,6 +91,64 @@ class EtcdLockServiceIT extends LockServiceContract {
                 .build())
         .get(10, TimeUnit.SECONDS)
         .getKvs();
+  }
+
+  @Test
+  void deprovisioningWhileALockIsHeldLetsNobodyElseIn() throws Exception {
+    // A prefix of its own, so no other test's keys are touched.
+    EtcdLockConfig own =
+        EtcdLockConfig.parse(TestServers.etcdEndpoints(), PREFIX + "-" + UUID.randomUUID());
+    EtcdLockService holderService = new EtcdLockService(own, settings(), new LeaseKeeper());
+    EtcdLockService waiterService = new EtcdLockService(own, settings(), new LeaseKeeper());
+    try {
+      LockService.await(holderService.provision());
+      PolicyRecord record = new PolicyRecord("voting/deprovision", "uid-1", 1, 0);
+      String name = uniqueName("etcd:deprovision");
+      LockHandle held = holderService.acquireBlocking(name, MAX_WAIT);
+      AtomicBoolean bothHeld = new AtomicBoolean();
+      CompletableFuture<LockHandle> waiting =
+          waiterService
+              .acquire(name, MAX_WAIT)
+              .thenApply(
+                  h -> {
+                    bothHeld.compareAndSet(false, held.isHeld());
+                    return h;
+                  })
+              .toCompletableFuture();
+      ByteSequence dir = new EtcdKeys(own.keyPrefix()).lockDir(name);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  raw.getKVClient()
+                          .get(dir, GetOption.builder().isPrefix(true).withCountOnly(true).build())
+                          .get(10, TimeUnit.SECONDS)
+                          .getCount()
+                      == 2);
+
+      assertThat(LockService.await(holderService.deprovision(record, false))).isTrue();
+
+      // The policy is gone, the hold is not: its holder still holds, and the waiter waits.
+      await()
+          .during(lease())
+          .atMost(lease().multipliedBy(2))
+          .until(() -> held.isHeld() && !waiting.isDone());
+      assertThat(
+              raw.getKVClient()
+                  .get(new EtcdKeys(own.keyPrefix()).marker())
+                  .get(10, TimeUnit.SECONDS)
+                  .getCount())
+          .as("the provisioning marker")
+          .isZero();
+      assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+      LockHandle next = waiting.get(10, TimeUnit.SECONDS);
+      assertThat(bothHeld).as("two holders at once").isFalse();
+      assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+      LockService.await(next.release());
+    } finally {
+      holderService.close();
+      waiterService.close();
+    }
   }
 
   @Test

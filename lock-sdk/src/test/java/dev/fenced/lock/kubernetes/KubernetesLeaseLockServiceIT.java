@@ -96,6 +96,19 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
 
   // --- what is particular to Leases ---
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) {
+    casUpdate(
+        holder.name(),
+        lease ->
+            new LeaseBuilder(lease)
+                .editSpec()
+                .withHolderIdentity("someone-else")
+                .withLeaseTransitions(lease.getSpec().getLeaseTransitions() + 1)
+                .endSpec()
+                .build());
+  }
+
   @Test
   void namesThatSanitiseAlikeGetTheirOwnLeases() {
     AbstractLockService service = service();
@@ -286,6 +299,16 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
     assertThatThrownBy(() -> new KubernetesLeaseLockConfig("Not_A_Namespace"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("namespace");
+  }
+
+  @Test
+  void aLeaseLongerThanTheRecordCanSayIsRefusedNamingTheField() {
+    // leaseDurationSeconds is a 32-bit integer: one second more would wrap around to a negative.
+    LockSettings tooLong =
+        settings().withTiming(Duration.ofSeconds(Integer.MAX_VALUE + 1L), Duration.ofSeconds(10));
+    assertThatThrownBy(() -> createService(tooLong, new LeaseKeeper()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("leaseDuration must be at most 2147483647 s");
   }
 
   // --- helpers ---

@@ -117,13 +117,25 @@ class LockPolicyValidatorTest {
             LockPolicyValidatorTest::redis,
             p -> p.getSpec().setLockNames(List.of("v".repeat(513))),
             "spec.lockNames[0]",
-            "must be at most 512 characters, has 513"),
+            "must be at most 512 characters, was 513"),
         rule(
             "no control characters in patterns",
             LockPolicyValidatorTest::redis,
             p -> p.getSpec().setLockNames(List.of("vote:\n*")),
             "spec.lockNames[0]",
-            "must not contain control characters"),
+            "must not contain control characters (found one at index 5)"),
+        rule(
+            "no unpaired surrogates in patterns (UTF-8 cannot hold them)",
+            LockPolicyValidatorTest::redis,
+            p -> p.getSpec().setLockNames(List.of("vote:\uD800*")),
+            "spec.lockNames[0]",
+            "must not contain an unpaired surrogate (found one at index 5); it has no UTF-8 form"),
+        rule(
+            "no pattern starting with a closing brace",
+            LockPolicyValidatorTest::redis,
+            p -> p.getSpec().setLockNames(List.of("}vote:*")),
+            "spec.lockNames[0]",
+            "must not start with '}' (Redis Cluster would hash the keys of the lock apart)"),
         rule(
             "backend is required",
             LockPolicyValidatorTest::redis,
@@ -376,6 +388,21 @@ class LockPolicyValidatorTest {
             p -> p.getSpec().setRenewInterval("-1s"),
             "spec.renewInterval",
             "must be positive, was -1s"),
+        rule(
+            "lease is no shorter than 20ms",
+            LockPolicyValidatorTest::redis,
+            p -> {
+              p.getSpec().setLeaseDuration("15ms");
+              p.getSpec().setRenewInterval("10ms");
+            },
+            "spec.leaseDuration",
+            "must be at least 20ms, was 15ms"),
+        rule(
+            "renew interval is no shorter than 10ms",
+            LockPolicyValidatorTest::redis,
+            p -> p.getSpec().setRenewInterval("1ns"),
+            "spec.renewInterval",
+            "must be at least 10ms, was 1ns"),
         rule(
             "max wait is not negative",
             LockPolicyValidatorTest::redis,

@@ -75,6 +75,16 @@ class RedisLockServiceIT extends LockServiceContract {
     TestServers.backends("up", "redis");
   }
 
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) {
+    raw(
+        Request.cmd(Command.SET)
+            .arg(lockKey(holder.name()))
+            .arg("someone-else")
+            .arg("PX")
+            .arg(LEASE.toMillis()));
+  }
+
   private RedisLockService redisService(RedisLockConfig config, LockSettings settings) {
     RedisLockService service = new RedisLockService(vertx, config, settings, new LeaseKeeper());
     LockService.await(service.provision());

@@ -3,9 +3,13 @@ package dev.fenced.lock.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.support.AcquireLoop.Attempt;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -80,19 +84,18 @@ class WaitersTest {
    */
   @Test
   void eachReleaseCostsOneAttemptAndWaitersHoldInArrivalOrder() throws Exception {
-    AtomicReference<Object> holder = new AtomicReference<>();
+    AtomicReference<LockHandle> holder = new AtomicReference<>();
     AtomicInteger attempts = new AtomicInteger();
-    Object first = new Object();
+    LockHandle first = new Hold();
     holder.set(first);
     int count = 5;
-    List<CompletableFuture<Object>> waiting = new ArrayList<>();
-    List<Object> order = new ArrayList<>();
+    List<CompletableFuture<LockHandle>> waiting = new ArrayList<>();
+    List<LockHandle> order = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      Object me = new Object();
+      LockHandle me = new Hold();
       order.add(me);
       waiting.add(
           AcquireLoop.run(
-                  "Test",
                   "n",
                   Duration.ofSeconds(30),
                   keeper,
@@ -108,10 +111,10 @@ class WaitersTest {
     int before = attempts.get();
 
     for (int i = 0; i < count; i++) {
-      Object current = holder.get();
+      LockHandle current = holder.get();
       assertThat(holder.compareAndSet(current, null)).isTrue();
       waiters.wake("n");
-      Object next = order.get(i);
+      LockHandle next = order.get(i);
       assertThat(waiting.get(i).get(5, TimeUnit.SECONDS)).isSameAs(next);
     }
     // One attempt per release, give or take a back-off tick of the head.
@@ -121,13 +124,12 @@ class WaitersTest {
 
   @Test
   void aQueuedWaiterTimesOutAndTheRestStillGetTheirTurn() throws Exception {
-    AtomicReference<Object> holder = new AtomicReference<>(new Object());
+    AtomicReference<LockHandle> holder = new AtomicReference<>(new Hold());
     AtomicInteger attempts = new AtomicInteger();
-    Object a = new Object();
-    Object b = new Object();
-    CompletableFuture<Object> head =
+    LockHandle a = new Hold();
+    LockHandle b = new Hold();
+    CompletableFuture<LockHandle> head =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofSeconds(30),
                 keeper,
@@ -135,19 +137,17 @@ class WaitersTest {
                 Duration.ofMillis(50),
                 () -> tryTake(holder, a, attempts))
             .toCompletableFuture();
-    CompletableFuture<Object> impatient =
+    CompletableFuture<LockHandle> impatient =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofMillis(100),
                 keeper,
                 waiters,
                 Duration.ofMillis(50),
-                () -> tryTake(holder, new Object(), attempts))
+                () -> tryTake(holder, new Hold(), attempts))
             .toCompletableFuture();
-    CompletableFuture<Object> patient =
+    CompletableFuture<LockHandle> patient =
         AcquireLoop.run(
-                "Test",
                 "n",
                 Duration.ofSeconds(30),
                 keeper,
@@ -169,10 +169,95 @@ class WaitersTest {
     assertThat(patient.get(5, TimeUnit.SECONDS)).isSameAs(b);
   }
 
-  private static CompletionStage<Attempt<Object>> tryTake(
-      AtomicReference<Object> holder, Object me, AtomicInteger attempts) {
+  @Test
+  void aHoldWonAfterTheCallerGaveUpIsReleasedAndTheQueueMovesOn() throws Exception {
+    CompletableFuture<Attempt<LockHandle>> inFlight = new CompletableFuture<>();
+    Hold won = new Hold();
+    CompletableFuture<LockHandle> abandoned =
+        AcquireLoop.run(
+                "n", Duration.ofSeconds(30), keeper, waiters, Duration.ofSeconds(1), () -> inFlight)
+            .toCompletableFuture();
+    AtomicReference<LockHandle> holder = new AtomicReference<>(won);
+    LockHandle b = new Hold();
+    CompletableFuture<LockHandle> queued =
+        AcquireLoop.run(
+                "n",
+                Duration.ofSeconds(30),
+                keeper,
+                waiters,
+                Duration.ofSeconds(30),
+                () -> tryTake(holder, b, new AtomicInteger()))
+            .toCompletableFuture();
+    CompletableFuture<LockHandle> cancelled =
+        AcquireLoop.run(
+                "n",
+                Duration.ofSeconds(30),
+                keeper,
+                waiters,
+                Duration.ofSeconds(30),
+                () -> tryTake(holder, new Hold(), new AtomicInteger()))
+            .toCompletableFuture();
+    assertThat(waiters.waiting("n")).isEqualTo(3);
+
+    // A queued waiter whose caller cancels leaves the queue at once, not at its deadline.
+    cancelled.cancel(false);
+    assertThat(waiters.waiting("n")).isEqualTo(2);
+
+    // The head's caller gives up while its attempt is in flight; the attempt then wins.
+    abandoned.cancel(false);
+    inFlight.complete(Attempt.acquired(won));
+    assertThat(won.released).isTrue();
+    holder.set(null);
+    waiters.wake("n"); // what the release of a real backend does
+    assertThat(queued.get(5, TimeUnit.SECONDS)).isSameAs(b);
+    assertThat(waiters.waiting("n")).isZero();
+  }
+
+  private static CompletionStage<Attempt<LockHandle>> tryTake(
+      AtomicReference<LockHandle> holder, LockHandle me, AtomicInteger attempts) {
     attempts.incrementAndGet();
     return CompletableFuture.completedFuture(
         holder.compareAndSet(null, me) ? Attempt.acquired(me) : Attempt.busy(0));
+  }
+
+  /** A stand-in hold: the queue only passes it along. */
+  private static final class Hold implements LockHandle {
+    private volatile boolean released;
+
+    @Override
+    public String name() {
+      return "n";
+    }
+
+    @Override
+    public long fencingToken() {
+      return 0;
+    }
+
+    @Override
+    public String ownerId() {
+      return Integer.toHexString(System.identityHashCode(this));
+    }
+
+    @Override
+    public Instant expiresAt() {
+      return Instant.MAX;
+    }
+
+    @Override
+    public boolean isHeld() {
+      return true;
+    }
+
+    @Override
+    public CompletionStage<LockLoss> lost() {
+      return new CompletableFuture<>();
+    }
+
+    @Override
+    public CompletionStage<ReleaseResult> release() {
+      released = true;
+      return CompletableFuture.completedFuture(ReleaseResult.RELEASED);
+    }
   }
 }

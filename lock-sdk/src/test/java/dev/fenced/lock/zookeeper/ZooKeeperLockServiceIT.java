@@ -16,9 +16,11 @@ import dev.fenced.lock.contract.LockServiceContract;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,7 @@ import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +43,22 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
 
   private final List<AutoCloseable> extra = new ArrayList<>();
   private CuratorFramework inspector;
+
+  /**
+   * The session timeout is the lease. A 2 s session has its client ping every 0.7 s and give up
+   * after 1.3 s without an answer, which a loaded machine (or the server's own transaction log
+   * sync) can miss, and then every hold of the session is lost. Twice that leaves room, and every
+   * case still measures against the lease it runs with.
+   */
+  @Override
+  protected Duration lease() {
+    return Duration.ofSeconds(4);
+  }
+
+  @Override
+  protected Duration renew() {
+    return Duration.ofSeconds(1);
+  }
 
   @Override
   protected AbstractLockService createService(LockSettings settings, LeaseKeeper keeper) {
@@ -55,6 +74,11 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
   @Override
   protected void startBackend() {
     TestServers.backends("up", "zookeeper");
+  }
+
+  @Override
+  protected void takeAway(AbstractLockService service, LockHandle holder) throws Exception {
+    inspector().delete().forPath(((ZooKeeperLockHandle) holder).nodePath());
   }
 
   /**
@@ -262,6 +286,36 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void aWaiterThatTimesOutLeavesNoWatchBehind() throws Exception {
+    String name = uniqueName("zk:watch");
+    ZooKeeperLockService holderService = zkService();
+    ZooKeeperLockService waiter = zkService();
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+    String watched = nodePath(holder);
+
+    // The waiter watches the holder's node, then its time runs out.
+    CompletableFuture<LockHandle> waiting =
+        waiter.acquire(name, Duration.ofSeconds(2)).toCompletableFuture();
+    await().atMost(WAIT).until(() -> dataWatches(waiter).contains(watched));
+    assertThatThrownBy(() -> waiting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+        .hasCauseInstanceOf(LockTimeoutException.class);
+
+    // Its watch goes with it, on the client and on the server: timed-out waiters must not pile up
+    // watches on a node that is held for long.
+    await().atMost(WAIT).until(() -> !dataWatches(waiter).contains(watched));
+    LockService.await(holder.release());
+  }
+
+  /** The paths the service's ZooKeeper client holds data watches on. */
+  @SuppressWarnings("unchecked")
+  private static List<String> dataWatches(ZooKeeperLockService service) throws Exception {
+    ZooKeeper zk = service.client().getZookeeperClient().getZooKeeper();
+    Method watches = ZooKeeper.class.getDeclaredMethod("getDataWatches");
+    watches.setAccessible(true);
+    return (List<String>) watches.invoke(zk);
+  }
+
+  @Test
   void aHolderWhoseClientClosesFreesTheLockAtOnce() throws Exception {
     // A session far longer than the wait below: only the closed session can free the lock in time.
     LockSettings longLease = settings().withTiming(Duration.ofSeconds(40), Duration.ofSeconds(10));
@@ -284,7 +338,7 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
     CuratorFramework shared =
         CuratorFrameworkFactory.builder()
             .connectString(TestServers.zkConnect())
-            .sessionTimeoutMs((int) LEASE.toMillis())
+            .sessionTimeoutMs((int) lease().toMillis())
             .connectionTimeoutMs(2_000)
             .retryPolicy(new RetryNTimes(3, 200))
             .build();
@@ -351,14 +405,47 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
   }
 
   @Test
-  void provisionIsIdempotentAcrossClients() {
-    List<CompletableFuture<Void>> runs = new ArrayList<>();
+  void provisionIsIdempotentAcrossClients() throws Exception {
+    // A base path nobody has created yet, provisioned by three clients at once, twice each.
+    String base = "/fenced-it/provision-" + UUID.randomUUID();
+    List<ZooKeeperLockService> services = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      ZooKeeperLockService service = zkService();
+      ZooKeeperLockService service =
+          new ZooKeeperLockService(
+              new ZooKeeperLockConfig(TestServers.zkConnect(), base), settings(), null);
+      extra.add(service);
+      services.add(service);
+    }
+    provisionAllAtOnce(services);
+    Stat created = inspector().checkExists().forPath(base);
+    assertThat(created).as("the base path").isNotNull();
+
+    String name = uniqueName("zk:provision");
+    LockHandle before = services.get(0).acquireBlocking(name, MAX_WAIT);
+    LockService.await(before.release());
+    String parent = LockNodes.parentPath(base, name);
+    Stat lockParent = inspector().checkExists().forPath(parent);
+
+    // Provisioning again, over a base path that now holds a lock's parent, touches neither: the
+    // same nodes (same creation zxid), so the sequence behind the tokens goes on from where it was.
+    provisionAllAtOnce(services);
+    assertThat(inspector().checkExists().forPath(base).getCzxid()).isEqualTo(created.getCzxid());
+    assertThat(inspector().checkExists().forPath(parent).getCzxid())
+        .isEqualTo(lockParent.getCzxid());
+    assertThat(inspector().getChildren().forPath(base))
+        .containsExactly(ZKPaths.getNodeFromPath(parent));
+    LockHandle after = services.get(2).acquireBlocking(name, MAX_WAIT);
+    assertThat(after.fencingToken()).isGreaterThan(before.fencingToken());
+    LockService.await(after.release());
+  }
+
+  private static void provisionAllAtOnce(List<ZooKeeperLockService> services) throws Exception {
+    List<CompletableFuture<Void>> runs = new ArrayList<>();
+    for (ZooKeeperLockService service : services) {
       runs.add(service.provision().toCompletableFuture());
       runs.add(service.provision().toCompletableFuture());
     }
-    CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
+    CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
   }
 
   @Test

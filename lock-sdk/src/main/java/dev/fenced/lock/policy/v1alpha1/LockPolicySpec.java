@@ -50,6 +50,10 @@ public class LockPolicySpec {
   @ValidationRule(
       value = "self.all(p, size(p) > 0 && size(p) <= 512)",
       message = "lock name patterns must have 1 to 512 characters")
+  // startsWith's cost is that of its constant argument, not of the pattern.
+  @ValidationRule(
+      value = "self.all(p, !p.startsWith('}'))",
+      message = "lock name patterns must not start with '}' (no lock name may)")
   @JsonPropertyDescription(
       "Glob patterns of the lock names this policy governs: '*' matches any run of characters"
           + " (':' included), '?' exactly one. A lock name is governed by the matching policy whose"
@@ -66,20 +70,20 @@ public class LockPolicySpec {
   @Default(DEFAULT_LEASE_DURATION)
   @Size(max = 32)
   @Pattern(DURATION_PATTERN)
-  @ValidationRule(value = "duration(self) > duration('0s')", message = "must be positive")
+  @ValidationRule(value = "duration(self) >= duration('20ms')", message = "must be at least 20ms")
   @JsonPropertyDescription(
       "How long a hold lasts without renewal, judged by the backend's clock; a Go-style duration"
-          + " such as 10s, 500ms or 1m30s. A holder that stops renewing loses the lock after this"
-          + " long.")
+          + " such as 10s, 500ms or 1m30s, at least 20ms. A holder that stops renewing loses the"
+          + " lock after this long.")
   private String leaseDuration = DEFAULT_LEASE_DURATION;
 
   @Default(DEFAULT_RENEW_INTERVAL)
   @Size(max = 32)
   @Pattern(DURATION_PATTERN)
-  @ValidationRule(value = "duration(self) > duration('0s')", message = "must be positive")
+  @ValidationRule(value = "duration(self) >= duration('10ms')", message = "must be at least 10ms")
   @JsonPropertyDescription(
-      "How often a live holder renews its lease; must be shorter than leaseDuration. A Go-style"
-          + " duration such as 3s.")
+      "How often a live holder renews its lease; must be shorter than leaseDuration and at least"
+          + " 10ms. A Go-style duration such as 3s.")
   private String renewInterval = DEFAULT_RENEW_INTERVAL;
 
   @Default(DEFAULT_MAX_WAIT)
