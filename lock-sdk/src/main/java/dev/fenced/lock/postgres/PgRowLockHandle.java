@@ -2,6 +2,7 @@ package dev.fenced.lock.postgres;
 
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.sql.SqlTransactionHold;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -19,7 +20,7 @@ import java.util.concurrent.CompletionStage;
  * transaction runs with {@code idle_in_transaction_session_timeout} = the lease, kept at bay by the
  * renewal heartbeat; a holder that stops for longer loses its transaction, its writes and the lock.
  */
-public final class PgRowLockHandle extends PinnedConnectionHandle {
+public final class PgRowLockHandle extends PinnedConnectionHandle implements SqlTransactionHold {
 
   private volatile boolean commit = true;
 
@@ -37,6 +38,7 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
   }
 
   /** The connection whose transaction holds the lock; run the writes the lock protects here. */
+  @Override
   public SqlConnection connection() {
     return conn();
   }
@@ -53,6 +55,7 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
   }
 
   /** Rolls the transaction back, discarding the caller's writes, which frees the lock. */
+  @Override
   public CompletionStage<ReleaseResult> rollback() {
     commit = false;
     return super.release();
