@@ -75,17 +75,20 @@ class LockHeldElsewhereIT {
         .toCompletableFuture()
         .get();
 
+    Scrape before = Scrape.now();
+
     Api.vote(poll, "v-1", "cat")
         .then()
         .statusCode(503)
         .header("Retry-After", notNullValue())
         .body("detail", org.hamcrest.Matchers.containsString("newer lock holder"));
     Api.results(poll).then().body("ballots", equalTo(0)).body("counts.cat", equalTo(0));
-    io.restassured.RestAssured.given()
-        .get("/q/metrics")
-        .then()
-        .body(
-            org.hamcrest.Matchers.containsString(
-                "fenced_fence_rejections_total{backend=\"Redis\"}"));
+    Scrape after = Scrape.now();
+    org.assertj.core.api.Assertions.assertThat(
+            after.since(before, "fenced_fence_rejections_total{backend=\"Redis\"}"))
+        .isEqualTo(1);
+    org.assertj.core.api.Assertions.assertThat(
+            after.since(before, "fenced_votes_total{outcome=\"fence_rejected\"}"))
+        .isEqualTo(1);
   }
 }
