@@ -72,7 +72,8 @@ class MetricsIT {
     double votes = after.since(before, "fenced_lock_batch_votes_sum{" + BATCH_POLICY + "}");
     assertThat(holds).as("holds").isEqualTo(1);
     assertThat(votes / holds).as("votes per hold").isEqualTo(5);
-    assertThat(after.value("fenced_lock_batch_votes_max{" + BATCH_POLICY + "}")).isEqualTo(5);
+    assertThat(after.value("fenced_lock_batch_votes_max{" + BATCH_POLICY + "}"))
+        .isGreaterThanOrEqualTo(5);
     assertThat(
             after.since(
                 before,

@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
  *       lock when the running batch releases it (or at once under a backend without exclusion,
  *       whose batches then overlap, as its holds do).
  *   <li>Each request waits at most its own {@code maxWait} for a hold; when that passes while it is
- *       still queued, it fails with {@link LockTimeoutException}. A failed acquire fails only the
- *       request it was made for; the next queued request then tries with its own remaining wait.
+ *       still queued, it fails with {@link LockTimeoutException}. The request an acquire is made
+ *       for gets that acquire's answer instead (the acquire is given what is left of its wait). A
+ *       failed acquire fails only the request it was made for; the next queued request then tries
+ *       with its own remaining wait.
  *   <li>Cancelling a request's future withdraws it while it is still queued; once its batch has
  *       started, the batch runs it anyway and the answer is dropped.
  * </ul>
@@ -206,7 +208,9 @@ public final class Combiner<H, T, R> {
   private void expire(Lane lane, Entry entry) {
     boolean removed;
     synchronized (lane) {
-      removed = !entry.taken && lane.queue.remove(entry);
+      // The request an acquire is in flight for waits for that acquire's answer, which comes
+      // within the same wait.
+      removed = !entry.taken && !entry.leading && lane.queue.remove(entry);
       if (removed) {
         entry.taken = true;
       }
@@ -224,6 +228,8 @@ public final class Combiner<H, T, R> {
       head = dropDead(lane);
       if (head == null) {
         lane.acquiring = false;
+      } else {
+        head.leading = true;
       }
     }
     if (head == null) {
@@ -245,6 +251,7 @@ public final class Combiner<H, T, R> {
     if (error != null) {
       boolean owned;
       synchronized (lane) {
+        leader.leading = false;
         owned = !leader.taken && lane.queue.remove(leader);
         if (owned) {
           leader.taken = true;
@@ -259,6 +266,7 @@ public final class Combiner<H, T, R> {
     List<Entry> taken = new ArrayList<>(Math.min(maxBatch, 16));
     boolean more;
     synchronized (lane) {
+      leader.leading = false;
       while (taken.size() < maxBatch) {
         Entry e = lane.queue.pollFirst();
         if (e == null) {
@@ -377,6 +385,8 @@ public final class Combiner<H, T, R> {
     final CompletableFuture<R> result = new CompletableFuture<>();
     // Guarded by the lane: in a batch, or failed by the combiner.
     boolean taken;
+    // Guarded by the lane: an acquire is in flight on this request's behalf.
+    boolean leading;
 
     Entry(T request, Duration maxWait) {
       this.request = request;

@@ -215,6 +215,22 @@ class CombinerTest {
   }
 
   @Test
+  void theRequestAnAcquireIsInFlightForGetsThatAcquiresAnswerNotItsOwnTimeout() throws Exception {
+    Combiner<String, String, String> combiner = manual(8);
+    CompletableFuture<String> head = combiner.submit("n", "head", Duration.ofMillis(50));
+    CompletableFuture<String> behind = combiner.submit("n", "behind", Duration.ofMillis(50));
+
+    await().atMost(Duration.ofSeconds(10)).until(behind::isDone); // queued: its own deadline
+    assertThatThrownBy(behind::get).hasCauseInstanceOf(LockTimeoutException.class);
+    Thread.sleep(100); // past the head's deadline too: its acquire decides for it
+    assertThat(head).isNotDone();
+
+    acquires.get(0).complete("hold-1");
+    runs.get(0).answer().complete(answers(runs.get(0).requests()));
+    assertThat(head).isCompletedWithValue("answer-head");
+  }
+
+  @Test
   void aCancelledRequestIsWithdrawnAndAHoldNobodyNeedsIsReleasedAtOnce() {
     Combiner<String, String, String> combiner = manual(8);
     CompletableFuture<String> a = combiner.submit("n", "a", WAIT);
