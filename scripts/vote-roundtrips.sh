@@ -128,8 +128,11 @@ measure() {
   sleep 1
   to=$(stat -c %s "$PG_LOG")
   tail -c +"$((from + 1))" "$PG_LOG" | head -c "$((to - from))" >"$OUT/$label.log"
+  # The two INFO and the two pg_stat_database reads of this script are not the service's.
+  local redis=0
+  [[ "$POLICY" == redis ]] && redis=$((r1 - r0 - 2))
   awk -v label="$label" -v votes="$VOTES" -v holds="$((h1 - h0))" -v commits="$((c1 - c0 - 2))" \
-    -v redis="$((r1 - r0 - 2))" -v statuses="$statuses" '
+    -v redis="$redis" -v statuses="$statuses" '
     /LOG:  duration: / {
       step = ($0 ~ / parse /) ? "parse" : ($0 ~ / bind /) ? "bind" : ($0 ~ / execute /) ? "execute" : ($0 ~ /statement: /) ? "simple" : "other"
       if ($0 ~ /pg_stat_database|pg_stat_activity/) next
