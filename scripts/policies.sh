@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the LockPolicy files of the local runs into a folder, one per backend and mode, from the
-# examples in k8s/examples with the addresses of the local servers (the FENCED_* ports that
-# scripts/backends.sh uses). Prints the files written, in the order compare.sh runs them.
+# examples in k8s/examples (vote-counters and tally-owners each) with the addresses of the local
+# servers (the FENCED_* ports that scripts/backends.sh uses). Prints the files written, in the
+# order compare.sh runs them.
 #
 #   scripts/policies.sh <dir>
 #
@@ -29,31 +30,32 @@ write() {
   for e in "$@"; do exprs+=(-e "$e"); done
   sed "${exprs[@]}" "$EX/$example" >"$file"
   grep -q 'locks.fenced.dev/epoch' "$file" || { echo "policies.sh: $example changed shape" >&2; exit 1; }
+  if grep -qE 'fenced-(redis|postgresql|etcd)|zookeeper:2181' "$file"; then
+    echo "policies.sh: $example still names a Service of the chart after the rewrite" >&2
+    exit 1
+  fi
   echo "$file"
   written=$file
 }
 
+# The examples name the chart's Services and Secrets (release fenced in namespace voting); the
+# local runs use the servers of scripts/backends.sh, a Redis without a password and the run
+# folder's Secret "postgres" (scripts/local-run.sh).
 write none lockpolicy-none.yaml
 write inprocess lockpolicy-inprocess.yaml
-write redis lockpolicy-redis.yaml "s#redis://127.0.0.1:[0-9]*#redis://127.0.0.1:$REDIS_PORT#"
+write redis lockpolicy-redis.yaml "s#redis://fenced-redis:6379#redis://127.0.0.1:$REDIS_PORT#" '/passwordSecretRef:/d'
 for mode in LockTable RowLock Advisory; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
-  pg=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#")
-  write "postgres-$lower" lockpolicy-postgres.yaml "${pg[@]}" "s#^\(      mode:\).*#\1 $mode#"
-  file=$written
+  write "postgres-$lower" lockpolicy-postgres.yaml "s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" \
+    "s#^\(      database:\).*#\1 $PG_DB#" 's#credentialsSecretRef: { name: fenced-postgresql }.*#credentialsSecretRef: { name: postgres }#' \
+    "s#^\(      mode:\).*#\1 $mode#"
   if [[ $mode == RowLock ]]; then
-    # tally:* stays off RowLock: each RowLock hold is an open transaction, and an open transaction
-    # holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md). The votes'
-    # locks use RowLock; the tally owners use the lock table of the same server.
-    sed -i 's#^  lockNames: .*#  lockNames: ["vote:*"]#' "$file"
-    {
-      echo "---"
-      echo "# The tally owners' locks: on the lock table, not on RowLock (see above)."
-      sed -e "s#^  name: voting-locks#  name: tally-locks#" -e 's#^  lockNames: .*#  lockNames: ["tally:*"]#' \
-        -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
-        "${pg[@]/#/-e}" -e "s#^\(      mode:\).*#\1 LockTable#" "$EX/lockpolicy-postgres.yaml" | grep -v '^#'
-    } >>"$file"
+    # tally-owners stays off RowLock: each RowLock hold is an open transaction, and an open
+    # transaction holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md).
+    # The votes' locks use RowLock; the tally owners use the lock table of the same server.
+    awk '/^  name: / { name = $2 } name == "tally-owners" && /^      mode:/ { sub(/mode: .*/, "mode: LockTable") } { print }' \
+      "$written" >"$written.tmp" && mv "$written.tmp" "$written"
   fi
 done
-write etcd lockpolicy-etcd.yaml "s#http://127.0.0.1:[0-9]*#http://127.0.0.1:$ETCD_PORT#"
-write zookeeper lockpolicy-zookeeper.yaml "s#127.0.0.1:[0-9]*#127.0.0.1:$ZK_PORT#"
+write etcd lockpolicy-etcd.yaml "s#http://fenced-etcd:2379#http://127.0.0.1:$ETCD_PORT#"
+write zookeeper lockpolicy-zookeeper.yaml "s#connectString: zookeeper:2181#connectString: 127.0.0.1:$ZK_PORT#"
