@@ -107,6 +107,34 @@ class FencedUpdateIT {
         .hasMessageContaining("fence_holder");
   }
 
+  @Test
+  void theExpressionFormRaisesARaisedColumnAndNeverLowersIt() throws SQLException {
+    FencedUpdate raising =
+        FencedUpdate.table("fenced_update_it").raise("h").where("k").fence("fence", "fence_holder");
+    String sql = raising.sqlWith(List.of("?::bigint"), List.of("?"), "?", "?");
+    assertThat(sql).startsWith("UPDATE fenced_update_it SET h = greatest(h, ?::bigint), fence = ?");
+    String key = newRow();
+    assertThat(raiseWith(sql, key, 10, new Fence(5, "a"))).isEqualTo(1);
+    assertThat(raiseWith(sql, key, 3, new Fence(6, "a"))).isEqualTo(1);
+    assertThat(column(key, "h")).as("raised to 10, then kept").isEqualTo("10");
+    assertThat(raiseWith(sql, key, 20, new Fence(4, "b"))).as("stale").isZero();
+    assertThat(column(key, "h")).isEqualTo("10");
+  }
+
+  private static int raiseWith(String sql, String key, long value, Fence fence)
+      throws SQLException {
+    try (Connection c = TestServers.jdbc();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      Object[] params = {
+        value, fence.token(), fence.holder(), key, fence.token(), fence.token(), fence.holder()
+      };
+      for (int i = 0; i < params.length; i++) {
+        s.setObject(i + 1, params[i]);
+      }
+      return s.executeUpdate();
+    }
+  }
+
   private static int writeWith(String sql, String key, String suffix, Fence fence)
       throws SQLException {
     try (Connection c = TestServers.jdbc();
