@@ -3,8 +3,9 @@
 # the lock with combining (one hold serves every vote queued for it) and the lock with one hold per
 # vote. Each mode starts its own replica from the jar, warms it up, then wrk sends fresh voters
 # (half cat, half dog) on N connections for a fixed time; every vote goes to the same poll, so the
-# two option locks are as contended as they get. Prints votes/s, p50 and p99 and the non-201 answers
-# per mode. One machine, one run: read the ratios, not the absolute numbers.
+# two option locks are as contended as they get. Prints votes/s (201 answers only), p50, p99 and the
+# non-201 answers per mode, then the poll's results. One machine, one run: read the ratios, not the
+# absolute numbers.
 #
 #   scripts/vote-throughput.sh [--policy redis|postgres-rowlock|...] [--seconds 15]
 #                              [--connections 32] [--modes atomic,combining,single]
@@ -31,7 +32,7 @@ while (($#)); do
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
     --modes) MODES=${2:?}; shift 2 ;;
     --jar) JAR=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vote-throughput: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,8 +92,14 @@ trap cleanup EXIT
 cat >"$OUT/votes.lua" <<'LUA'
 local n = 0
 local prefix
+local threads = 0
+-- setup runs in the main state once per thread; each thread's own state then knows its number.
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 function init(args)
-  prefix = args[1] .. "-" .. tostring(math.random(1, 1000000000))
+  prefix = args[1] .. "-" .. tostring(tid)
 end
 function request()
   n = n + 1
@@ -101,8 +108,9 @@ function request()
     '{"voter":"' .. prefix .. '-' .. n .. '","option":"' .. option .. '"}')
 end
 function done(summary, latency, requests)
-  io.write(string.format("RESULT %d %.1f %.1f %.1f %d %d\n", summary.requests,
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+  local ok = summary.requests - summary.errors.status
+  io.write(string.format("RESULT %d %.1f %.1f %.1f %d %d\n", ok,
+    ok / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
@@ -126,14 +134,17 @@ run() {
     sleep 0.5
   done
   curl -fs -o /dev/null "$base/q/health/ready" || fail "vote-api not ready; see $OUT/vote-api-$mode.log"
-  local poll
-  poll="tp-$mode-$(date +%s)"
-  curl -fs -o /dev/null -H 'Content-Type: application/json' \
-    -d "{\"id\":\"$poll\",\"title\":\"throughput\",\"options\":[\"cat\",\"dog\"]}" "$base/api/polls"
-  local url="$base/api/polls/$poll/votes"
-  # Warm-up: the JIT and every pooled connection, not counted.
-  wrk -t 2 -c "$CONNECTIONS" -d 5s -s "$OUT/votes.lua" "$url" -- warm >/dev/null
-  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" -s "$OUT/votes.lua" "$url" -- run \
+  local poll stamp
+  stamp=$(date +%s)
+  for p in "tp-$mode-warm-$stamp" "tp-$mode-$stamp"; do
+    curl -fs -o /dev/null -H 'Content-Type: application/json' \
+      -d "{\"id\":\"$p\",\"title\":\"throughput\",\"options\":[\"cat\",\"dog\"]}" "$base/api/polls"
+  done
+  poll="tp-$mode-$stamp"
+  # Warm-up on a poll of its own: the JIT and every pooled connection, not counted.
+  wrk -t 2 -c "$CONNECTIONS" -d 5s -s "$OUT/votes.lua" "$base/api/polls/tp-$mode-warm-$stamp/votes" \
+    -- warm >/dev/null
+  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" -s "$OUT/votes.lua" "$base/api/polls/$poll/votes" -- run \
     | tee "$OUT/wrk-$mode.txt" | awk -v mode="$mode" '/^RESULT/ {
         printf "%-10s %9.0f %8.1f %8.1f %9d %9d\n", mode, $3, $4, $5, $6, $7 }'
   local results
