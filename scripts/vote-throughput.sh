@@ -32,7 +32,7 @@ while (($#)); do
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
     --modes) MODES=${2:?}; shift 2 ;;
     --jar) JAR=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vote-throughput: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
