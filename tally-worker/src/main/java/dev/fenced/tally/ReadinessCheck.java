@@ -1,24 +1,21 @@
 package dev.fenced.tally;
 
-import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.policy.PolicyLocks;
 import dev.fenced.lock.postgres.PostgresMode;
+import dev.fenced.lock.quarkus.LockBackends;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import io.vertx.sqlclient.Pool;
 import jakarta.inject.Singleton;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Ready when the database answers, a LockPolicy governs the tally locks, and the backend of every
- * policy in force answers its probe.
+ * policy in force answers its probe (lock-quarkus's {@link LockBackends}).
  */
 @Readiness
 @Singleton
@@ -28,10 +25,12 @@ public class ReadinessCheck implements AsyncHealthCheck {
 
   private final Pool pool;
   private final PolicyLocks locks;
+  private final LockBackends backends;
 
-  ReadinessCheck(Pool pool, PolicyLocks locks) {
+  ReadinessCheck(Pool pool, PolicyLocks locks, LockBackends backends) {
     this.pool = pool;
     this.locks = locks;
+    this.backends = backends;
   }
 
   @Override
@@ -45,26 +44,23 @@ public class ReadinessCheck implements AsyncHealthCheck {
             .ifNoItem()
             .after(TIMEOUT)
             .recoverWithItem(false);
-    List<PolicyLocks.ActivePolicy> active = locks.active();
-    List<CompletableFuture<BackendProbe>> probes = new ArrayList<>();
-    for (PolicyLocks.ActivePolicy policy : active) {
-      probes.add(policy.service().probe().toCompletableFuture());
-    }
-    Uni<List<BackendProbe>> backends =
-        Uni.createFrom()
-            .completionStage(
-                CompletableFuture.allOf(probes.toArray(new CompletableFuture[0]))
-                    .thenApply(v -> probes.stream().map(CompletableFuture::join).toList()))
+    Uni<Boolean> lockBackends =
+        backends
+            .probeInto(response)
             .ifNoItem()
             .after(TIMEOUT)
-            .recoverWithItem(List.of());
+            .recoverWithItem(
+                () -> {
+                  response.withData("lockBackends", "probes did not answer within " + TIMEOUT);
+                  return false;
+                });
     return Uni.combine()
         .all()
-        .unis(database, backends)
+        .unis(database, lockBackends)
         .asTuple()
         .map(
             t -> {
-              boolean up = t.getItem1();
+              boolean up = t.getItem1() && t.getItem2();
               response.withData("database", t.getItem1() ? "reachable" : "unreachable");
               Optional<PolicyLocks.ActivePolicy> tally =
                   locks.resolve(TallyWorker.LOCK_PREFIX + "readiness-probe");
@@ -82,21 +78,6 @@ public class ReadinessCheck implements AsyncHealthCheck {
               response.withData(
                   "tallyLocks", governed ? "governed" : "no Ready LockPolicy governs tally:*");
               up &= governed;
-              List<BackendProbe> found = t.getItem2();
-              if (found.size() != active.size()) {
-                up = false;
-                response.withData("lockBackends", "probes did not answer within " + TIMEOUT);
-              }
-              for (int i = 0; i < found.size(); i++) {
-                BackendProbe probe = found.get(i);
-                up &= probe.reachable();
-                response.withData(
-                    "policy " + active.get(i).ref(),
-                    probe.backend() + (probe.reachable() ? " reachable" : ": " + probe.detail()));
-              }
-              if (!locks.problems().isEmpty()) {
-                response.withData("policyProblems", locks.problems().size());
-              }
               return response.status(up).build();
             });
   }

@@ -3,17 +3,18 @@ package dev.fenced.vote;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
-import java.util.Optional;
 
-/** The service's own settings ({@code fenced.*}; environment {@code FENCED_*}). */
+/**
+ * The service's own settings ({@code fenced.*}; environment {@code FENCED_*}). Where policies and
+ * Secrets come from ({@code fenced.policies.*}, {@code fenced.secrets.*}) is lock-quarkus's {@code
+ * LocksConfig}, shared with tally-worker.
+ */
 @ConfigMapping(prefix = "fenced")
 public interface FencedConfig {
 
-  Policies policies();
-
-  Secrets secrets();
-
   Vote vote();
+
+  Results results();
 
   Db db();
 
@@ -32,51 +33,88 @@ public interface FencedConfig {
   }
 
   interface Db {
-    /** The time limit of one attempt at a poll or result query (retried when transient). */
+    /** The time limit of one attempt at a poll query (retried when transient). */
     @WithDefault("5s")
     Duration timeout();
   }
 
-  interface Policies {
-    /**
-     * Where policies come from: {@code kubernetes}, {@code directory} or {@code auto} (env {@code
-     * FENCED_POLICY_SOURCE}); auto is kubernetes inside a pod, directory elsewhere.
-     */
-    @WithDefault("auto")
-    String source();
-
-    /**
-     * The namespace whose LockPolicies and Secrets are read (env {@code FENCED_POLICY_NAMESPACE});
-     * default: the Kubernetes client's namespace, in a pod its own.
-     */
-    Optional<String> namespace();
-
-    /**
-     * The folder of LockPolicy YAML files (env {@code FENCED_POLICIES_DIR}); required with the
-     * directory source.
-     */
-    Optional<String> dir();
-  }
-
-  interface Secrets {
-    /**
-     * The folder of Secrets the policies reference, laid out {@code <dir>/<secret>/<key>} (env
-     * {@code FENCED_SECRETS_DIR}), used with the directory source; without it, such policies cannot
-     * be built. With the kubernetes source Secrets are read from the policies' namespace.
-     */
-    Optional<String> dir();
+  /** How a vote is counted. */
+  enum Counter {
+    /** Under the lock {@code vote:{poll}:{option}}: read the counter, write it back fenced. */
+    LOCKED,
+    /** No lock at all: one statement inserts the ballot and runs {@code count = count + 1}. */
+    ATOMIC
   }
 
   interface Vote {
     /**
-     * PostgreSQL's {@code statement_timeout} inside the vote transaction: the server, not the
-     * client, gives up, so a timed-out vote is rolled back and never half recorded.
+     * {@code locked} (the default): each vote's counter is read and written back under the lock
+     * {@code vote:{poll}:{option}} of the governing LockPolicy, fenced by the hold's token; {@code
+     * atomic}: no lock at all, the database increments the counter in the ballot's own statement,
+     * the baseline the locks are measured against (env {@code FENCED_VOTE_COUNTER}).
+     */
+    @WithDefault("locked")
+    Counter counter();
+
+    Combining combining();
+
+    /**
+     * Look the voter up before queueing for the lock, so a repeated vote gets its 409 without
+     * waiting for a hold (env {@code FENCED_VOTE_CHECK_DUPLICATES_FIRST}). The vote's own insert
+     * still decides: a voter whose first vote is in flight is told apart there.
+     */
+    @WithDefault("true")
+    boolean checkDuplicatesFirst();
+
+    /**
+     * The longest one statement of a vote may run: PostgreSQL's {@code statement_timeout}, set on
+     * the service's connections (and, under Postgres RowLock, in the lock's transaction), so the
+     * server gives up and the vote is rolled back, never half recorded. A PostgreSQL duration such
+     * as {@code 5s} or {@code 500ms} (env {@code FENCED_VOTE_STATEMENT_TIMEOUT}).
      */
     @WithDefault("5s")
     Duration statementTimeout();
 
-    /** The {@code Retry-After} of a 503 answer. */
+    /** The {@code Retry-After} of a 503 answer (env {@code FENCED_VOTE_RETRY_AFTER}). */
     @WithDefault("1s")
     Duration retryAfter();
+  }
+
+  /** Combining: the votes queued in this replica for one lock share one hold. */
+  interface Combining {
+    /**
+     * On: one hold serves every vote already queued for its lock, up to {@link #maxBatch()}; off:
+     * one hold per vote (env {@code FENCED_VOTE_COMBINING_ENABLED}).
+     */
+    @WithDefault("true")
+    boolean enabled();
+
+    /**
+     * The most votes one hold serves (env {@code FENCED_VOTE_COMBINING_MAX_BATCH}); the hold never
+     * waits for more to arrive.
+     */
+    @WithDefault("64")
+    int maxBatch();
+
+    /** The batch size in force: {@link #maxBatch()}, or 1 when combining is off. */
+    default int batchLimit() {
+      if (maxBatch() < 1) {
+        throw new IllegalArgumentException(
+            "fenced.vote.combining.max-batch (env FENCED_VOTE_COMBINING_MAX_BATCH) must be at least"
+                + " 1, was "
+                + maxBatch());
+      }
+      return enabled() ? maxBatch() : 1;
+    }
+  }
+
+  interface Results {
+    /**
+     * How long this replica reuses a poll's results before reading them again (env {@code
+     * FENCED_RESULTS_CACHE_TTL}); concurrent reads of one poll share one query. A vote recorded by
+     * this replica makes its next read fresh. {@code 0s} reads on every request.
+     */
+    @WithDefault("500ms")
+    Duration cacheTtl();
   }
 }

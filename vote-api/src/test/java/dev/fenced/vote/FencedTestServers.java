@@ -30,6 +30,12 @@ public class FencedTestServers implements QuarkusTestResourceLifecycleManager {
 
   public static final String ROW_LOCK = "rowlock-";
 
+  /** Redis, maxWait 10s: long enough to queue votes behind a hold the test keeps. */
+  public static final String BATCH = "batch-";
+
+  /** Redis, maxWait 10s, lease 1s renewed every 300ms: a hold that lapses soon once not renewed. */
+  public static final String SHORT_LEASE = "short-";
+
   /** Every other poll: Redis, maxWait 2s. */
   public static final String REDIS = "redis-";
 
@@ -45,6 +51,14 @@ public class FencedTestServers implements QuarkusTestResourceLifecycleManager {
       Files.writeString(secrets.resolve("password"), "fenced\n");
       write(policies, "redis.yaml", "redis-default", "vote:*", redis("2s"), "Required");
       write(policies, "held.yaml", "redis-held", "vote:" + HELD + "*", redis("300ms"), "Required");
+      write(policies, "batch.yaml", "redis-batch", "vote:" + BATCH + "*", redis("10s"), "Required");
+      write(
+          policies,
+          "short.yaml",
+          "redis-short-lease",
+          "vote:" + SHORT_LEASE + "*",
+          redis("10s") + "\n  leaseDuration: 1s\n  renewInterval: 300ms",
+          "Required");
       write(policies, "none.yaml", "none", "vote:" + NONE + "*", "{ type: None }", "Optional");
       write(
           policies,

@@ -64,6 +64,44 @@ class LockHeldElsewhereIT {
     }
   }
 
+  /**
+   * A voter who has voted is answered 409 from the ballots alone, without queueing for the counter
+   * lock: with the lock held elsewhere past maxWait, a vote that needed it would answer 503.
+   */
+  @Test
+  void aRepeatedVoterIsRefusedWithoutWaitingForTheLock() {
+    String poll = pollId(FencedTestServers.HELD);
+    createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
+    Api.vote(poll, "v-1", "cat").then().statusCode(201).body("count", equalTo(1));
+    try (LockService other =
+        new RedisLockService(
+            vertx,
+            new RedisLockConfig(
+                FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
+            LockSettings.DEFAULTS,
+            null)) {
+      LockHandle cat = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
+      LockHandle dog = other.acquireBlocking("vote:" + poll + ":dog", Duration.ofSeconds(2));
+      try {
+        Api.vote(poll, "v-1", "cat").then().statusCode(409).body("field", equalTo("voter"));
+        Api.vote(poll, "v-1", "dog").then().statusCode(409).body("field", equalTo("voter"));
+        // A new voter does need the lock, and cannot have it: the check above is what answered.
+        Api.vote(poll, "v-2", "cat").then().statusCode(503);
+        org.assertj.core.api.Assertions.assertThat(cat.isHeld())
+            .as("the other holder kept the lock throughout")
+            .isTrue();
+      } finally {
+        LockService.await(cat.release());
+        LockService.await(dog.release());
+      }
+    }
+    Api.results(poll)
+        .then()
+        .body("ballots", equalTo(1))
+        .body("counts.cat", equalTo(1))
+        .body("counts.dog", equalTo(0));
+  }
+
   @Test
   void staleFenceRollsBack503() throws Exception {
     String poll = pollId(FencedTestServers.REDIS);
@@ -75,17 +113,20 @@ class LockHeldElsewhereIT {
         .toCompletableFuture()
         .get();
 
+    Scrape before = Scrape.now();
+
     Api.vote(poll, "v-1", "cat")
         .then()
         .statusCode(503)
         .header("Retry-After", notNullValue())
         .body("detail", org.hamcrest.Matchers.containsString("newer lock holder"));
     Api.results(poll).then().body("ballots", equalTo(0)).body("counts.cat", equalTo(0));
-    io.restassured.RestAssured.given()
-        .get("/q/metrics")
-        .then()
-        .body(
-            org.hamcrest.Matchers.containsString(
-                "fenced_fence_rejections_total{backend=\"Redis\"}"));
+    Scrape after = Scrape.now();
+    org.assertj.core.api.Assertions.assertThat(
+            after.since(before, "fenced_fence_rejections_total{backend=\"Redis\"}"))
+        .isEqualTo(1);
+    org.assertj.core.api.Assertions.assertThat(
+            after.since(before, "fenced_votes_total{outcome=\"fence_rejected\"}"))
+        .isEqualTo(1);
   }
 }

@@ -128,6 +128,45 @@ public final class FencedUpdate {
     return sql.append(guard(token, token, holder)).toString();
   }
 
+  /**
+   * The update with every value given as an SQL expression of the caller's, for an update inside a
+   * larger statement (a {@code WITH} clause whose other parts feed the new values), so that the
+   * read, the write and whatever else the statement does cost one round trip:
+   *
+   * <pre>{@code
+   * update.sqlWith(List.of("(SELECT count FROM read) + $3"), List.of("$1", "$2"), "$4", "$5")
+   * }</pre>
+   *
+   * @param values one expression per column set or raised, in the builder's order
+   * @param key one expression per key column, in the builder's order
+   * @param token the token's expression (it appears three times)
+   * @param holder the holder's expression with a holder column (it appears three times); null
+   *     without one
+   */
+  public String sqlWith(List<String> values, List<String> key, String token, String holder) {
+    checkArity(values, key);
+    Objects.requireNonNull(token, "token");
+    if ((holder == null) != (holderColumn == null)) {
+      throw new IllegalArgumentException(
+          holderColumn == null
+              ? "this update has no holder column: pass no holder expression"
+              : "this update checks the holder column '" + holderColumn + "': pass its expression");
+    }
+    StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
+    for (int i = 0; i < assignments.size(); i++) {
+      sql.append(assignments.get(i).sql(values.get(i))).append(", ");
+    }
+    sql.append(fenceColumn).append(" = ").append(token);
+    if (holderColumn != null) {
+      sql.append(", ").append(holderColumn).append(" = ").append(holder);
+    }
+    sql.append(" WHERE ");
+    for (int i = 0; i < keyColumns.size(); i++) {
+      sql.append(keyColumns.get(i)).append(" = ").append(key.get(i)).append(" AND ");
+    }
+    return sql.append(guard(token, token, holder)).toString();
+  }
+
   /** The values for {@link #sql()} of an update without a holder column. */
   public List<Object> params(List<?> values, List<?> key, long token) {
     requireNoHolder();

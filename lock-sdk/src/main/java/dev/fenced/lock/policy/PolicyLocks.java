@@ -49,17 +49,59 @@ public final class PolicyLocks implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PolicyLocks.class);
   private static final long DRAIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-  /** A policy in force, with its service. */
   /**
-   * A policy in force, with its service.
-   *
-   * @param heldBack why no hold is granted on its backend right now (the backend is another
-   *     incarnation than the epoch was set for, and the epoch has not risen yet), or null
+   * A policy in force, with its service, as resolved at one moment. Acquiring through it ({@link
+   * #acquire(String, Duration)}) uses exactly this policy and backend, so whatever a caller labels
+   * with {@link #ref()} and the service's backend (metrics, circuit breakers) is what took the
+   * lock, even if the policies change in between.
    */
-  public record ActivePolicy(
-      PolicyRef ref, LockPolicy policy, AbstractLockService service, String heldBack) {
+  public final class ActivePolicy {
+    private final Active active;
+
+    private ActivePolicy(Active active) {
+      this.active = active;
+    }
+
+    public PolicyRef ref() {
+      return active.ref;
+    }
+
+    public LockPolicy policy() {
+      return active.policy;
+    }
+
+    public AbstractLockService service() {
+      return active.service;
+    }
+
+    /**
+     * Why no hold is granted on this policy's backend right now (the backend is another incarnation
+     * than the epoch was set for, and the epoch has not risen yet), or null.
+     */
+    public String heldBack() {
+      return active.guard == null ? null : active.guard.gate();
+    }
+
     public LockSettings settings() {
-      return service.settings();
+      return active.service.settings();
+    }
+
+    /**
+     * Acquires {@code name} through this policy's backend, waiting at most {@code maxWait} (null:
+     * the policy's), once the backend is provisioned (and, after a move, the previous backend's
+     * holds have drained). A policy replaced since it was resolved still serves until its service
+     * is closed; after that the acquire fails with {@link
+     * dev.fenced.lock.BackendUnavailableException} and the caller resolves again.
+     *
+     * @throws IllegalArgumentException for an invalid name or a wait the policy does not allow
+     */
+    public CompletionStage<LockHandle> acquire(String name, Duration maxWait) {
+      return PolicyLocks.this.acquire(active, name, maxWait);
+    }
+
+    @Override
+    public String toString() {
+      return "ActivePolicy{" + active.ref + ", " + active.service.backend() + "}";
     }
   }
 
@@ -87,10 +129,6 @@ public final class PolicyLocks implements AutoCloseable {
         return ready.compareAndSet(current, retry) ? retry : ready.get();
       }
       return current;
-    }
-
-    ActivePolicy view() {
-      return new ActivePolicy(ref, policy, service, guard == null ? null : guard.gate());
     }
 
     CompletableFuture<Void> prepare() {
@@ -162,13 +200,18 @@ public final class PolicyLocks implements AutoCloseable {
    */
   public CompletionStage<LockHandle> acquire(String name, Duration maxWait) {
     LockNames.check(name);
-    long start = System.nanoTime();
     Active active;
     try {
       active = governing(name);
     } catch (InvalidLockPolicyException e) {
       return CompletableFuture.failedFuture(e);
     }
+    return acquire(active, name, maxWait);
+  }
+
+  private CompletionStage<LockHandle> acquire(Active active, String name, Duration maxWait) {
+    LockNames.check(name);
+    long start = System.nanoTime();
     Duration wait = maxWait == null ? active.service.settings().maxWait() : maxWait;
     active.service.settings().checkAcquire(name, wait);
     return acquireOn(active, name, wait, start);
@@ -303,8 +346,7 @@ public final class PolicyLocks implements AutoCloseable {
   /** The policy and service governing {@code name}, if any. */
   public Optional<ActivePolicy> resolve(String name) {
     try {
-      Active a = governing(name);
-      return Optional.of(a.view());
+      return Optional.of(new ActivePolicy(governing(name)));
     } catch (InvalidLockPolicyException e) {
       return Optional.empty();
     }
@@ -312,7 +354,7 @@ public final class PolicyLocks implements AutoCloseable {
 
   /** Every policy in force, for health checks and metrics. */
   public List<ActivePolicy> active() {
-    return state.active.values().stream().map(Active::view).toList();
+    return state.active.values().stream().map(ActivePolicy::new).toList();
   }
 
   /** The source's problems and the backend moves refused here. */

@@ -2,6 +2,7 @@ package dev.fenced.lock.postgres;
 
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
+import dev.fenced.lock.sql.SqlTransactionHold;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -22,7 +23,7 @@ import java.util.concurrent.CompletionStage;
  * The heartbeat also checks that the connection is still in the transaction that locked the row: a
  * {@code COMMIT} or {@code ROLLBACK} issued on it anyway ends the hold, and it is reported lost.
  */
-public final class PgRowLockHandle extends PinnedConnectionHandle {
+public final class PgRowLockHandle extends PinnedConnectionHandle implements SqlTransactionHold {
 
   /**
    * Whether the connection is still in the transaction that locked the row: a row lock lasts as
@@ -50,6 +51,7 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
   }
 
   /** The connection whose transaction holds the lock; run the writes the lock protects here. */
+  @Override
   public SqlConnection connection() {
     return conn();
   }
@@ -66,6 +68,7 @@ public final class PgRowLockHandle extends PinnedConnectionHandle {
   }
 
   /** Rolls the transaction back, discarding the caller's writes, which frees the lock. */
+  @Override
   public CompletionStage<ReleaseResult> rollback() {
     commit = false;
     return super.release();

@@ -117,6 +117,24 @@ public abstract class LockServiceContract {
     assertThat(total).isEqualTo((long) workers() * incrementsPerWorker());
   }
 
+  /**
+   * Combining on this backend: callers of two services (two processes) share holds through a {@link
+   * dev.fenced.lock.support.Combiner}; each hold adds its batch to the counter by one
+   * read-then-write. Exact, and with fewer holds than callers served ({@code NoLockServiceTest}
+   * runs the same without a lock and loses updates).
+   */
+  @Test
+  void combinedHoldsServeManyCallersAndKeepTheCounterExact() throws Exception {
+    List<AbstractLockService> services = List.of(service(), service());
+    String name = uniqueName("contract:combined");
+
+    CombinedCounterWorkload.Result result =
+        CombinedCounterWorkload.run(services, name, 16, 25, 32, MAX_WAIT);
+
+    assertThat(result.value()).isEqualTo(result.requests());
+    assertThat(result.holds()).as("holds for %d callers", result.requests()).isLessThan(400);
+  }
+
   @Test
   void tokensRiseAcrossHoldersServicesAndClientRestarts() {
     AbstractLockService a = service();

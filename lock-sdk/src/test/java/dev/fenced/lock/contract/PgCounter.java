@@ -40,6 +40,11 @@ public final class PgCounter {
 
   /** One unprotected read-then-write increment on {@code c}. */
   public void increment(Connection c) throws SQLException {
+    add(c, 1);
+  }
+
+  /** One unprotected read-then-write that adds {@code delta} on {@code c}. */
+  public void add(Connection c, long delta) throws SQLException {
     long n;
     try (PreparedStatement read =
         c.prepareStatement("SELECT n FROM contract_counters WHERE name = ?")) {
@@ -51,7 +56,7 @@ public final class PgCounter {
     }
     try (PreparedStatement write =
         c.prepareStatement("UPDATE contract_counters SET n = ? WHERE name = ?")) {
-      write.setLong(1, n + 1);
+      write.setLong(1, n + delta);
       write.setString(2, name);
       write.executeUpdate();
     }

@@ -88,6 +88,78 @@ class FencedUpdateIT {
   }
 
   @Test
+  void theExpressionFormFencesAnUpdateInsideALargerStatement() throws SQLException {
+    String key = newRow();
+    String sql =
+        "WITH old AS (SELECT v FROM fenced_update_it WHERE k = ?), written AS ("
+            + WITH_HOLDER.sqlWith(List.of("(SELECT v FROM old) || ?"), List.of("?"), "?", "?")
+            + " RETURNING 1) SELECT count(*) FROM written";
+    assertThat(sql)
+        .contains(
+            "UPDATE fenced_update_it SET v = (SELECT v FROM old) || ?, fence = ?, fence_holder = ?"
+                + " WHERE k = ? AND (fence < ? OR (fence = ? AND (fence_holder = ? OR"
+                + " fence_holder IS NULL)))");
+    assertThat(writeWith(sql, key, "+a", new Fence(5, "a"))).isEqualTo(1);
+    assertThat(writeWith(sql, key, "+b", new Fence(4, "b"))).isZero();
+    assertThat(writeWith(sql, key, "+c", new Fence(5, "c"))).isZero();
+    assertThat(value(key)).isEqualTo("initial+a");
+    assertThatThrownBy(() -> WITH_HOLDER.sqlWith(List.of("1"), List.of("2"), "3", null))
+        .hasMessageContaining("fence_holder");
+  }
+
+  @Test
+  void theExpressionFormRaisesARaisedColumnAndNeverLowersIt() throws SQLException {
+    FencedUpdate raising =
+        FencedUpdate.table("fenced_update_it").raise("h").where("k").fence("fence", "fence_holder");
+    String sql = raising.sqlWith(List.of("?::bigint"), List.of("?"), "?", "?");
+    assertThat(sql).startsWith("UPDATE fenced_update_it SET h = greatest(h, ?::bigint), fence = ?");
+    String key = newRow();
+    assertThat(raiseWith(sql, key, 10, new Fence(5, "a"))).isEqualTo(1);
+    assertThat(raiseWith(sql, key, 3, new Fence(6, "a"))).isEqualTo(1);
+    assertThat(column(key, "h")).as("raised to 10, then kept").isEqualTo("10");
+    assertThat(raiseWith(sql, key, 20, new Fence(4, "b"))).as("stale").isZero();
+    assertThat(column(key, "h")).isEqualTo("10");
+  }
+
+  private static int raiseWith(String sql, String key, long value, Fence fence)
+      throws SQLException {
+    try (Connection c = TestServers.jdbc();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      Object[] params = {
+        value, fence.token(), fence.holder(), key, fence.token(), fence.token(), fence.holder()
+      };
+      for (int i = 0; i < params.length; i++) {
+        s.setObject(i + 1, params[i]);
+      }
+      return s.executeUpdate();
+    }
+  }
+
+  private static int writeWith(String sql, String key, String suffix, Fence fence)
+      throws SQLException {
+    try (Connection c = TestServers.jdbc();
+        PreparedStatement s = c.prepareStatement(sql)) {
+      Object[] params = {
+        key,
+        suffix,
+        fence.token(),
+        fence.holder(),
+        key,
+        fence.token(),
+        fence.token(),
+        fence.holder()
+      };
+      for (int i = 0; i < params.length; i++) {
+        s.setObject(i + 1, params[i]);
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  @Test
   void anEqualTokenWritesOnlyForTheSameHolder() throws SQLException {
     String key = newRow();
     assertThat(write(WITH_HOLDER, key, new Fence(7, "hold-a"), "a1")).isTrue();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
@@ -110,6 +111,37 @@ class PolicyLocksIT {
     assertThat(FencingTokens.epoch(fresh.fencingToken())).isGreaterThanOrEqualTo(1);
     assertThat(fresh.fencingToken()).isGreaterThan(old.fencingToken());
     LockService.await(fresh.release());
+  }
+
+  @Test
+  void anAcquireThroughAResolvedPolicyNeverLandsOnAnotherBackend() throws Exception {
+    String name = "count:" + UUID.randomUUID();
+    PolicyLocks.ActivePolicy before = locks.resolve(name).orElseThrow();
+    LockHandle first = LockService.await(before.acquire(name, null));
+    assertThat(FencingTokens.epoch(first.fencingToken())).isZero();
+    LockService.await(first.release());
+
+    Files.writeString(
+        dir.resolve("counters.yaml"), policy("counters", "count:*", redis(), 1, "10s"));
+    source.rescan();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> locks.resolve(name).orElseThrow().service().backend().equals("Redis"));
+
+    // What was resolved before the move is InProcess, and stays so: its closed service refuses,
+    // rather than the acquire quietly going to Redis under InProcess's name.
+    assertThat(before.service().backend()).isEqualTo("InProcess");
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () ->
+                assertThatThrownBy(() -> LockService.await(before.acquire(name, null)))
+                    .isInstanceOf(BackendUnavailableException.class)
+                    .hasMessageContaining("InProcess"));
+    PolicyLocks.ActivePolicy after = locks.resolve(name).orElseThrow();
+    LockHandle moved = LockService.await(after.acquire(name, null));
+    assertThat(FencingTokens.epoch(moved.fencingToken())).isEqualTo(1);
+    LockService.await(moved.release());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.fenced.vote.api;
 
 import dev.fenced.vote.ballot.VoteService;
 import dev.fenced.vote.poll.PollService;
+import dev.fenced.vote.poll.ResultsReader;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -29,11 +30,13 @@ public class PollResource {
 
   private final PollService polls;
   private final VoteService votes;
+  private final ResultsReader results;
   private final JsonBodies bodies;
 
-  PollResource(PollService polls, VoteService votes, JsonBodies bodies) {
+  PollResource(PollService polls, VoteService votes, ResultsReader results, JsonBodies bodies) {
     this.polls = polls;
     this.votes = votes;
+    this.results = results;
     this.bodies = bodies;
   }
 
@@ -108,7 +111,11 @@ public class PollResource {
 
   @GET
   @Path("{id}/results")
-  @Operation(summary = "Live counts, recorded ballots, and tally-worker's tally")
+  @Operation(
+      summary = "Live counts, recorded ballots, and tally-worker's tally",
+      description =
+          "One query whose cost does not grow with the poll; each replica reuses it for"
+              + " fenced.results.cache-ttl")
   @APIResponse(responseCode = "200", description = "the numbers")
   @APIResponse(
       responseCode = "404",
@@ -116,7 +123,7 @@ public class PollResource {
       content = @Content(schema = @Schema(implementation = Problem.class)))
   public Uni<Results> results(@RestPath String id) {
     Fields.id("id", id);
-    return polls.results(id).map(r -> found(r, id));
+    return results.read(id).map(r -> found(r, id));
   }
 
   private static <T> T found(T value, String id) {

@@ -4,9 +4,9 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockTimeoutException;
-import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.fencing.StaleFenceException;
-import dev.fenced.lock.postgres.PgRowLockHandle;
+import dev.fenced.lock.policy.PolicyLocks.ActivePolicy;
+import dev.fenced.lock.sql.HoldLostException;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.vote.FencedConfig;
 import dev.fenced.vote.api.Fields;
@@ -15,24 +15,28 @@ import dev.fenced.vote.api.Problem;
 import dev.fenced.vote.api.ProblemException;
 import dev.fenced.vote.api.VoteAnswer;
 import dev.fenced.vote.api.VoteRequest;
-import dev.fenced.vote.ballot.VoteRecorder.Recorded;
 import dev.fenced.vote.db.DbErrors;
 import dev.fenced.vote.lock.LockMetrics;
 import dev.fenced.vote.lock.VoteLocks;
-import dev.fenced.vote.lock.VoteLocks.Held;
 import dev.fenced.vote.poll.PollService;
+import dev.fenced.vote.poll.ResultsReader;
 import io.smallrye.mutiny.Uni;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 
 /**
- * Records a vote: take {@code vote:{poll}:{option}} through the poll's LockPolicy, then in one
- * transaction insert the ballot, read the counter and write it back plus one, fenced by the hold's
- * token; commit; release. Under a {@code Postgres/RowLock} policy the transaction is the lock's own
- * (release commits it); under every other policy it is a transaction from the service's pool.
+ * Records a vote. Locked (the default): after the checks that need no lock (body, poll, option, and
+ * whether the voter has voted already), the vote queues for the lock {@code vote:{poll}:{option}}
+ * of the policy governing it, and joins the next hold of that lock in this replica ({@link
+ * LockedVotes}): one transaction per hold inserts its batch's ballots, reads the counter and writes
+ * it back fenced. Atomic: no lock, one statement per vote ({@link AtomicVotes}).
  */
 @ApplicationScoped
 public class VoteService {
@@ -41,18 +45,33 @@ public class VoteService {
 
   private final PollService polls;
   private final VoteLocks locks;
+  private final LockedVotes locked;
+  private final AtomicVotes atomic;
+  private final ResultsReader results;
   private final LockMetrics metrics;
   private final Pool pool;
-  private final VoteRecorder recorder;
+  private final FencedConfig.Counter counter;
+  private final boolean checkDuplicatesFirst;
   private final Duration retryAfter;
 
   VoteService(
-      PollService polls, VoteLocks locks, LockMetrics metrics, Pool pool, FencedConfig config) {
+      PollService polls,
+      VoteLocks locks,
+      LockedVotes locked,
+      AtomicVotes atomic,
+      ResultsReader results,
+      LockMetrics metrics,
+      Pool pool,
+      FencedConfig config) {
     this.polls = polls;
     this.locks = locks;
+    this.locked = locked;
+    this.atomic = atomic;
+    this.results = results;
     this.metrics = metrics;
     this.pool = pool;
-    this.recorder = new VoteRecorder(config.vote().statementTimeout());
+    this.counter = config.vote().counter();
+    this.checkDuplicatesFirst = config.vote().checkDuplicatesFirst();
     this.retryAfter = config.vote().retryAfter();
   }
 
@@ -78,16 +97,52 @@ public class VoteService {
         .flatMap(
             found -> {
               check(found, poll, option);
-              String lockName = "vote:" + poll + ":" + option;
-              return locks
-                  .acquire(lockName)
-                  .flatMap(held -> record(held, poll, option, voter))
-                  .map(r -> new VoteAnswer(poll, option, voter, r.count(), r.fence()));
+              return counter == FencedConfig.Counter.ATOMIC
+                  ? stage(() -> atomic.vote(poll, option, voter))
+                  : underLock(poll, option, voter);
+            })
+        .map(
+            outcome -> {
+              if (!outcome.recorded()) {
+                throw new AlreadyVotedException(poll, voter);
+              }
+              results.changed(poll);
+              return new VoteAnswer(poll, option, voter, outcome.count(), outcome.fence());
             })
         .onItem()
         .invoke(() -> metrics.vote("recorded"))
         .onFailure()
         .transform(failure -> answerFor(Failures.unwrap(failure), poll, voter));
+  }
+
+  private Uni<Outcome> underLock(String poll, String option, String voter) {
+    Uni<Boolean> voted =
+        checkDuplicatesFirst
+            ? stage(
+                () ->
+                    pool.preparedQuery(VoteSql.HAS_VOTED)
+                        .execute(Tuple.of(poll, voter))
+                        .map(rows -> rows.iterator().next().getBoolean(0))
+                        .toCompletionStage())
+            : Uni.createFrom().item(false);
+    return voted.flatMap(
+        already -> {
+          if (already) {
+            return Uni.createFrom().item(Outcome.DUPLICATE);
+          }
+          String name = LockedVotes.lockName(poll, option);
+          ActivePolicy policy = locks.resolve(name);
+          CompletableFuture<Outcome> answer = locked.vote(policy, poll, option, voter);
+          // A client that goes away while its vote is still queued withdraws it.
+          return Uni.createFrom()
+              .completionStage(answer)
+              .onCancellation()
+              .invoke(() -> answer.cancel(false));
+        });
+  }
+
+  private static <T> Uni<T> stage(Supplier<CompletionStage<T>> call) {
+    return Uni.createFrom().completionStage(call);
   }
 
   private void check(PollView found, String poll, String option) {
@@ -104,59 +159,6 @@ public class VoteService {
               + "'; its options are "
               + found.options());
     }
-  }
-
-  private Uni<Recorded> record(Held held, String poll, String option, String voter) {
-    if (held.handle() instanceof PgRowLockHandle row) {
-      return onRowLock(held, row, poll, option, voter);
-    }
-    return Uni.createFrom()
-        .completionStage(
-            () ->
-                pool.withTransaction(
-                        conn -> recorder.record(conn, poll, option, voter, held.handle()))
-                    .toCompletionStage())
-        .onTermination()
-        .call(() -> locks.release(held))
-        .onFailure(StaleFenceException.class)
-        .invoke(() -> metrics.fenceRejected(held.backend()));
-  }
-
-  /**
-   * The lock's transaction is the vote's: its writes commit with the release and vanish with the
-   * rollback, and no other holder can come between the read and the write.
-   */
-  private Uni<Recorded> onRowLock(
-      Held held, PgRowLockHandle row, String poll, String option, String voter) {
-    return Uni.createFrom()
-        .completionStage(
-            () -> recorder.record(row.connection(), poll, option, voter, row).toCompletionStage())
-        .onFailure()
-        .call(
-            failure -> {
-              if (Failures.unwrap(failure) instanceof StaleFenceException) {
-                metrics.fenceRejected(held.backend());
-              }
-              return Uni.createFrom()
-                  .completionStage(row::rollback)
-                  .onItemOrFailure()
-                  .transform((r, f) -> null);
-            })
-        .flatMap(
-            recorded ->
-                Uni.createFrom()
-                    .completionStage(row::release)
-                    .map(
-                        released -> {
-                          if (released == ReleaseResult.NOT_HELD) {
-                            throw new LeaseLostException(row.name()); // rolled back, not committed
-                          }
-                          return recorded;
-                        }))
-        .onCancellation()
-        .invoke(row::rollback)
-        .onTermination()
-        .invoke(() -> locks.ended(held));
   }
 
   /** The answer for a failed vote, counted by outcome. Every 503 means nothing was recorded. */
@@ -190,14 +192,16 @@ public class VoteService {
       metrics.vote("lock_failed");
       return ProblemException.unavailable(e.getMessage(), retryAfter, e);
     }
-    if (failure instanceof LeaseLostException e) {
+    if (failure instanceof HoldLostException e) {
       metrics.vote("lease_lost");
       return ProblemException.unavailable(e.getMessage(), retryAfter, e);
     }
     if (failure instanceof StaleFenceException e) {
       metrics.vote("fence_rejected");
       return ProblemException.unavailable(
-          "a newer lock holder wrote the counter; this vote was rolled back", retryAfter, e);
+          "a newer lock holder wrote the counter; this vote and its batch were rolled back",
+          retryAfter,
+          e);
     }
     if (DbErrors.isTransient(failure)) {
       metrics.vote("database_unavailable");

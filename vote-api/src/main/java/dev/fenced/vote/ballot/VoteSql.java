@@ -1,38 +1,75 @@
 package dev.fenced.vote.ballot;
 
 import dev.fenced.lock.fencing.FencedUpdate;
+import java.util.List;
 
 /**
- * The statements of the vote transaction. The same statements run in the service's own pooled
- * transaction and, under a {@code Postgres/RowLock} policy, on the lock's connection inside the
- * lock's transaction; {@link VoteRecorder} is the one place that runs them.
+ * The statements of the vote path. Each is one statement, so each costs one round trip; the locked
+ * batch's runs inside the transaction {@code HeldTransactions} opens under the hold (in the lock's
+ * own transaction under Postgres RowLock), the atomic one commits on its own.
  */
 final class VoteSql {
 
   private VoteSql() {}
 
-  /** Local to the transaction: the server cancels a statement that runs longer (SQLSTATE 57014). */
-  static final String STATEMENT_TIMEOUT = "SELECT set_config('statement_timeout', $1, true)";
-
-  /** No row inserted means this voter has voted in this poll already. */
-  static final String INSERT_BALLOT =
-      "INSERT INTO ballots (poll_id, voter, option) VALUES ($1, $2, $3)"
-          + " ON CONFLICT (poll_id, voter) DO NOTHING";
-
   /**
-   * Read, then write back plus one: a read-modify-write on purpose, which only the lock keeps
-   * correct (the race the project shows).
-   */
-  static final String READ_COUNT = "SELECT count FROM counters WHERE poll_id = $1 AND option = $2";
-
-  /**
-   * {@code UPDATE counters SET count = $1, fence = $2, fence_holder = $3 WHERE poll_id = $4 AND
-   * option = $5 AND (fence < $2 OR (fence = $2 AND (fence_holder = $3 OR fence_holder IS NULL)))}:
-   * a newer hold, or the same one.
+   * The counter write, fenced by the hold's token and identity: {@code UPDATE counters SET count =
+   * …, ballots = …, fence = $4, fence_holder = $5 WHERE poll_id = $1 AND option = $2 AND (fence <
+   * $4 OR (fence = $4 AND (fence_holder = $5 OR fence_holder IS NULL)))}: a newer hold, or the same
+   * one.
    */
   static final FencedUpdate WRITE_COUNT =
       FencedUpdate.table("counters")
-          .set("count")
+          .set("count", "ballots")
           .where("poll_id", "option")
           .fence("fence", "fence_holder");
+
+  /**
+   * A locked batch, all of one poll and option ($1, $2), in one statement: insert the voters ($3,
+   * {@code text[]}) that have no ballot in the poll yet; read the counter; write back {@code read +
+   * inserted}, fenced by the hold ($4 token, $5 holder), and add the inserted ballots to the
+   * option's ballot count. Answers the count read, the voters inserted, and whether the write
+   * passed the fence (no write when nothing was inserted).
+   *
+   * <p>The counter is read and then written, on purpose: the read is the statement's snapshot, so
+   * two batches that run at once (no lock, policy None) both write {@code their read + theirs} and
+   * one of them is lost, the race the lock exists to prevent. {@code ballots = ballots + n} is an
+   * atomic increment instead (PostgreSQL re-reads the row it waited for), so the ballot count stays
+   * exact under every policy.
+   */
+  static final String RECORD_BATCH =
+      "WITH inserted AS ("
+          + "INSERT INTO ballots (poll_id, voter, option)"
+          + " SELECT $1, voter, $2 FROM unnest($3::text[]) AS voter"
+          + " ON CONFLICT (poll_id, voter) DO NOTHING RETURNING voter),"
+          + " read AS (SELECT count FROM counters WHERE poll_id = $1 AND option = $2),"
+          + " written AS ("
+          + WRITE_COUNT.sqlWith(
+              List.of(
+                  "(SELECT count FROM read) + (SELECT count(*) FROM inserted)",
+                  "ballots + (SELECT count(*) FROM inserted)"),
+              List.of("$1", "$2"),
+              "$4",
+              "$5")
+          + " AND EXISTS (SELECT 1 FROM inserted) RETURNING 1)"
+          + " SELECT (SELECT count FROM read) AS read,"
+          + " ARRAY(SELECT voter FROM inserted) AS inserted,"
+          + " EXISTS (SELECT 1 FROM written) AS written";
+
+  /**
+   * The no-lock baseline ($1 poll, $2 option, $3 voter): insert the ballot and, if it was new,
+   * {@code count = count + 1} (and the ballot count), one statement, one transaction. No row
+   * answered: the voter had voted.
+   */
+  static final String RECORD_ATOMIC =
+      "WITH inserted AS ("
+          + "INSERT INTO ballots (poll_id, voter, option) VALUES ($1, $3, $2)"
+          + " ON CONFLICT (poll_id, voter) DO NOTHING RETURNING 1)"
+          + " UPDATE counters SET count = count + 1, ballots = ballots + 1"
+          + " WHERE poll_id = $1 AND option = $2 AND EXISTS (SELECT 1 FROM inserted)"
+          + " RETURNING count";
+
+  /** Whether the voter ($2) has a ballot in the poll ($1) already: a read, no lock. */
+  static final String HAS_VOTED =
+      "SELECT EXISTS (SELECT 1 FROM ballots WHERE poll_id = $1 AND voter = $2)";
 }

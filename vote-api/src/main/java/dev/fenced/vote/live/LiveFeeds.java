@@ -1,7 +1,7 @@
 package dev.fenced.vote.live;
 
 import dev.fenced.vote.api.Results;
-import dev.fenced.vote.poll.PollService;
+import dev.fenced.vote.poll.ResultsReader;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
@@ -25,12 +25,12 @@ public class LiveFeeds {
 
   private final Vertx vertx;
 
-  LiveFeeds(Vertx vertx, PollService polls, LocksViews views, LiveConfig config) {
+  LiveFeeds(Vertx vertx, ResultsReader reader, LocksViews views, LiveConfig config) {
     this.vertx = vertx;
     this.results =
         new SharedFeed<>(
             "results of poll",
-            id -> onOwnContext(() -> polls.results(id)),
+            id -> onOwnContext(() -> reader.read(id)),
             config.resultsEvery(),
             config.resend());
     this.locks =

@@ -1,6 +1,7 @@
 package dev.fenced.vote.lock;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,12 +9,16 @@ import java.time.Duration;
 
 /**
  * The service's own series, exported by Prometheus as {@code fenced_lock_wait_seconds}, {@code
- * fenced_lock_hold_seconds} (histograms, per backend), {@code fenced_lock_acquire_failures_total}
- * (per backend and reason), {@code fenced_fence_rejections_total} (per backend) and {@code
- * fenced_votes_total} (per outcome).
+ * fenced_lock_hold_seconds} (histograms, per backend and policy), {@code fenced_lock_batch_votes}
+ * (histogram of votes served per hold, per backend and policy), {@code
+ * fenced_lock_acquire_failures_total} (per backend and reason), {@code
+ * fenced_fence_rejections_total} (per backend) and {@code fenced_votes_total} (per outcome).
  */
 @ApplicationScoped
 public class LockMetrics {
+
+  /** The largest batch the histogram's buckets are laid out for. */
+  private static final double LARGEST_BATCH = 1024;
 
   private final MeterRegistry registry;
 
@@ -24,10 +29,11 @@ public class LockMetrics {
   /**
    * How long an acquire waited, whether it got the lock ({@code acquired}) or not ({@code failed}).
    */
-  public void waited(String backend, boolean acquired, long nanos) {
+  public void waited(String backend, String policy, boolean acquired, long nanos) {
     Timer.builder("fenced.lock.wait")
         .description("Time from asking for a lock to holding it or giving up")
         .tag("backend", backend)
+        .tag("policy", policy)
         .tag("outcome", acquired ? "acquired" : "failed")
         .publishPercentileHistogram()
         .maximumExpectedValue(Duration.ofSeconds(30))
@@ -36,14 +42,29 @@ public class LockMetrics {
   }
 
   /** How long a lock was held, from acquired to released. */
-  public void held(String backend, long nanos) {
+  public void held(String backend, String policy, long nanos) {
     Timer.builder("fenced.lock.hold")
         .description("Time a lock was held, from acquire to release")
         .tag("backend", backend)
+        .tag("policy", policy)
         .publishPercentileHistogram()
         .maximumExpectedValue(Duration.ofSeconds(30))
         .register(registry)
         .record(Duration.ofNanos(nanos));
+  }
+
+  /** How many votes one hold served. */
+  public void batch(String backend, String policy, int votes) {
+    DistributionSummary.builder("fenced.lock.batch.votes")
+        .description("Votes served by one hold of a vote lock (combining)")
+        .baseUnit("votes")
+        .tag("backend", backend)
+        .tag("policy", policy)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(1.0)
+        .maximumExpectedValue(LARGEST_BATCH)
+        .register(registry)
+        .record(votes);
   }
 
   /** An acquire that failed, by {@code LockException.Reason} (or {@code CIRCUIT_OPEN}). */

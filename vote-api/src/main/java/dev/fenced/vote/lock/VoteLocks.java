@@ -26,17 +26,19 @@ import org.jboss.logging.Logger;
 /**
  * Takes locks through {@link PolicyLocks}, with what a service needs around them: a circuit breaker
  * per policy and backend (a backend that keeps failing answers fast instead of piling up waiters),
- * a last-resort time limit in case a backend never answers, and the lock metrics.
+ * a last-resort time limit in case a backend never answers, and the lock metrics. A lock name is
+ * resolved to its policy once ({@link #resolve}); the acquire, the breaker and every metric label
+ * then use that same policy and backend.
  */
 @ApplicationScoped
 public class VoteLocks {
 
-  /** A hold as this service tracks it. */
-  public record Held(LockHandle handle, String backend, long acquiredNanos) {}
+  /** A hold as this service tracks it: the policy and backend it was taken through. */
+  public record Held(LockHandle handle, String backend, String policy, long acquiredNanos) {}
 
   private static final Logger LOG = Logger.getLogger(VoteLocks.class);
 
-  /** Beyond the policy's maxWait, how long an acquire may take before it counts as a failure. */
+  /** Beyond the wait asked for, how long an acquire may take before it counts as a failure. */
   private static final Duration GRACE = Duration.ofSeconds(3);
 
   private static final TypeLiteral<Uni<LockHandle>> UNI_HANDLE = new TypeLiteral<>() {};
@@ -53,49 +55,59 @@ public class VoteLocks {
   }
 
   /**
-   * Acquires {@code name} under its policy, waiting at most the policy's maxWait. Fails with a
-   * {@link LockException} or {@link CircuitBreakerOpenException}; nothing is held then.
+   * The policy governing {@code name}; fails with {@link InvalidLockPolicyException} (counted as an
+   * acquire failure) when none does.
    */
-  public Uni<Held> acquire(String name) {
+  public ActivePolicy resolve(String name) {
     Optional<ActivePolicy> governing = locks.resolve(name);
     if (governing.isEmpty()) {
       metrics.acquireFailed("unresolved", LockException.Reason.POLICY_INVALID.name());
-      return Uni.createFrom()
-          .failure(
-              new InvalidLockPolicyException(
-                  name, "no Ready LockPolicy governs lock name '" + name + "'"));
+      throw new InvalidLockPolicyException(
+          name, "no Ready LockPolicy governs lock name '" + name + "'");
     }
-    ActivePolicy policy = governing.get();
+    return governing.get();
+  }
+
+  /**
+   * Acquires {@code name} through {@code policy}, waiting at most {@code maxWait}. Fails with a
+   * {@link LockException} or {@link CircuitBreakerOpenException}; nothing is held then.
+   */
+  public CompletionStage<Held> acquire(ActivePolicy policy, String name, Duration maxWait) {
     String backend = policy.service().backend();
-    Duration limit = policy.settings().maxWait().plus(GRACE);
+    String ref = policy.ref().toString();
+    Duration limit = maxWait.plus(GRACE);
     TypedGuard<Uni<LockHandle>> breaker =
-        breakers.computeIfAbsent(policy.ref() + " " + backend, VoteLocks::newBreaker);
+        breakers.computeIfAbsent(ref + " " + backend, VoteLocks::newBreaker);
     long start = System.nanoTime();
     return breaker
-        .get(() -> acquireOnce(name, backend, limit))
+        .get(() -> acquireOnce(policy, name, maxWait, limit))
         .onItem()
         .transform(
             handle -> {
               long now = System.nanoTime();
-              metrics.waited(backend, true, now - start);
-              return new Held(handle, backend, now);
+              metrics.waited(backend, ref, true, now - start);
+              return new Held(handle, backend, ref, now);
             })
         .onFailure()
         .invoke(
             failure -> {
-              metrics.waited(backend, false, System.nanoTime() - start);
+              metrics.waited(backend, ref, false, System.nanoTime() - start);
               metrics.acquireFailed(backend, reason(failure));
-            });
+            })
+        .subscribeAsCompletionStage();
   }
 
-  /** Releases a hold taken here; never fails (a failed release ends with the lease). */
-  public Uni<Void> release(Held held) {
-    return Uni.createFrom()
-        .completionStage(() -> held.handle().release())
-        .onItemOrFailure()
-        .transform(
+  /**
+   * Releases a hold taken here and records how long it was held; never fails (a failed release ends
+   * with the lease). A hold whose release already happened (a RowLock commit) is released again
+   * harmlessly: nothing of anybody else's is touched.
+   */
+  public CompletionStage<Void> release(Held held) {
+    return held.handle()
+        .release()
+        .handle(
             (result, failure) -> {
-              metrics.held(held.backend(), System.nanoTime() - held.acquiredNanos());
+              metrics.held(held.backend(), held.policy(), System.nanoTime() - held.acquiredNanos());
               if (failure != null) {
                 LOG.warnf(
                     "release of %s failed; its lease will end it: %s",
@@ -105,18 +117,15 @@ public class VoteLocks {
             });
   }
 
-  /** Records the hold time of a hold that ended some other way (a RowLock commit or rollback). */
-  public void ended(Held held) {
-    metrics.held(held.backend(), System.nanoTime() - held.acquiredNanos());
-  }
-
-  private Uni<LockHandle> acquireOnce(String name, String backend, Duration limit) {
+  private Uni<LockHandle> acquireOnce(
+      ActivePolicy policy, String name, Duration maxWait, Duration limit) {
+    String backend = policy.service().backend();
     return Uni.createFrom()
         .emitter(
             emitter -> {
               CompletionStage<LockHandle> stage;
               try {
-                stage = locks.acquire(name);
+                stage = policy.acquire(name, maxWait);
               } catch (RuntimeException e) {
                 emitter.fail(e);
                 return;

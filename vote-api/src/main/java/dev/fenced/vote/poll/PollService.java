@@ -1,28 +1,24 @@
 package dev.fenced.vote.poll;
 
-import dev.fenced.vote.FencedConfig;
 import dev.fenced.vote.api.Fields;
 import dev.fenced.vote.api.PollRequest;
 import dev.fenced.vote.api.PollView;
 import dev.fenced.vote.api.ProblemException;
-import dev.fenced.vote.api.Results;
 import dev.fenced.vote.db.DbErrors;
+import dev.fenced.vote.db.DbGuard;
 import io.quarkus.hibernate.reactive.panache.Panache;
-import io.smallrye.faulttolerance.api.Guard;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.util.TypeLiteral;
-import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Polls and results through Hibernate Reactive (Panache). Every call here may be repeated safely,
- * so transient database failures are retried a few times, each attempt under a time limit.
+ * Polls through Hibernate Reactive (Panache). Every call here may be repeated safely, so transient
+ * database failures are retried a few times, each attempt under a time limit ({@link DbGuard}).
+ * Results are read by {@link ResultsReader}.
  */
 @ApplicationScoped
 public class PollService {
@@ -32,25 +28,15 @@ public class PollService {
 
   private static final int CACHE_LIMIT = 10_000;
 
-  private final Guard db;
+  private final DbGuard db;
+  private final ResultsReader results;
 
   /** Polls never change once created, so the vote path may keep what it has read. */
   private final Map<String, PollView> known = new ConcurrentHashMap<>();
 
-  PollService(FencedConfig config) {
-    this.db =
-        Guard.create()
-            .withDescription("poll and result queries")
-            .withRetry()
-            .maxRetries(2)
-            .delay(100, ChronoUnit.MILLIS)
-            .jitter(50, ChronoUnit.MILLIS)
-            .whenException(DbErrors::isTransient)
-            .done()
-            .withTimeout()
-            .duration(config.db().timeout().toMillis(), ChronoUnit.MILLIS)
-            .done()
-            .build();
+  PollService(DbGuard db, ResultsReader results) {
+    this.db = db;
+    this.results = results;
   }
 
   /**
@@ -104,7 +90,9 @@ public class PollService {
               return poll.<Poll>persist()
                   .flatMap(p -> Counter.persist(counters))
                   .flatMap(v -> TallyWatermark.start(id).persist())
-                  .map(v -> new Created(view(poll), true));
+                  .map(v -> new Created(view(poll), true))
+                  // a "no such poll" read a moment ago must not outlive the poll's creation
+                  .invoke(() -> results.changed(id));
             });
   }
 
@@ -133,48 +121,11 @@ public class PollService {
             });
   }
 
-  /** The poll's numbers, or null when there is no such poll. */
-  public Uni<Results> results(String id) {
-    return guarded(
-        () ->
-            Panache.withSession(
-                () ->
-                    Poll.<Poll>findById(id)
-                        .flatMap(
-                            poll -> poll == null ? Uni.createFrom().nullItem() : numbers(poll))));
-  }
-
-  private Uni<Results> numbers(Poll poll) {
-    String id = poll.id;
-    Map<String, Long> counts = zeros(poll);
-    Map<String, Long> tally = zeros(poll);
-    return Counter.<Counter>list("pollId", id)
-        .invoke(rows -> rows.forEach(c -> counts.put(c.option, c.votes)))
-        .flatMap(rows -> Ballot.count("pollId", id))
-        .flatMap(
-            ballots ->
-                Tally.<Tally>list("pollId", id)
-                    .invoke(rows -> rows.forEach(t -> tally.put(t.option, t.votes)))
-                    .flatMap(rows -> TallyWatermark.<TallyWatermark>findById(id))
-                    .map(
-                        mark ->
-                            new Results(
-                                id, counts, ballots, tally, mark == null ? 0 : mark.tallied)));
-  }
-
-  private static Map<String, Long> zeros(Poll poll) {
-    Map<String, Long> map = new LinkedHashMap<>();
-    for (String option : poll.options) {
-      map.put(option, 0L);
-    }
-    return map;
-  }
-
   private static PollView view(Poll poll) {
     return new PollView(poll.id, poll.title, Arrays.asList(poll.options));
   }
 
   private <T> Uni<T> guarded(Supplier<Uni<T>> work) {
-    return db.get(work, new TypeLiteral<Uni<T>>() {});
+    return db.call(work);
   }
 }

@@ -1,4 +1,4 @@
-package dev.fenced.vote.lock;
+package dev.fenced.lock.quarkus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

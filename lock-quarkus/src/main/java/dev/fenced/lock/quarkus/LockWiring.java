@@ -1,4 +1,4 @@
-package dev.fenced.vote.lock;
+package dev.fenced.lock.quarkus;
 
 import dev.fenced.lock.policy.DirectoryPolicySource;
 import dev.fenced.lock.policy.DirectorySecretResolver;
@@ -9,12 +9,11 @@ import dev.fenced.lock.policy.PolicyLocks;
 import dev.fenced.lock.policy.PolicySource;
 import dev.fenced.lock.policy.PolicySourceKind;
 import dev.fenced.lock.policy.SecretResolver;
-import dev.fenced.vote.FencedConfig;
+import dev.fenced.lock.support.LeaseKeeper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Instance;
@@ -29,34 +28,45 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
- * Builds the lock stack from lock-sdk: policies and Secrets from the Kubernetes API or from folders
- * ({@code fenced.policies.source}), backends built on Quarkus's Vert.x (and its Redis client where
- * a policy points at the same server by URL; a policy that names Sentinels gets its own client,
- * which follows the primary they name), and {@link PolicyLocks} on top. Everything is closed when
- * the application stops.
+ * Builds a service's lock stack from lock-sdk: policies and Secrets from the Kubernetes API or from
+ * folders ({@code fenced.policies.source}), backends built on Quarkus's Vert.x (and on its Redis
+ * client where a policy points at the server {@code quarkus.redis.hosts} names by URL; a policy
+ * that names Sentinels gets its own client, which follows the primary they name), one timer for
+ * every hold's renewals, and {@link PolicyLocks} on top. Everything is closed when the application
+ * stops. The stack is built at start, so a missing policy folder or an API server that refuses the
+ * list stops the service at once.
  */
-@ApplicationScoped
+@Singleton
 public class LockWiring {
 
   private static final Logger LOG = Logger.getLogger(LockWiring.class);
 
   /** The source {@code fenced.policies.source} names; auto is decided by the environment. */
-  static PolicySourceKind sourceKind(FencedConfig config) {
+  static PolicySourceKind sourceKind(LocksConfig config) {
     return PolicySourceKind.parse(
             "fenced.policies.source (env FENCED_POLICY_SOURCE)", config.policies().source())
         .resolve(System.getenv());
   }
 
   /** The namespace of the policies and Secrets: the setting, else the client's own. */
-  static String namespace(FencedConfig config, KubernetesClient client) {
+  static String namespace(LocksConfig config, KubernetesClient client) {
     return KubernetesPolicySource.namespaceFor(config.policies().namespace(), client);
   }
 
   @Produces
   @Singleton
-  PolicySource policySource(FencedConfig config, Instance<KubernetesClient> kubernetes) {
-    PolicySourceKind kind = sourceKind(config);
-    if (kind == PolicySourceKind.KUBERNETES) {
+  LeaseKeeper leaseKeeper() {
+    return new LeaseKeeper();
+  }
+
+  void closeKeeper(@Disposes LeaseKeeper keeper) {
+    keeper.close();
+  }
+
+  @Produces
+  @Singleton
+  PolicySource policySource(LocksConfig config, Instance<KubernetesClient> kubernetes) {
+    if (sourceKind(config) == PolicySourceKind.KUBERNETES) {
       KubernetesClient client = kubernetes.get();
       String namespace = namespace(config, client);
       LOG.infof("LockPolicies from the Kubernetes API, namespace %s", namespace);
@@ -67,6 +77,7 @@ public class LockWiring {
                 config
                     .policies()
                     .dir()
+                    .filter(d -> !d.isBlank())
                     .orElseThrow(
                         () ->
                             new IllegalStateException(
@@ -92,12 +103,12 @@ public class LockWiring {
 
   @Produces
   @Singleton
-  SecretResolver secrets(FencedConfig config, Instance<KubernetesClient> kubernetes) {
+  SecretResolver secrets(LocksConfig config, Instance<KubernetesClient> kubernetes) {
     if (sourceKind(config) == PolicySourceKind.KUBERNETES) {
       KubernetesClient client = kubernetes.get();
       return new KubernetesSecretResolver(client, namespace(config, client));
     }
-    Optional<String> dir = config.secrets().dir();
+    Optional<String> dir = config.secrets().dir().filter(d -> !d.isBlank());
     if (dir.isEmpty()) {
       return new SecretResolver() {
         @Override
@@ -119,6 +130,7 @@ public class LockWiring {
   LockServiceFactory lockServiceFactory(
       Vertx vertx,
       SecretResolver secrets,
+      LeaseKeeper keeper,
       Instance<Redis> redis,
       Instance<KubernetesClient> kubernetes) {
     List<URI> managed =
@@ -128,8 +140,8 @@ public class LockWiring {
             .stream()
             .map(URI::create)
             .toList();
-    // Asked for only when a KubernetesLease policy is built.
-    return new LockServiceFactory(vertx, secrets, kubernetes::get, null)
+    // The Kubernetes client is asked for only when a KubernetesLease policy is built.
+    return new LockServiceFactory(vertx, secrets, kubernetes::get, keeper)
         .withRedisClients(
             url -> {
               URI wanted = URI.create(url);
@@ -167,10 +179,6 @@ public class LockWiring {
     locks.close();
   }
 
-  /**
-   * Builds the stack at start, so a missing policy folder or an API server that refuses the list
-   * stops the service at once.
-   */
   void onStart(@Observes StartupEvent event, PolicyLocks locks) {
     locks
         .active()
