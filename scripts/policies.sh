@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the LockPolicy files of the local runs into a folder, one per backend and mode, from the
 # examples in k8s/examples with the addresses of the local servers (the FENCED_* ports that
-# scripts/backends.sh uses). Prints the files written, in the order compare.sh runs them.
+# scripts/backends.sh uses), and atomic.yaml for the runs without a vote lock. Prints the files
+# written, in the order compare.sh runs them.
 #
 #   scripts/policies.sh <dir>
 #
@@ -33,27 +34,40 @@ write() {
   written=$file
 }
 
+# tally_on_locktable <file>: the file's policy governs only vote:*, and a second policy puts the
+# tally owners' tally:* locks on the lock table of the PostgreSQL server that holds the votes.
+tally_on_locktable() {
+  local file=$1 why=$2
+  sed -i 's#^  lockNames: .*#  lockNames: ["vote:*"]#' "$file"
+  {
+    echo "---"
+    echo "# The tally owners' locks: on the lock table ($why)."
+    sed -e "s#^  name: voting-locks#  name: tally-locks#" -e 's#^  lockNames: .*#  lockNames: ["tally:*"]#' \
+      -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
+      "${pg[@]/#/-e}" -e "s#^\(      mode:\).*#\1 LockTable#" "$EX/lockpolicy-postgres.yaml" | grep -v '^#'
+  } >>"$file"
+}
+
+pg=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#")
+
+# None shows the counters' race; the tally owners still lock, so that only the counters race and
+# the tally stays exact, as under every other policy.
 write none lockpolicy-none.yaml
+tally_on_locktable "$written" "only the counters are meant to race"
+# Atomic: vote-api with FENCED_VOTE_COUNTER=atomic takes no lock for a vote (vote:* stays None
+# here, for the record); the tally owners lock as under None.
+write atomic lockpolicy-none.yaml \
+  "1s|.*|# For vote-api with FENCED_VOTE_COUNTER=atomic: a vote takes no lock, the database adds one.|"
+tally_on_locktable "$written" "the votes take no lock"
 write inprocess lockpolicy-inprocess.yaml
 write redis lockpolicy-redis.yaml "s#redis://127.0.0.1:[0-9]*#redis://127.0.0.1:$REDIS_PORT#"
 for mode in LockTable RowLock Advisory; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
-  pg=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#")
   write "postgres-$lower" lockpolicy-postgres.yaml "${pg[@]}" "s#^\(      mode:\).*#\1 $mode#"
-  file=$written
-  if [[ $mode == RowLock ]]; then
-    # tally:* stays off RowLock: each RowLock hold is an open transaction, and an open transaction
-    # holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md). The votes'
-    # locks use RowLock; the tally owners use the lock table of the same server.
-    sed -i 's#^  lockNames: .*#  lockNames: ["vote:*"]#' "$file"
-    {
-      echo "---"
-      echo "# The tally owners' locks: on the lock table, not on RowLock (see above)."
-      sed -e "s#^  name: voting-locks#  name: tally-locks#" -e 's#^  lockNames: .*#  lockNames: ["tally:*"]#' \
-        -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
-        "${pg[@]/#/-e}" -e "s#^\(      mode:\).*#\1 LockTable#" "$EX/lockpolicy-postgres.yaml" | grep -v '^#'
-    } >>"$file"
-  fi
+  # tally:* stays off RowLock: each RowLock hold is an open transaction, and an open transaction
+  # holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md). The votes'
+  # locks use RowLock; the tally owners use the lock table of the same server.
+  [[ $mode == RowLock ]] && tally_on_locktable "$written" "not on RowLock, see scripts/policies.sh"
 done
 write etcd lockpolicy-etcd.yaml "s#http://127.0.0.1:[0-9]*#http://127.0.0.1:$ETCD_PORT#"
 write zookeeper lockpolicy-zookeeper.yaml "s#127.0.0.1:[0-9]*#127.0.0.1:$ZK_PORT#"
