@@ -150,7 +150,8 @@ measure() {
   if ! FENCED_VOTE_COUNTER=$counter "$ROOT/scripts/local-run.sh" up "$file" \
     --vote-replicas "$votes" --tally-replicas "$tallies" >>"$dir/local-run.log" 2>&1; then
     tail -n 5 "$dir/local-run.log" >&2
-    say "[$kind $n] $label: the services did not start; see $dir/local-run.log"
+    cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
+    say "[$kind $n] $label: the services did not start; see $dir/local-run.log and $dir/service-logs"
     return 0
   fi
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Checks the §5 invariant after a load run: reads the run's summary, waits (bounded) until
@@ -210,6 +211,9 @@ public final class Checker {
     for (String problem : verdict.allProblems()) {
       System.out.println("  - " + problem);
     }
+    if (!summary.otherStatuses().isEmpty()) {
+      System.out.println("  other answers by status: " + new TreeMap<>(summary.otherStatuses()));
+    }
     if (noLock) {
       System.out.println(
           verdict.lostUpdates().isEmpty()
@@ -307,18 +311,25 @@ public final class Checker {
     return resolved;
   }
 
-  /** Reads the results until tallied catches up with ballots or the wait ends; the last answer. */
+  /**
+   * Reads the results until tallied has caught up with ballots and a second read answers the same,
+   * or the wait ends; the last answer. The second read is there because the results may be read in
+   * several statements: one answer can hold the tally from before a fold and the watermark from
+   * after it, which a second read no longer shows, while a true mismatch stays.
+   */
   PollResults awaitTally(String poll, Duration wait) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + wait.toNanos();
     PollResults last = null;
+    PollResults caughtUp = null;
     IOException lastError = null;
     long lastPrint = 0;
     while (true) {
       try {
         last = PollResults.parse(get("/api/polls/" + poll + "/results"));
-        if (last.caughtUp()) {
+        if (last.caughtUp() && last.equals(caughtUp)) {
           return last;
         }
+        caughtUp = last.caughtUp() ? last : null;
         lastError = null;
       } catch (IOException e) {
         lastError = e;
@@ -338,7 +349,7 @@ public final class Checker {
             last.tallied(), last.ballots());
         lastPrint = System.nanoTime();
       }
-      Thread.sleep(500);
+      Thread.sleep(caughtUp != null ? 200 : 500);
     }
   }
 

@@ -36,6 +36,8 @@ import java.util.Map;
  *     ballot; -1 when it did not within the run's wait, null when not measured
  * @param lockStats the vote-api replicas' lock meters over the closed loop, null when not read
  * @param capacity the open-model capacity phase, null when not run
+ * @param otherStatuses the answers counted as {@code other} in every measured phase, by status
+ *     ({@code "none"}: no answer at all), to tell timeouts from errors
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -55,7 +57,8 @@ public record VoteSummary(
     Map<String, List<long[]>> acks,
     Long tallyLagMillis,
     LockStats lockStats,
-    Capacity capacity) {
+    Capacity capacity,
+    Map<String, Long> otherStatuses) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -66,6 +69,7 @@ public record VoteSummary(
     latency = latency == null ? Latencies.Percentiles.NONE : latency;
     ambiguous = ambiguous == null ? List.of() : List.copyOf(ambiguous);
     acks = acks == null ? Map.of() : Map.copyOf(acks);
+    otherStatuses = otherStatuses == null ? Map.of() : Map.copyOf(otherStatuses);
   }
 
   /**

@@ -146,6 +146,20 @@ class CheckerTest {
   }
 
   @Test
+  void anAnswerThatMixesBeforeAndAfterAFoldIsReadAgain() throws Exception {
+    // Tally read before a fold, watermark after it: a second read no longer shows it.
+    answers.add(CAUGHT_UP.formatted(60, 100, 53, 100));
+    answers.add(CAUGHT_UP.formatted(60, 100, 60, 100));
+    assertThat(check(summary(0, "[]"), "--policy", "Redis")).isZero();
+  }
+
+  @Test
+  void aMismatchThatStaysFails() throws Exception {
+    answers.add(CAUGHT_UP.formatted(60, 100, 53, 100));
+    assertThat(check(summary(0, "[]"), "--policy", "Redis", "--wait-seconds", "2")).isEqualTo(1);
+  }
+
+  @Test
   void aTallyThatNeverCatchesUpFails() throws Exception {
     answers.add(CAUGHT_UP.formatted(60, 100, 20, 60));
     assertThat(check(summary(0, "[]"), "--wait-seconds", "1")).isEqualTo(1);

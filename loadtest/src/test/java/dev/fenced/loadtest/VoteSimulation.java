@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * Cats vs dogs under load, in phases that run one after the other in one Gatling run:
@@ -104,9 +105,9 @@ public class VoteSimulation extends Simulation {
 
   private final AtomicInteger nextVoter = new AtomicInteger();
   private final AtomicInteger nextWarmVoter = new AtomicInteger();
-  private final Tally warm = new Tally();
-  private final Tally first = new Tally();
-  private final Tally second = new Tally();
+  private final Tally warm = new Tally(false);
+  private final Tally first = new Tally(true);
+  private final Tally second = new Tally(true);
   private final AtomicLong refused = new AtomicLong();
   private final Latencies latency = new Latencies();
   private final Queue<Ballot> ambiguous = new ConcurrentLinkedQueue<>();
@@ -163,19 +164,35 @@ public class VoteSimulation extends Simulation {
     return rates;
   }
 
+  /** The measured phases' answers that were neither 201, 409 nor 503, by status. */
+  private static final Map<String, AtomicLong> OTHER_STATUSES = new ConcurrentHashMap<>();
+
   /** Answers by status, shared by all virtual users. */
   private static final class Tally {
     final AtomicLong created = new AtomicLong();
     final AtomicLong conflict = new AtomicLong();
     final AtomicLong unavailable = new AtomicLong();
     final AtomicLong other = new AtomicLong();
+    final boolean measured;
+
+    Tally(boolean measured) {
+      this.measured = measured;
+    }
 
     void record(int status) {
       switch (status) {
         case 201 -> created.incrementAndGet();
         case 409 -> conflict.incrementAndGet();
         case 503 -> unavailable.incrementAndGet();
-        default -> other.incrementAndGet();
+        default -> {
+          other.incrementAndGet();
+          if (measured) {
+            OTHER_STATUSES
+                .computeIfAbsent(
+                    status < 0 ? "none" : Integer.toString(status), k -> new AtomicLong())
+                .incrementAndGet();
+          }
+        }
       }
     }
 
@@ -188,7 +205,7 @@ public class VoteSimulation extends Simulation {
   private static final class LevelState {
     final double rate;
     final AtomicLong sent = new AtomicLong();
-    final Tally answers = new Tally();
+    final Tally answers = new Tally(true);
     final Latencies latency = new Latencies();
 
     LevelState(double rate) {
@@ -580,7 +597,9 @@ public class VoteSimulation extends Simulation {
             acknowledged,
             tallyLag.get(),
             before != null && after != null ? after.since(before) : null,
-            capacity);
+            capacity,
+            OTHER_STATUSES.entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())));
     try {
       summary.write(SUMMARY);
     } catch (IOException e) {
@@ -588,13 +607,14 @@ public class VoteSimulation extends Simulation {
     }
     System.out.printf(
         "[loadtest] poll %s: warm-up %s; first votes %s, second votes %s, %d refused, %d"
-            + " ambiguous, %d ms, %s; summary %s%n",
+            + " ambiguous, other answers %s, %d ms, %s; summary %s%n",
         POLL,
         warm.answers(),
         summary.votes(),
         summary.revotes(),
         summary.refused(),
         ambiguous.size(),
+        summary.otherStatuses(),
         duration,
         summary.latency(),
         SUMMARY);
