@@ -196,11 +196,12 @@ measure_policies() {
     rows+=("$label|$file|$votes|$tallies|$counter|$capacity")
     echo "$label" >>"$OUT/policies.plan"
   done
-  local workload="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, warm-up ${WARMUP} s"
-  ((CAPACITY)) && workload+="; capacity levels $RATES votes/s, ${LEVEL_SECONDS} s each, SLO p99 ≤ 100 ms and ≤ 1 % refused"
-  printf 'workload\t%s\nKubernetesLease\tskipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)\n' \
-    "$workload" >"$OUT/policies.meta.tsv"
-  say "policies: ${#rows[@]} rows; $workload"
+  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, warm-up ${WARMUP} s"
+  local capacity_levels="not measured (--no-capacity)"
+  ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
+  printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
+    "skipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)" >"$OUT/policies.meta.tsv"
+  say "policies: ${#rows[@]} rows; closed loop: $closed; capacity: $capacity_levels"
   say "KubernetesLease: skipped (it needs a Kubernetes API server; none can run on this machine, see docs/design.md §8)"
   local row
   for row in "${rows[@]}"; do

@@ -4,18 +4,17 @@
 #      = tallied, with enough voters acknowledged and the 201 answers' counts and fences consistent;
 #   2. fault: a longer load during which one vote-api replica and the tally-worker that owns the
 #      checked poll are killed with SIGKILL. The owner is found from the workers' status
-#      (/api/tally/status) and the poll's watermark fence; the take-over is timed, from the kill
-#      until the poll's watermark is written under a newer token, and must come within the lease
-#      (+ a margin). Meanwhile the fences of the poll's counters and watermark are sampled from the
-#      database: each must only rise. Votes that got no definite answer (cut off by the kill) are
+#      (/api/tally/status: the poll, or its shard, among their holds); the take-over is timed, from
+#      the kill until a survivor holds the poll under a newer token, and must come within the lease
+#      (+ a margin). Meanwhile the fences of the poll's counters and of the tally's fenced rows are
+#      sampled from the database: each must only rise. Votes that got no definite answer (cut off by the kill) are
 #      sent again for the same voter, which settles whether they were recorded (409) or records
 #      them now (201), so the invariant can still be checked exactly.
 #
 #   scripts/e2e.sh [--skip-build]
 #
 # FENCED_E2E_TAKEOVER_MARGIN (seconds, default 5): how long past the lease the take-over may take on
-# a loaded machine (the lease lapses, the survivor's next heartbeat takes the poll, its next fold
-# writes the watermark).
+# a loaded machine (the lease lapses, then the survivor's next try takes the poll).
 # Bounded in time (each load has a time limit, the tally wait is bounded); exit code non-zero on any
 # failure; stops everything it started (services, nginx, and the backends it had to start).
 set -euo pipefail
@@ -64,35 +63,37 @@ LEASE=$(lease_seconds "$REDIS_POLICY")
 
 now_ms() { date +%s%3N; }
 
-# The poll's watermark fence: the token of the hold its last fold was written under.
-watermark_fence() { sql "SELECT fence FROM tally_watermarks WHERE poll_id = '$1'"; }
-
-# tally_owner <poll>: the tally-worker replica that owns the poll: the one whose status lists the
-# poll, or the hold whose token the poll's watermark carries (when ownership is by shard).
-tally_owner() {
-  local poll=$1 fence name status
-  fence=$(watermark_fence "$poll")
+# tally_workers [except]: --worker NAME=STATUS-URL for every running tally-worker but <except>.
+tally_workers() {
+  local pidfile name
   for pidfile in "$FENCED_HOME/run/pids"/tally-worker-*.pid; do
     name=$(basename "$pidfile" .pid)
-    status=$(curl -fsS -m 2 "http://127.0.0.1:$((TALLY_BASE_PORT + ${name##*-}))/api/tally/status" || true)
-    if [[ "$status" == *"\"poll\":\"$poll\""* ]] ||
-      [[ -n "$fence" && "$fence" != 0 && "$status" =~ \"token\":$fence[,}] ]]; then
-      echo "$name"
-      return 0
-    fi
+    [[ $name == "${1:-}" ]] && continue
+    printf -- '--worker %s=http://127.0.0.1:%s/api/tally/status ' "$name" "$((TALLY_BASE_PORT + ${name##*-}))"
   done
-  return 1
 }
 
-# sample_fences <poll> <file>: every 250 ms, the fences of the poll's counters and watermark, one
+# tally_owner <poll> [TallyOwner options]: "NAME TOKEN [MILLIS]" of the tally-worker that owns the
+# poll, from the workers' status: the poll itself or its shard among their holds.
+tally_owner() {
+  local poll=$1
+  shift
+  java -cp "$(loadtest_cp)" dev.fenced.loadtest.TallyOwner --poll "$poll" "$@"
+}
+
+# sample_fences <poll> <file>: every 250 ms, the fences of the poll's counters and of the tally's
+# fenced rows (the poll's watermark, and the shards' rows where tally-worker owns shards), one
 # "millis<TAB>row<TAB>fence" line each, until killed.
 sample_fences() {
-  local poll=$1 file=$2 t
+  local poll=$1 file=$2 t query
+  query="SELECT 'counter ' || option, fence FROM counters WHERE poll_id = '$poll'
+         UNION ALL SELECT 'watermark', fence FROM tally_watermarks WHERE poll_id = '$poll'"
+  if [[ $(sql "SELECT to_regclass('tally_shards') IS NOT NULL") == t ]]; then
+    query+=" UNION ALL SELECT 'shard ' || shard || ' of ' || shard_count, fence FROM tally_shards"
+  fi
   while :; do
     t=$(now_ms)
-    sql "SELECT 'counter ' || option, fence FROM counters WHERE poll_id = '$poll'
-         UNION ALL SELECT 'watermark', fence FROM tally_watermarks WHERE poll_id = '$poll'" 2>/dev/null |
-      sed "s/^/$t\t/; s/|/\t/" >>"$file" || true
+    sql "$query" 2>/dev/null | sed "s/^/$t\t/; s/|/\t/" >>"$file" || true
     sleep 0.25
   done
 }
@@ -138,7 +139,8 @@ for ((i = 0; i < 240; i++)); do
   ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$answer")
   tallied=$(sed -n 's/.*"tallied":\([0-9]*\).*/\1/p' <<<"$answer")
   if [[ -n "$ballots" && "$ballots" -ge 300 && "${tallied:-0}" -gt 0 ]]; then
-    owner=$(tally_owner "$poll") && break
+    # shellcheck disable=SC2046
+    owner=$(tally_owner "$poll" $(tally_workers) 2>/dev/null) && break
   fi
   kill -0 "$load_pid" 2>/dev/null || break
   sleep 0.5
@@ -148,32 +150,29 @@ if [[ -z "$owner" ]]; then
   load_pid=""
   fail "the fault load never got under way or no tally-worker owned poll $poll (ballots ${ballots:-none}, tallied ${tallied:-none}); see $OUT/fault/gatling.log and $FENCED_HOME/run/logs/"
 fi
-fence_before=$(watermark_fence "$poll")
+read -r owner owner_token <<<"$owner"
 for victim in vote-api-2 "$owner"; do
   pid=$(head -n 1 "$FENCED_HOME/run/pids/$victim.pid")
-  say "fault: kill -9 $victim (pid $pid) at $ballots ballots$([[ $victim == "$owner" ]] && echo ", the owner of $poll (watermark fence $fence_before)")"
+  say "fault: kill -9 $victim (pid $pid) at $ballots ballots$([[ $victim == "$owner" ]] && echo ", the owner of $poll's tally (token $owner_token)")"
   kill -9 "$pid"
 done
 killed_at=$(now_ms)
-# Take-over: the poll's watermark written under a newer token than the dead owner's.
-takeover_ms=""
-deadline=$((killed_at + (LEASE + MARGIN + 30) * 1000))
-while (($(now_ms) < deadline)); do
-  fence=$(watermark_fence "$poll")
-  if [[ -n "$fence" && "$fence" -gt "$fence_before" ]]; then
-    takeover_ms=$(($(now_ms) - killed_at))
-    break
+# Take-over: a surviving worker holds the poll (or its shard), under a newer token.
+# shellcheck disable=SC2046
+if takeover=$(tally_owner "$poll" $(tally_workers "$owner") --since "$killed_at" --wait-seconds $((LEASE + MARGIN + 30))); then
+  read -r heir heir_token takeover_ms <<<"$takeover"
+  if ((heir_token <= owner_token)); then
+    say "fault: FAIL: $heir took $poll over with token $heir_token, not above the dead owner's $owner_token"
+    failures=$((failures + 1))
+  elif ((takeover_ms > (LEASE + MARGIN) * 1000)); then
+    say "fault: FAIL: $heir took $poll over after $takeover_ms ms, more than the lease ${LEASE} s + ${MARGIN} s"
+    failures=$((failures + 1))
+  else
+    say "fault: $heir took $poll over after $takeover_ms ms (lease ${LEASE} s + margin ${MARGIN} s), token $heir_token"
   fi
-  sleep 0.1
-done
-if [[ -z "$takeover_ms" ]]; then
-  say "fault: FAIL: no tally-worker took poll $poll over within $((LEASE + MARGIN + 30)) s of the kill"
-  failures=$((failures + 1))
-elif ((takeover_ms > (LEASE + MARGIN) * 1000)); then
-  say "fault: FAIL: take-over after $takeover_ms ms, more than the lease ${LEASE} s + ${MARGIN} s"
-  failures=$((failures + 1))
 else
-  say "fault: take-over after $takeover_ms ms (lease ${LEASE} s + margin ${MARGIN} s): new watermark fence $fence"
+  say "fault: FAIL: no tally-worker took $poll over within $((LEASE + MARGIN + 30)) s of the kill"
+  failures=$((failures + 1))
 fi
 if ! wait "$load_pid"; then
   load_pid=""
@@ -190,7 +189,7 @@ kill "$sampler_pid" 2>/dev/null || true
 wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=""
 if fences_only_rise "$OUT/fault/fences.tsv" >"$OUT/fault/fences-check.txt"; then
-  say "fault: fences only rose: $(wc -l <"$OUT/fault/fences.tsv") samples of the counters' and the watermark's fences"
+  say "fault: fences only rose: $(wc -l <"$OUT/fault/fences.tsv") samples of the counters' and the tally's fences"
 else
   say "fault: FAIL: a fence went back: $(head -n 3 "$OUT/fault/fences-check.txt" | paste -sd';' -)"
   failures=$((failures + 1))

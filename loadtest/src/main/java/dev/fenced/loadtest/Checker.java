@@ -343,7 +343,7 @@ public final class Checker {
             wait.toSeconds(), last.tallied(), last.ballots());
         return last;
       }
-      if (last != null && System.nanoTime() - lastPrint > 5_000_000_000L) {
+      if (last != null && !last.caughtUp() && System.nanoTime() - lastPrint > 5_000_000_000L) {
         System.out.printf(
             "[check] waiting for the tally: %d of %d ballots folded%n",
             last.tallied(), last.ballots());

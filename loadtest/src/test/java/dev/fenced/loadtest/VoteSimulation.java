@@ -537,6 +537,7 @@ public class VoteSimulation extends Simulation {
     }
   }
 
+  /** Creates the poll; a 5xx or no answer is retried for a while (services just started). */
   private static void createPoll(String id) {
     String body =
         "{\"id\":\"" + id + "\",\"title\":\"Cats or dogs?\",\"options\":[\"cat\",\"dog\"]}";
@@ -546,19 +547,31 @@ public class VoteSimulation extends Simulation {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build();
+    HttpClient client = HttpClient.newHttpClient();
+    String last = "";
     try {
-      HttpResponse<String> response =
-          HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() != 201 && response.statusCode() != 200) {
-        throw new IllegalStateException(
-            "creating poll " + id + " answered " + response.statusCode() + ": " + response.body());
+      for (int attempt = 1; attempt <= 10; attempt++) {
+        try {
+          HttpResponse<String> response =
+              client.send(request, HttpResponse.BodyHandlers.ofString());
+          if (response.statusCode() == 201 || response.statusCode() == 200) {
+            return;
+          }
+          last = "answered " + response.statusCode() + ": " + response.body();
+          if (response.statusCode() < 500) {
+            break;
+          }
+        } catch (IOException e) {
+          last = "failed: " + e;
+        }
+        System.out.printf("[loadtest] creating poll %s %s; again in 3 s%n", id, last);
+        Thread.sleep(3000);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create poll " + id + " at " + BASE_URL, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+    throw new IllegalStateException("creating poll " + id + " at " + BASE_URL + " " + last);
   }
 
   @Override

@@ -138,8 +138,8 @@ public final class CompareReport {
         .append(" by `scripts/compare.sh ... --write-docs`; do not edit. -->\n\n");
     s.append(
         d.meta().entrySet().stream()
-            .map(e -> e.getKey() + ": " + e.getValue())
-            .collect(Collectors.joining("; ", "", ".\n\n")));
+            .map(e -> "- " + e.getKey() + ": " + e.getValue())
+            .collect(Collectors.joining("\n", "", "\n\n")));
     s.append(result.table().markdown()).append('\n');
     for (String note : result.notes()) {
       s.append(note).append('\n');
@@ -159,12 +159,12 @@ public final class CompareReport {
   static String chart(Dataset d) {
     List<Row> rows = d.plan().stream().map(d::row).flatMap(Optional::stream).toList();
     return PolicyChart.svg(
-        "cats vs dogs through nginx: " + d.meta().getOrDefault("workload", "closed loop"), rows);
+        "Votes through nginx, closed loop: " + d.meta().getOrDefault("closed loop", "?"), rows);
   }
 
   private static String heading(Dataset d) {
     return switch (d.kind()) {
-      case POLICIES -> "policies: " + d.meta().getOrDefault("workload", "");
+      case POLICIES -> "policies: closed loop " + d.meta().getOrDefault("closed loop", "");
       case SCALING -> "scaling: " + d.meta().getOrDefault("scaling", "");
       case IDLE_POLLS -> "idle polls: " + d.meta().getOrDefault("idle polls", "");
       case READS -> "reads: " + d.meta().getOrDefault("reads", "");

@@ -50,7 +50,8 @@ class TablesTest {
   }
 
   private static Dataset policies(List<String> plan, Row... rows) {
-    return new Dataset(Kind.POLICIES, Map.of("workload", "test"), plan, List.of(rows), List.of());
+    return new Dataset(
+        Kind.POLICIES, Map.of("closed loop", "test"), plan, List.of(rows), List.of());
   }
 
   @Test
