@@ -35,14 +35,80 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* Image of a project component: (dict "ctx" $ "image" .Values.voteApi.image) */}}
+{{/* Image of a project component: (dict "ctx" $ "image" .Values.voteApi.image); a digest pins it
+instead of the tag. */}}
 {{- define "fenced.image" -}}
-{{- $tag := .image.tag | default .ctx.Chart.AppVersion -}}
+{{- $repo := .image.repository -}}
 {{- if .ctx.Values.image.registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .ctx.Values.image.registry) .image.repository $tag -}}
-{{- else -}}
-{{- printf "%s:%s" .image.repository $tag -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" .ctx.Values.image.registry) .image.repository -}}
 {{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repo .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (.image.tag | default .ctx.Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pod metadata and scheduling of a project component:
+(dict "ctx" $ "component" "vote-api" "v" .Values.voteApi)
+"fenced.podMetadata" goes under template.metadata, "fenced.podScheduling" under template.spec.
+*/}}
+{{- define "fenced.podMetadata" -}}
+labels:
+  {{- include "fenced.labels" (dict "ctx" .ctx "component" .component) | nindent 2 }}
+  {{- with .v.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with .v.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "fenced.podScheduling" -}}
+{{- with .v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if .v.topologySpreadConstraints }}
+{{- $selector := include "fenced.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml }}
+topologySpreadConstraints:
+  {{- range .v.topologySpreadConstraints }}
+  {{- $c := deepCopy . }}
+  {{- if not (hasKey $c "labelSelector") }}
+  {{- $_ := set $c "labelSelector" (dict "matchLabels" $selector) }}
+  {{- end }}
+  - {{ toYaml $c | nindent 4 | trim }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* ServiceAccount of a component: (dict "ctx" $ "name" "..." "component" "vote-api" "v" .Values.voteApi) */}}
+{{- define "fenced.serviceAccount" -}}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ .name }}
+  namespace: {{ .ctx.Release.Namespace }}
+  labels:
+    {{- include "fenced.labels" (dict "ctx" .ctx "component" .component) | nindent 4 }}
+  {{- with .v.serviceAccount.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+automountServiceAccountToken: true
 {{- end -}}
 
 {{/* Image of a third-party component (registry/repository/tag in one map) */}}
@@ -254,8 +320,10 @@ rules:
   - apiGroups: ["locks.fenced.dev"]
     resources: ["lockpolicies/finalizers"]
     verbs: ["update"]
+  {{- /* The same Secrets, by name, as the services may read (fenced.secretNames). */}}
   - apiGroups: [""]
     resources: ["secrets"]
+    resourceNames: {{ include "fenced.secretNames" . }}
     verbs: ["get"]
   - apiGroups: [""]
     resources: ["events"]
@@ -264,3 +332,139 @@ rules:
     resources: ["leases"]
     verbs: ["list"]
 {{- end }}
+
+{{/*
+The Secrets LockPolicies may reference, as a JSON list: the chart's backend Secrets and
+rbac.extraSecretNames. The operator and the services get read access to exactly these, by name.
+*/}}
+{{- define "fenced.secretNames" -}}
+{{- $secrets := list (include "fenced.postgresql.secretName" .) -}}
+{{- if and (include "fenced.redis.url" .) .Values.redis.auth.enabled -}}
+{{- $secrets = append $secrets (include "fenced.redis.secretName" .) -}}
+{{- end -}}
+{{- concat $secrets .Values.rbac.extraSecretNames | uniq | toJson -}}
+{{- end -}}
+
+{{/* True (non-empty) when the monitoring.coreos.com/v1 API is served or the value forces it: (dict "ctx" $ "v" .Values.monitoring.serviceMonitor "kind" "ServiceMonitor") */}}
+{{- define "fenced.monitoringApi" -}}
+{{- if and .v.enabled (or .v.force (.ctx.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind))) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The default LockPolicies, one YAML document each. */}}
+{{- define "fenced.lockPolicies" -}}
+{{- range $i, $p := .Values.locks.policies }}
+{{- $backend := $p.backend | default $.Values.locks.backend }}
+{{- if $i }}
+---
+{{- end }}
+apiVersion: locks.fenced.dev/v1alpha1
+kind: LockPolicy
+metadata:
+  name: {{ $p.name }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "fenced.labels" (dict "ctx" $ "component" "lockpolicy") | nindent 4 }}
+spec:
+  lockNames: {{ $p.lockNames | toJson }}
+  backend:
+    type: {{ $backend }}
+    {{- if eq $backend "Redis" }}
+    redis:
+      url: {{ include "fenced.redis.url" $ | quote }}
+      {{- if $.Values.redis.auth.enabled }}
+      passwordSecretRef:
+        name: {{ include "fenced.redis.secretName" $ }}
+        key: {{ include "fenced.redis.secretKey" $ }}
+      {{- end }}
+    {{- else if eq $backend "Postgres" }}
+    postgres:
+      host: {{ include "fenced.postgresql.host" $ | quote }}
+      port: {{ include "fenced.postgresql.port" $ }}
+      database: {{ $.Values.postgresql.database | quote }}
+      mode: {{ $p.postgresMode | default $.Values.locks.postgresMode }}
+      credentialsSecretRef:
+        name: {{ include "fenced.postgresql.secretName" $ }}
+    {{- else if eq $backend "Etcd" }}
+    etcd:
+      endpoints: {{ include "fenced.etcd.endpoints" $ }}
+      keyPrefix: {{ $.Values.etcd.keyPrefix | quote }}
+    {{- else if eq $backend "ZooKeeper" }}
+    zookeeper:
+      connectString: {{ $.Values.zookeeper.connectString | quote }}
+      basePath: {{ $.Values.zookeeper.basePath | quote }}
+    {{- else if eq $backend "KubernetesLease" }}
+    kubernetesLease:
+      namespace: {{ include "fenced.leaseNamespace" $ }}
+    {{- end }}
+  {{- if ne $backend "None" }}
+  leaseDuration: {{ $.Values.locks.leaseDuration }}
+  renewInterval: {{ $.Values.locks.renewInterval }}
+  maxWait: {{ $.Values.locks.maxWait }}
+  fencing: {{ $.Values.locks.fencing }}
+  {{- else }}
+  # None issues no fencing tokens.
+  fencing: Optional
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A hook Job running kubectl: (dict "ctx" $ "sa" "..." "name" "apply" "hook" "post-install" "args" (list ...))
+The "apply" Job mounts the ConfigMap of the default LockPolicies at /policies.
+*/}}
+{{- define "fenced.policyJob" -}}
+{{- $ctx := .ctx -}}
+{{- $v := $ctx.Values.policyJobs -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "fenced.fullname" $ctx }}-policies-{{ .name }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "fenced.labels" (dict "ctx" $ctx "component" "policy-jobs") | nindent 4 }}
+  annotations:
+    helm.sh/hook: {{ .hook }}
+    helm.sh/hook-weight: "0"
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  # Retried: right after an install the new CRD may not be served yet.
+  backoffLimit: 6
+  template:
+    metadata:
+      labels:
+        {{- include "fenced.labels" (dict "ctx" $ctx "component" "policy-jobs") | nindent 8 }}
+    spec:
+      serviceAccountName: {{ .sa }}
+      restartPolicy: Never
+      securityContext:
+        {{- include "fenced.podSecurityContext" (dict "user" $ctx.Values.podSecurityContext.runAsUser "group" $ctx.Values.podSecurityContext.runAsGroup "fsGroup" $ctx.Values.podSecurityContext.fsGroup) | nindent 8 }}
+      containers:
+        - name: kubectl
+          image: {{ include "fenced.thirdPartyImage" $v.image | quote }}
+          imagePullPolicy: {{ $v.image.pullPolicy }}
+          args: {{ toJson .args }}
+          env:
+            # kubectl keeps its discovery cache under $HOME; the root filesystem is read-only.
+            - name: HOME
+              value: /tmp
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- include "fenced.containerSecurityContext" $ctx | nindent 12 }}
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+            {{- if eq .name "apply" }}
+            - name: policies
+              mountPath: /policies
+              readOnly: true
+            {{- end }}
+      volumes:
+        - name: tmp
+          emptyDir: {}
+        {{- if eq .name "apply" }}
+        - name: policies
+          configMap:
+            name: {{ include "fenced.fullname" $ctx }}-lockpolicies
+        {{- end }}
+{{- end -}}

@@ -27,8 +27,13 @@ podSelector:
     {{- end }}
 {{- end }}
 
+{{/* Scraping is let in when asked for, or when the chart renders a ServiceMonitor. */}}
+{{- define "fenced.np.metricsOpen" -}}
+{{- if or .Values.networkPolicy.metrics.enabled (include "fenced.monitoringApi" (dict "ctx" . "v" .Values.monitoring.serviceMonitor "kind" "ServiceMonitor")) -}}true{{- end -}}
+{{- end }}
+
 {{- define "fenced.np.metrics" -}}
-{{- if .Values.networkPolicy.metrics.enabled }}
+{{- if include "fenced.np.metricsOpen" . }}
 - from:
     - namespaceSelector:
         matchLabels:

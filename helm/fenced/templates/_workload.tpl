@@ -21,12 +21,7 @@ spec:
       {{- include "fenced.selectorLabels" (dict "ctx" $ctx "component" .component) | nindent 6 }}
   template:
     metadata:
-      labels:
-        {{- include "fenced.labels" (dict "ctx" $ctx "component" .component) | nindent 8 }}
-      {{- with $v.podAnnotations }}
-      annotations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "fenced.podMetadata" (dict "ctx" $ctx "component" .component "v" $v) | nindent 6 }}
     spec:
       serviceAccountName: {{ .sa }}
       {{- include "fenced.imagePullSecrets" $ctx | nindent 6 }}
@@ -57,18 +52,7 @@ spec:
       volumes:
         - name: tmp
           emptyDir: {}
-      {{- with $v.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $v.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with $v.affinity }}
-      affinity:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "fenced.podScheduling" (dict "ctx" $ctx "component" .component "v" $v) | nindent 6 }}
 {{- if $v.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2

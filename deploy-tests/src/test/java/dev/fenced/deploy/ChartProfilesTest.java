@@ -38,7 +38,7 @@ class ChartProfilesTest {
   static List<Manifest> render(Path valuesFile) {
     Helm.Result r = Helm.template(valuesFile == null ? List.of() : List.of(valuesFile));
     assertThat(r.exitCode()).as("helm template failed:\n%s", r.stderr()).isZero();
-    return Manifest.parseAll(r.stdout());
+    return Manifest.withAppliedPolicies(Manifest.parseAll(r.stdout()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -53,6 +53,8 @@ class ChartProfilesTest {
     problems.addAll(ManifestChecks.securityContexts(manifests));
     problems.addAll(ManifestChecks.networkPolicies(manifests));
     problems.addAll(ManifestChecks.crossReferences(manifests));
+    problems.addAll(ManifestChecks.secretAccess(manifests));
+    problems.addAll(ManifestChecks.monitoring(manifests));
     assertThat(problems).as("profile %s", profile).isEmpty();
 
     assertThat(kinds(manifests))
@@ -67,7 +69,8 @@ class ChartProfilesTest {
             "ServiceAccount",
             "LockPolicy",
             "Pod",
-            "ConfigMap");
+            "ConfigMap",
+            "Job");
   }
 
   @Test
@@ -79,7 +82,12 @@ class ChartProfilesTest {
     problems.addAll(ManifestChecks.plainTextSecrets(manifests));
     problems.addAll(ManifestChecks.securityContexts(manifests));
     problems.addAll(ManifestChecks.networkPolicies(manifests));
+    problems.addAll(ManifestChecks.secretAccess(manifests));
+    problems.addAll(ManifestChecks.monitoring(manifests));
     assertThat(problems).isEmpty();
+    // Helm's hooks are left out: kubectl apply would run the pre-delete Job at once.
+    assertThat(manifests)
+        .noneMatch(m -> m.tree().path("metadata").path("annotations").has("helm.sh/hook"));
     // A plain install takes its CRD from k8s/crds and makes its Secrets itself (k8s/README.md).
     assertThat(kinds(manifests)).doesNotContain("CustomResourceDefinition", "Secret");
   }

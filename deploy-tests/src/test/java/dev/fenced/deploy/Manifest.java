@@ -31,6 +31,37 @@ record Manifest(String source, String yaml, ObjectNode tree) {
     return kind() + "/" + name();
   }
 
+  /**
+   * The objects as they reach the cluster. With the CRD in the release the default LockPolicies
+   * travel in a ConfigMap (label app.kubernetes.io/component: lockpolicy) that a Job applies: each
+   * of them is added as an object of its own, so that every check sees it.
+   */
+  static List<Manifest> withAppliedPolicies(List<Manifest> manifests) {
+    List<Manifest> out = new ArrayList<>(manifests);
+    for (Manifest m : manifests) {
+      if (m.kind().equals("ConfigMap")
+          && m.tree()
+              .path("metadata")
+              .path("labels")
+              .path("app.kubernetes.io/component")
+              .asText()
+              .equals("lockpolicy")) {
+        m.tree()
+            .path("data")
+            .fields()
+            .forEachRemaining(
+                f ->
+                    parseAll(f.getValue().asText())
+                        .forEach(
+                            p ->
+                                out.add(
+                                    new Manifest(
+                                        m.id() + " data." + f.getKey(), p.yaml(), p.tree()))));
+      }
+    }
+    return out;
+  }
+
   /** Splits a multi-document YAML stream (helm template's output) into objects. */
   static List<Manifest> parseAll(String yamlStream) {
     List<Manifest> out = new ArrayList<>();

@@ -483,7 +483,190 @@ final class ManifestChecks {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Secret access
+
+  /**
+   * Secrets are read by name only, and the operator reads exactly the Secrets the services read, so
+   * that a LockPolicy the operator marks Ready is one the services can use: every Role or
+   * ClusterRole rule on secrets lists resourceNames and grants nothing but get; the operator's
+   * names equal the services'; every Secret a rendered LockPolicy references is among them.
+   */
+  static List<String> secretAccess(List<Manifest> manifests) {
+    List<String> problems = new ArrayList<>();
+    Set<String> services = null;
+    List<Manifest> operatorRoles = new ArrayList<>();
+    Map<Manifest, Set<String>> names = new java.util.LinkedHashMap<>();
+    for (Manifest m : manifests) {
+      if (!m.kind().equals("Role") && !m.kind().equals("ClusterRole")) {
+        continue;
+      }
+      for (JsonNode rule : m.tree().path("rules")) {
+        if (!contains(rule.path("resources"), "secrets")) {
+          continue;
+        }
+        Set<String> verbs = texts(rule.path("verbs"));
+        if (!verbs.equals(Set.of("get"))) {
+          problems.add(m.id() + ": may " + verbs + " secrets; only get, by name, is needed");
+        }
+        if (rule.path("resourceNames").isEmpty()) {
+          problems.add(m.id() + ": reads every Secret; list them by name (resourceNames)");
+          continue;
+        }
+        names.put(m, texts(rule.path("resourceNames")));
+        String component =
+            m.tree().path("metadata").path("labels").path("app.kubernetes.io/component").asText();
+        if (component.equals("services")) {
+          services = names.get(m);
+        } else if (component.equals("lock-operator")) {
+          operatorRoles.add(m);
+        }
+      }
+    }
+    if (services == null) {
+      problems.add("no Role lets the services read their Secrets");
+      return problems;
+    }
+    for (Manifest role : operatorRoles) {
+      if (!names.get(role).equals(services)) {
+        problems.add(
+            role.id()
+                + ": the operator may read Secrets "
+                + names.get(role)
+                + " but the services "
+                + services
+                + ": a policy could be Ready with credentials the services are refused");
+      }
+    }
+    for (Manifest m : manifests) {
+      if (!m.kind().equals("LockPolicy")) {
+        continue;
+      }
+      JsonNode backend = m.tree().path("spec").path("backend");
+      for (JsonNode ref :
+          List.of(
+              backend.path("redis").path("passwordSecretRef"),
+              backend.path("postgres").path("credentialsSecretRef"))) {
+        String name = ref.path("name").asText(null);
+        if (name != null && !services.contains(name)) {
+          problems.add(
+              m.id() + ": references Secret " + name + ", which the services may not read");
+        }
+      }
+    }
+    return problems;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Monitoring
+
+  /**
+   * The monitoring objects fit the rest: every ServiceMonitor selects the Services of vote-api,
+   * tally-worker and (when rendered) the operator, each of which has the scraped port; every rule
+   * of a PrometheusRule has an expression; every dashboard ConfigMap holds JSON with panels.
+   */
+  static List<String> monitoring(List<Manifest> manifests) {
+    List<String> problems = new ArrayList<>();
+    List<Manifest> services = manifests.stream().filter(m -> m.kind().equals("Service")).toList();
+    for (Manifest m : manifests) {
+      switch (m.kind()) {
+        case "ServiceMonitor" -> {
+          JsonNode spec = m.tree().path("spec");
+          Set<String> scraped = new java.util.TreeSet<>();
+          for (Manifest svc : services) {
+            if (!selects(spec.path("selector"), svc.tree().path("metadata").path("labels"))) {
+              continue;
+            }
+            scraped.add(
+                svc.tree()
+                    .path("metadata")
+                    .path("labels")
+                    .path("app.kubernetes.io/component")
+                    .asText());
+            for (JsonNode endpoint : spec.path("endpoints")) {
+              boolean hasPort = false;
+              for (JsonNode port : svc.tree().path("spec").path("ports")) {
+                hasPort |= port.path("name").asText().equals(endpoint.path("port").asText());
+              }
+              if (!hasPort) {
+                problems.add(
+                    m.id()
+                        + ": scrapes port "
+                        + endpoint.path("port")
+                        + " that "
+                        + svc.id()
+                        + " lacks");
+              }
+              if (!endpoint.path("path").asText().equals("/q/metrics")) {
+                problems.add(m.id() + ": scrapes " + endpoint.path("path") + ", not /q/metrics");
+              }
+            }
+          }
+          Set<String> expected = new java.util.TreeSet<>(Set.of("vote-api", "tally-worker"));
+          if (manifests.stream().anyMatch(x -> x.id().equals("Deployment/fenced-lock-operator"))) {
+            expected.add("lock-operator");
+          }
+          if (!scraped.equals(expected)) {
+            problems.add(m.id() + ": selects the Services of " + scraped + ", not " + expected);
+          }
+        }
+        case "PrometheusRule" -> {
+          JsonNode groups = m.tree().path("spec").path("groups");
+          if (groups.isEmpty()) {
+            problems.add(m.id() + ": has no rule group");
+          }
+          for (JsonNode group : groups) {
+            for (JsonNode rule : group.path("rules")) {
+              if (rule.path("expr").asText().isBlank()) {
+                problems.add(m.id() + ": rule " + rule.path("alert").asText() + " has no expr");
+              }
+            }
+          }
+        }
+        case "ConfigMap" -> {
+          if (m.tree()
+              .path("metadata")
+              .path("labels")
+              .path("app.kubernetes.io/component")
+              .asText()
+              .equals("monitoring")) {
+            m.tree()
+                .path("data")
+                .fields()
+                .forEachRemaining(
+                    f -> {
+                      try {
+                        if (JSON.readTree(f.getValue().asText()).path("panels").isEmpty()) {
+                          problems.add(m.id() + ": dashboard " + f.getKey() + " has no panels");
+                        }
+                      } catch (Exception e) {
+                        problems.add(m.id() + ": " + f.getKey() + " is not JSON: " + e);
+                      }
+                    });
+          }
+        }
+        default -> {}
+      }
+    }
+    return problems;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  private static boolean contains(JsonNode array, String text) {
+    for (JsonNode n : array) {
+      if (n.asText().equals(text)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static Set<String> texts(JsonNode array) {
+    Set<String> out = new java.util.TreeSet<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
 
   /** The pod spec of a workload or Pod, or null for other kinds. */
   static JsonNode podSpec(Manifest m) {
@@ -544,13 +727,29 @@ final class ManifestChecks {
     return true;
   }
 
-  /** A LabelSelector (matchLabels; matchExpressions are not used by the chart). */
-  private static boolean selects(JsonNode selector, JsonNode labels) {
-    if (selector.has("matchExpressions")) {
+  /** A LabelSelector: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist). */
+  static boolean selects(JsonNode selector, JsonNode labels) {
+    JsonNode matchLabels = selector.path("matchLabels");
+    if (!matchLabels.isEmpty() && !matches(matchLabels, labels)) {
       return false;
     }
-    JsonNode matchLabels = selector.path("matchLabels");
-    return matchLabels.isEmpty() || matches(matchLabels, labels);
+    for (JsonNode e : selector.path("matchExpressions")) {
+      String value = labels.path(e.path("key").asText()).asText(null);
+      Set<String> values = new HashSet<>();
+      e.path("values").forEach(v -> values.add(v.asText()));
+      boolean ok =
+          switch (e.path("operator").asText()) {
+            case "In" -> value != null && values.contains(value);
+            case "NotIn" -> value == null || !values.contains(value);
+            case "Exists" -> value != null;
+            case "DoesNotExist" -> value == null;
+            default -> false;
+          };
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The object as YAML text again, after a test changed its tree. */

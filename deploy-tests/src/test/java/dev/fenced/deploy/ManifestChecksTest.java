@@ -294,4 +294,70 @@ class ManifestChecksTest {
     assertThat(ManifestChecks.crossReferences(selector))
         .containsExactly("Service/fenced-vote-api: its selector matches no rendered pod");
   }
+
+  // secret access
+
+  @Test
+  void secretAccessFindsAnUnnamedRuleADisagreementAndAnUnreadableReference() {
+    assertThat(ManifestChecks.secretAccess(rendered)).isEmpty();
+
+    List<Manifest> unnamed =
+        spoil(
+            "Role/fenced-lock-operator",
+            r -> ((ObjectNode) r.path("rules").get(3)).remove("resourceNames"));
+    assertThat(ManifestChecks.secretAccess(unnamed))
+        .containsExactly(
+            "Role/fenced-lock-operator: reads every Secret; list them by name (resourceNames)");
+
+    List<Manifest> wider =
+        spoil(
+            "Role/fenced-lock-operator",
+            r -> ((ArrayNode) r.path("rules").get(3).path("resourceNames")).add("postgres-admin"));
+    assertThat(ManifestChecks.secretAccess(wider))
+        .singleElement()
+        .asString()
+        .contains("the operator may read Secrets [fenced-postgresql, fenced-redis, postgres-admin]")
+        .contains("a policy could be Ready with credentials the services are refused");
+
+    List<Manifest> elsewhere =
+        spoil(
+            "LockPolicy/vote-counters",
+            p ->
+                ((ObjectNode)
+                        p.path("spec").path("backend").path("redis").path("passwordSecretRef"))
+                    .put("name", "team-redis"));
+    assertThat(ManifestChecks.secretAccess(elsewhere))
+        .containsExactly(
+            "LockPolicy/vote-counters: references Secret team-redis, which the services may not"
+                + " read");
+  }
+
+  // monitoring
+
+  @Test
+  void monitoringFindsAServiceMonitorThatMissesAServiceOrAPort() {
+    List<Manifest> forced =
+        ChartProfilesTest.render(Helm.CHART.resolve("ci/monitoring-values.yaml"));
+    assertThat(ManifestChecks.monitoring(forced)).isEmpty();
+
+    List<Manifest> narrow = new ArrayList<>();
+    for (Manifest m : forced) {
+      if (m.id().equals("ServiceMonitor/fenced")) {
+        ObjectNode tree = m.tree().deepCopy();
+        ArrayNode values =
+            (ArrayNode)
+                tree.path("spec").path("selector").path("matchExpressions").get(0).path("values");
+        values.removeAll().add("vote-api");
+        ((ObjectNode) tree.path("spec").path("endpoints").get(0)).put("port", "metrics");
+        narrow.add(ManifestChecks.withTree(m, tree));
+      } else {
+        narrow.add(m);
+      }
+    }
+    assertThat(ManifestChecks.monitoring(narrow))
+        .containsExactlyInAnyOrder(
+            "ServiceMonitor/fenced: scrapes port \"metrics\" that Service/fenced-vote-api lacks",
+            "ServiceMonitor/fenced: selects the Services of [vote-api], not [lock-operator,"
+                + " tally-worker, vote-api]");
+  }
 }

@@ -59,6 +59,19 @@ class NotesTest {
   }
 
   @Test
+  void theAddressIsTheLoadBalancersIpOrHostname() throws IOException {
+    // Some load balancers publish an ip, others (AWS ELB) a hostname: print whichever is there.
+    assertThat(notes())
+        .contains(
+            "jsonpath='{.status.loadBalancer.ingress[0].ip}"
+                + "{.status.loadBalancer.ingress[0].hostname}'")
+        .contains("open $PAGE in a browser");
+    assertThat(notes("--set", "ingress.host=vote.example.com"))
+        .contains("PAGE=http://vote.example.com/")
+        .contains("BASE=${PAGE}api");
+  }
+
+  @Test
   void withoutAnIngressTheNotesForwardTheService() throws IOException {
     assertThat(notes("--set", "ingress.enabled=false"))
         .contains("port-forward svc/fenced-vote-api 8080:8080")

@@ -21,10 +21,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Applies every example of k8s/examples/ (each in a namespace of its own, addresses pointed at the
- * servers of scripts/backends.sh), waits until the operator has reconciled it against the real
- * backends, and writes what {@code kubectl get lp -A -o yaml} would show to
- * target/example-policies-status.yaml (and to the test output).
+ * Applies every example of k8s/examples/ (each file in a namespace of its own, the chart's Service
+ * addresses pointed at the servers of scripts/backends.sh), waits until the operator has reconciled
+ * its policies against the real backends, and writes what {@code kubectl get lp -A -o yaml} would
+ * show to target/example-policies-status.yaml (and to the test output).
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -47,12 +47,15 @@ class ExamplePoliciesIT {
               + file.getFileName().toString().replace("lockpolicy-", "").replace(".yaml", "");
       String yaml =
           Files.readString(file)
-              .replace("redis://127.0.0.1:16379", Servers.redisUrl())
-              .replace("port: 15432", "port: " + Servers.pgPort())
-              .replace("http://127.0.0.1:12379", Servers.etcdEndpoint())
-              .replace("127.0.0.1:12181", Servers.zkConnect())
-              .replaceFirst("(?m)^  namespace: voting$", "  namespace: " + namespace);
-      LockPolicy policy = Serialization.unmarshal(yaml, LockPolicy.class);
+              .replace("redis://fenced-redis:6379", Servers.redisUrl())
+              // The local Redis has no password.
+              .replaceAll("(?m)^ *passwordSecretRef: .*\n", "")
+              .replace("host: fenced-postgresql", "host: " + Servers.pgHost())
+              .replace("port: 5432", "port: " + Servers.pgPort())
+              .replace("database: fenced", "database: " + Servers.pgDatabase())
+              .replace("http://fenced-etcd:2379", Servers.etcdEndpoint())
+              .replace("connectString: zookeeper:2181", "connectString: " + Servers.zkConnect())
+              .replaceAll("(?m)^  namespace: voting$", "  namespace: " + namespace);
       Policies.namespace(client, namespace);
       Policies.namespace(client, "voting"); // the KubernetesLease example keeps its Leases there
       client
@@ -61,7 +64,7 @@ class ExamplePoliciesIT {
           .resource(
               new SecretBuilder()
                   .withNewMetadata()
-                  .withName("postgres")
+                  .withName("fenced-postgresql")
                   .endMetadata()
                   .withData(
                       Map.of(
@@ -69,8 +72,11 @@ class ExamplePoliciesIT {
                           "password", Policies.b64(Servers.pgPassword())))
                   .build())
           .createOr(existing -> existing.update());
-      client.resource(policy).create();
-      applied.add(new String[] {namespace, policy.getMetadata().getName()});
+      for (String doc : yaml.split("(?m)^---$")) {
+        LockPolicy policy = Serialization.unmarshal(doc, LockPolicy.class);
+        client.resource(policy).create();
+        applied.add(new String[] {namespace, policy.getMetadata().getName()});
+      }
     }
     StringBuilder out = new StringBuilder();
     for (String[] ref : applied) {

@@ -19,7 +19,12 @@ public interface LockHandle {
    */
   long fencingToken();
 
-  /** A random identity of this hold, unique per acquire; the backend records it as the owner. */
+  /**
+   * A random identity of this hold, unique per acquire; the backend records it as the owner, and
+   * fenced storage records it next to the token ({@code dev.fenced.lock.fencing.Fence}) so an equal
+   * token from another hold is refused. The one exception is the {@code None} backend, whose holds
+   * all share one identity: it tells nobody apart, on purpose.
+   */
   String ownerId();
 
   /**

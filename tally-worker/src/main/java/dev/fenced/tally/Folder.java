@@ -1,5 +1,6 @@
 package dev.fenced.tally;
 
+import dev.fenced.lock.fencing.Fence;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -70,13 +71,15 @@ public final class Folder {
           + " ON CONFLICT (poll_id, option) DO UPDATE SET count = tallies.count + EXCLUDED.count";
 
   /**
-   * The fenced watermark update: {@code FencedUpdate}'s {@code fence <= token} guard, plus the
-   * horizon read at the start, with a relative {@code tallied} that FencedUpdate cannot express.
+   * The fenced watermark update: {@code FencedUpdate}'s guard (a newer token, or the same hold's),
+   * plus the horizon read at the start, with a relative {@code tallied} that FencedUpdate cannot
+   * express.
    */
   static final String MOVE_WATERMARK =
       "UPDATE tally_watermarks SET horizon = $2::bigint::text::xid8, tallied = tallied + $3,"
-          + " fence = $4"
-          + " WHERE poll_id = $1 AND horizon = $5::bigint::text::xid8 AND fence <= $4";
+          + " fence = $4, fence_holder = $6"
+          + " WHERE poll_id = $1 AND horizon = $5::bigint::text::xid8"
+          + " AND (fence < $4 OR (fence = $4 AND (fence_holder = $6 OR fence_holder IS NULL)))";
 
   static final String ENSURE_WATERMARK =
       "INSERT INTO tally_watermarks (poll_id) VALUES ($1) ON CONFLICT (poll_id) DO NOTHING";
@@ -96,13 +99,13 @@ public final class Folder {
   }
 
   /**
-   * Folds {@code poll} under {@code token}.
+   * Folds {@code poll} under {@code fence} (the owner's token and hold identity).
    *
    * @param stillOwner asked just before commit; false rolls the fold back ({@link
    *     Outcome#ABANDONED}), so an owner that has just learnt of its loss writes nothing more
    */
-  public CompletionStage<Result> fold(String poll, long token, BooleanSupplier stillOwner) {
-    return pool.withTransaction(conn -> fold(conn, poll, token, stillOwner))
+  public CompletionStage<Result> fold(String poll, Fence fence, BooleanSupplier stillOwner) {
+    return pool.withTransaction(conn -> fold(conn, poll, fence, stillOwner))
         .recover(
             failure -> {
               if (failure instanceof Rollback rollback) {
@@ -114,7 +117,7 @@ public final class Folder {
   }
 
   private Future<Result> fold(
-      SqlConnection conn, String poll, long token, BooleanSupplier stillOwner) {
+      SqlConnection conn, String poll, Fence fence, BooleanSupplier stillOwner) {
     return conn.preparedQuery(READ_WATERMARK)
         .execute(Tuple.of(poll))
         .compose(
@@ -131,14 +134,14 @@ public final class Folder {
               }
               return conn.preparedQuery(COUNT_BALLOTS)
                   .execute(Tuple.of(poll, horizon, next))
-                  .compose(counts -> apply(conn, poll, token, horizon, next, counts, stillOwner));
+                  .compose(counts -> apply(conn, poll, fence, horizon, next, counts, stillOwner));
             });
   }
 
   private Future<Result> apply(
       SqlConnection conn,
       String poll,
-      long token,
+      Fence fence,
       long horizon,
       long next,
       Iterable<Row> counts,
@@ -167,7 +170,7 @@ public final class Folder {
         .compose(
             v ->
                 conn.preparedQuery(MOVE_WATERMARK)
-                    .execute(Tuple.of(poll, next, total, token, horizon)))
+                    .execute(Tuple.of(poll, next, total, fence.token(), horizon, fence.holder())))
         .compose(
             updated -> {
               if (updated.rowCount() == 0) {

@@ -2,6 +2,7 @@ package dev.fenced.tally;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.fencing.Fence;
 import dev.fenced.lock.policy.PolicyLocks;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.tally.TallyMetrics.Change;
@@ -195,7 +196,7 @@ public final class TallyWorker {
     o.idle = done;
     CompletionStage<Folder.Result> fold;
     try {
-      fold = folder.fold(o.poll, o.handle.fencingToken(), () -> !o.dropped && o.handle.isHeld());
+      fold = folder.fold(o.poll, Fence.of(o.handle), () -> !o.dropped && o.handle.isHeld());
     } catch (RuntimeException e) {
       fold = CompletableFuture.failedFuture(e);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.fencing.Fence;
 import dev.fenced.tally.TallyMetrics.Change;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -213,6 +214,17 @@ class TallyWorkerIT {
     assertThat(db.mismatches(poll)).isEmpty();
     assertThat(db.scalar("SELECT fence FROM tally_watermarks WHERE poll_id = ?", poll))
         .isEqualTo(current.fencingToken());
+
+    // The current token handed to a second hold (a failover lost the counter's last increment):
+    // the equal token does not let it fold.
+    db.vote(poll, "v5", "dog");
+    Folder.Result twin =
+        folderA
+            .fold(poll, new Fence(current.fencingToken(), "another-hold"), () -> true)
+            .toCompletableFuture()
+            .get();
+    assertThat(twin.outcome()).isEqualTo(Folder.Outcome.REJECTED);
+    assertThat(db.tallied(poll)).isEqualTo(4);
     current.release().toCompletableFuture().get();
     a.keeper.resume();
   }
@@ -303,7 +315,7 @@ class TallyWorkerIT {
 
   private static Folder.Result fold(Folder folder, String poll, LockHandle handle)
       throws Exception {
-    return folder.fold(poll, handle.fencingToken(), () -> true).toCompletableFuture().get();
+    return folder.fold(poll, Fence.of(handle), () -> true).toCompletableFuture().get();
   }
 
   private static List<String> owned(Replica r) {

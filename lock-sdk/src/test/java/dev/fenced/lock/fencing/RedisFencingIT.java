@@ -38,10 +38,14 @@ class RedisFencingIT {
     return redis.send(request).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
-  /** Runs the guard; true when the write went through. */
+  /** Runs the guard for holder "h-{token}"; true when the write went through. */
   private static boolean guardedSet(String key, long token, String value) throws Exception {
+    return guardedSet(key, new Fence(token, "h-" + token), value);
+  }
+
+  private static boolean guardedSet(String key, Fence fence, String value) throws Exception {
     Request eval = Request.cmd(Command.EVAL).arg(RedisFencing.GUARDED_HSET).arg(1).arg(key);
-    RedisFencing.guardedHsetArgs(token, Map.of("value", value)).forEach(eval::arg);
+    RedisFencing.guardedHsetArgs(fence, Map.of("value", value)).forEach(eval::arg);
     return send(eval).toLong() == 1L;
   }
 
@@ -73,11 +77,41 @@ class RedisFencingIT {
   }
 
   @Test
-  void theSameTokenMayWriteAgain() throws Exception {
+  void theSameHoldMayWriteAgain() throws Exception {
     String key = newKey();
-    assertThat(guardedSet(key, 7, "first")).isTrue();
-    assertThat(guardedSet(key, 7, "second")).isTrue();
+    assertThat(guardedSet(key, new Fence(7, "hold-a"), "first")).isTrue();
+    assertThat(guardedSet(key, new Fence(7, "hold-a"), "second")).isTrue();
     assertThat(field(key, "value")).isEqualTo("second");
+    assertThat(field(key, RedisFencing.HOLDER_FIELD)).isEqualTo("hold-a");
+  }
+
+  @Test
+  void anEqualTokenFromAnotherHolderIsRefused() throws Exception {
+    // A token handed out twice (a failover lost the last INCR): the second holder must not write.
+    String key = newKey();
+    assertThat(guardedSet(key, new Fence(7, "hold-a"), "first")).isTrue();
+    assertThat(guardedSet(key, new Fence(7, "hold-b"), "second")).isFalse();
+    assertThat(field(key, "value")).isEqualTo("first");
+    assertThat(guardedSet(key, new Fence(8, "hold-b"), "newer")).isTrue();
+    assertThat(field(key, RedisFencing.HOLDER_FIELD)).isEqualTo("hold-b");
+  }
+
+  @Test
+  void aHashWrittenWithoutAHolderKeepsWorkingAndLearnsItsHolder() throws Exception {
+    // Data fenced before holders were recorded: the token check is as before, and the first write
+    // records who wrote.
+    String key = newKey();
+    send(
+        Request.cmd(Command.HSET)
+            .arg(key)
+            .arg(RedisFencing.FENCE_FIELD)
+            .arg("7")
+            .arg("value")
+            .arg("old"));
+    assertThat(guardedSet(key, new Fence(6, "hold-a"), "older")).isFalse();
+    assertThat(guardedSet(key, new Fence(7, "hold-a"), "equal")).isTrue();
+    assertThat(guardedSet(key, new Fence(7, "hold-b"), "twin")).isFalse();
+    assertThat(field(key, "value")).isEqualTo("equal");
   }
 
   @Test
@@ -108,12 +142,19 @@ class RedisFencingIT {
   }
 
   @Test
-  void theFenceFieldCannotBeWrittenDirectlyNorATokenBeNegative() {
-    assertThatThrownBy(() -> RedisFencing.guardedHsetArgs(1, Map.of("_fence", "9")))
+  void theFenceFieldsCannotBeWrittenDirectlyNorATokenBeNegative() {
+    Fence fence = new Fence(1, "hold");
+    assertThatThrownBy(() -> RedisFencing.guardedHsetArgs(fence, Map.of("_fence", "9")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("_fence");
-    assertThatThrownBy(() -> RedisFencing.guardedHsetArgs(-1, Map.of("v", "1")))
+    assertThatThrownBy(() -> RedisFencing.guardedHsetArgs(fence, Map.of("_holder", "x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("_holder");
+    assertThatThrownBy(() -> new Fence(-1, "hold"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("token");
+    assertThatThrownBy(() -> new Fence(1, " "))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("holder");
   }
 }

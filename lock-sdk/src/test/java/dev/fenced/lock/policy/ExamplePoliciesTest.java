@@ -14,7 +14,10 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The example LockPolicies under k8s/examples read cleanly, validate, and cover every backend. */
+/**
+ * The example LockPolicies under k8s/examples read cleanly, validate, cover every backend, and
+ * replace the Helm chart's default policies instead of tying with them.
+ */
 class ExamplePoliciesTest {
 
   private static final Path EXAMPLES = Path.of("..", "k8s", "examples");
@@ -31,6 +34,11 @@ class ExamplePoliciesTest {
     for (Path file : files) {
       LockPolicyYaml.Result result = LockPolicyYaml.read(file.toString(), Files.readString(file));
       result.problems().forEach(p -> failures.add(p.toString()));
+      // The chart's defaults, same names and patterns: applying the file moves both families.
+      assertThat(result.policies())
+          .as(file.toString())
+          .extracting(p -> p.getMetadata().getName() + " " + p.getSpec().getLockNames())
+          .containsExactly("vote-counters [vote:*]", "tally-owners [tally:*]");
       for (LockPolicy policy : result.policies()) {
         LockPolicyValidator.validate(policy).forEach(v -> failures.add(file + ": " + v));
         assertThat(policy.getMetadata().getNamespace()).isEqualTo("voting");
@@ -44,10 +52,10 @@ class ExamplePoliciesTest {
 
   @Test
   void theWholeFolderLoadsAsAPolicySourceWouldReadIt() {
-    // All examples share one name on purpose (applying another switches backend), so the
-    // directory source accepts the first file and reports the rest as duplicates.
+    // All examples share their two names on purpose (applying another switches backend), so the
+    // directory source accepts the first file's pair and reports the rest as duplicates.
     try (DirectoryPolicySource source = new DirectoryPolicySource(EXAMPLES)) {
-      assertThat(source.policies()).hasSize(1);
+      assertThat(source.policies()).hasSize(2);
       assertThat(source.problems())
           .isNotEmpty()
           .allSatisfy(p -> assertThat(p.message()).contains("is already defined in"));

@@ -1,6 +1,7 @@
 package dev.fenced.vote.ballot;
 
 import dev.fenced.lock.LockHandle;
+import dev.fenced.lock.fencing.Fence;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -33,7 +34,8 @@ final class VoteRecorder {
    */
   Future<Recorded> record(
       SqlConnection conn, String poll, String option, String voter, LockHandle hold) {
-    long token = hold.fencingToken();
+    Fence fence = Fence.of(hold);
+    long token = fence.token();
     return conn.preparedQuery(VoteSql.STATEMENT_TIMEOUT)
         .execute(Tuple.of(statementTimeout))
         .compose(
@@ -50,7 +52,7 @@ final class VoteRecorder {
             read -> {
               long next = single(read, poll, option) + 1;
               List<Object> params =
-                  VoteSql.WRITE_COUNT.params(List.of(next), List.of(poll, option), token);
+                  VoteSql.WRITE_COUNT.params(List.of(next), List.of(poll, option), fence);
               return conn.preparedQuery(VoteSql.WRITE_COUNT.sql())
                   .execute(Tuple.from(params))
                   .map(

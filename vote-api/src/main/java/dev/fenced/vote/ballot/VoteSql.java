@@ -26,9 +26,13 @@ final class VoteSql {
   static final String READ_COUNT = "SELECT count FROM counters WHERE poll_id = $1 AND option = $2";
 
   /**
-   * {@code UPDATE counters SET count = $1, fence = $2 WHERE poll_id = $3 AND option = $4 AND fence
-   * <= $2}.
+   * {@code UPDATE counters SET count = $1, fence = $2, fence_holder = $3 WHERE poll_id = $4 AND
+   * option = $5 AND (fence < $2 OR (fence = $2 AND (fence_holder = $3 OR fence_holder IS NULL)))}:
+   * a newer hold, or the same one.
    */
   static final FencedUpdate WRITE_COUNT =
-      FencedUpdate.table("counters").set("count").where("poll_id", "option").fence("fence");
+      FencedUpdate.table("counters")
+          .set("count")
+          .where("poll_id", "option")
+          .fence("fence", "fence_holder");
 }

@@ -45,4 +45,11 @@ public class LockPolicy extends CustomResource<LockPolicySpec, LockPolicyStatus>
   public static final String VERSION = "v1alpha1";
   public static final String API_VERSION = GROUP + "/" + VERSION;
   public static final String KIND = "LockPolicy";
+
+  /** Required in the CRD too: a LockPolicy without a spec governs nothing. */
+  @Override
+  @io.fabric8.generator.annotation.Required
+  public LockPolicySpec getSpec() {
+    return super.getSpec();
+  }
 }

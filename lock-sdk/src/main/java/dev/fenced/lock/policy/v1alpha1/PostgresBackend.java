@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** Where and how the PostgreSQL backend holds locks. */
@@ -21,6 +22,7 @@ public class PostgresBackend {
 
   public static final int DEFAULT_PORT = 5432;
 
+  @Pattern(LockPolicySpec.NOT_BLANK)
   @JsonPropertyDescription(
       "Server host name or address; with database, the alternative to jdbcUrl.")
   private String host;
@@ -30,10 +32,15 @@ public class PostgresBackend {
   @JsonPropertyDescription("Server port; 5432 when not set.")
   private Integer port;
 
+  @Pattern(LockPolicySpec.NOT_BLANK)
   @JsonPropertyDescription("Database that holds the lock table or rows.")
   private String database;
 
   @Pattern("^jdbc:postgresql://.+")
+  @Size(max = 2048)
+  @ValidationRule(
+      value = "!self.matches('(?i)[?&]password=')",
+      message = "must not carry the password; use credentialsSecretRef")
   @JsonPropertyDescription(
       "The whole address as jdbc:postgresql://host:port/database, instead of host, port and"
           + " database. It must not carry the password: use credentialsSecretRef.")

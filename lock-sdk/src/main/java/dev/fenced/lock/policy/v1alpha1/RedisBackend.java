@@ -12,7 +12,8 @@ import io.fabric8.generator.annotation.Required;
 public class RedisBackend {
 
   @Required
-  @Pattern("^rediss?://[^\\s]+$")
+  // A host after the scheme; user info, if any, without a password (no ':' before the '@').
+  @Pattern("^rediss?://([^\\s:@/]*@)?[^\\s:@/][^\\s@/]*(/\\S*)?$")
   @JsonPropertyDescription(
       "Redis URL, redis://host:port or rediss:// for TLS, optionally with /database. It must not"
           + " carry a password: use passwordSecretRef.")

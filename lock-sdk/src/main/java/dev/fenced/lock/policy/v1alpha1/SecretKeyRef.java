@@ -3,6 +3,7 @@ package dev.fenced.lock.policy.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 
 /** One key of a Secret in the policy's namespace, as a Pod's {@code secretKeyRef} names it. */
@@ -11,10 +12,12 @@ import io.fabric8.generator.annotation.Required;
 public class SecretKeyRef {
 
   @Required
+  @Pattern(LockPolicySpec.NOT_BLANK)
   @JsonPropertyDescription("Name of the Secret, in the LockPolicy's namespace.")
   private String name;
 
   @Required
+  @Pattern(LockPolicySpec.NOT_BLANK)
   @JsonPropertyDescription("Key within the Secret whose value is used.")
   private String key;
 
