@@ -15,7 +15,7 @@
 #   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]  --warmup-seconds N [8]
 #   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
 #                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
-#   --rates LIST       capacity levels, votes/s [25,50,100,150,250,400,600,800,1000,1300,1600,2000,2500,3200]
+#   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
 #   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
@@ -44,7 +44,7 @@ CONCURRENCY=32
 SHARE=0.1
 WARMUP=8
 ONLY=""
-RATES=25,50,100,150,250,400,600,800,1000,1300,1600,2000,2500,3200
+RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
 LEVEL_SECONDS=4
 CAPACITY=1
 REPLICAS=1,2,3,4
