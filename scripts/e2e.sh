@@ -49,61 +49,8 @@ REDIS_POLICY="$OUT/policies/redis.yaml"
 stamp=$(date +%H%M%S)
 failures=0
 
-# The policy's lease in whole seconds (rounded up), e.g. "leaseDuration: 10s".
-lease_seconds() {
-  awk '/^ *leaseDuration:/ {
-    v = $2; s = 0
-    if (v ~ /ms$/) { sub(/ms$/, "", v); s = v / 1000 }
-    else if (v ~ /s$/) { sub(/s$/, "", v); s = v }
-    else if (v ~ /m$/) { sub(/m$/, "", v); s = v * 60 }
-    print (s == int(s)) ? s : int(s) + 1; exit }' "$1"
-}
 LEASE=$(lease_seconds "$REDIS_POLICY")
 [[ "$LEASE" =~ ^[0-9]+$ && "$LEASE" -gt 0 ]] || fail "no leaseDuration in $REDIS_POLICY"
-
-now_ms() { date +%s%3N; }
-
-# tally_workers [except]: --worker NAME=STATUS-URL for every running tally-worker but <except>.
-tally_workers() {
-  local pidfile name
-  for pidfile in "$FENCED_HOME/run/pids"/tally-worker-*.pid; do
-    name=$(basename "$pidfile" .pid)
-    [[ $name == "${1:-}" ]] && continue
-    printf -- '--worker %s=http://127.0.0.1:%s/api/tally/status ' "$name" "$((TALLY_BASE_PORT + ${name##*-}))"
-  done
-}
-
-# tally_owner <poll> [TallyOwner options]: "NAME TOKEN [MILLIS]" of the tally-worker that owns the
-# poll, from the workers' status: the poll itself or its shard among their holds.
-tally_owner() {
-  local poll=$1
-  shift
-  java -cp "$(loadtest_cp)" dev.fenced.loadtest.TallyOwner --poll "$poll" "$@"
-}
-
-# sample_fences <poll> <file>: every 250 ms, the fences of the poll's counters and of the tally's
-# fenced rows (the poll's watermark, and the shards' rows where tally-worker owns shards), one
-# "millis<TAB>row<TAB>fence" line each, until killed.
-sample_fences() {
-  local poll=$1 file=$2 t query
-  query="SELECT 'counter ' || option, fence FROM counters WHERE poll_id = '$poll'
-         UNION ALL SELECT 'watermark', fence FROM tally_watermarks WHERE poll_id = '$poll'"
-  if [[ $(sql "SELECT to_regclass('tally_shards') IS NOT NULL") == t ]]; then
-    query+=" UNION ALL SELECT 'shard ' || shard || ' of ' || shard_count, fence FROM tally_shards"
-  fi
-  while :; do
-    t=$(now_ms)
-    sql "$query" 2>/dev/null | sed "s/^/$t\t/; s/|/\t/" >>"$file" || true
-    sleep 0.25
-  done
-}
-
-# fences_only_rise <file>: prints each sample where a fence went below the one before it.
-fences_only_rise() {
-  awk -F'\t' '{ if (($2 in last) && $3 + 0 < last[$2]) { printf "%s fell from %s to %s at %s\n", $2, last[$2], $3, $1; bad++ }
-                last[$2] = $3 + 0; n++ }
-              END { if (n == 0) { print "no fence was sampled"; exit 1 } exit bad > 0 }' "$1"
-}
 
 say "starting 3 vote-api + 2 tally-worker under the Redis policy (lease ${LEASE} s)"
 "$ROOT/scripts/local-run.sh" down >"$OUT/local-run.log" 2>&1

@@ -1,5 +1,6 @@
-# Shared by scripts/compare.sh and scripts/e2e.sh: building what a load run needs, the backends a
-# run may use, the measurement database, one Gatling run, one check, the report. Source it; it
+# Shared by scripts/compare.sh, scripts/e2e.sh and scripts/faults.sh: building what a load run
+# needs, the backends a run may use, the measurement database, one Gatling run, one check, the
+# report, and what a run under faults reads from the running system (leases, owners, fences). Source it; it
 # expects ROOT to be set.
 
 export FENCED_HOME="${FENCED_HOME:-$ROOT/.fenced}"
@@ -189,4 +190,140 @@ write_meta() {
       shift 2
     done
   } >"$file"
+}
+
+# --- the running system --------------------------------------------------------------------------
+
+# The policy's lease in whole seconds (rounded up), e.g. "leaseDuration: 10s".
+lease_seconds() {
+  awk '/^ *leaseDuration:/ {
+    v = $2; s = 0
+    if (v ~ /ms$/) { sub(/ms$/, "", v); s = v / 1000 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); s = v }
+    else if (v ~ /m$/) { sub(/m$/, "", v); s = v * 60 }
+    print (s == int(s)) ? s : int(s) + 1; exit }' "$1"
+}
+now_ms() { date +%s%3N; }
+
+# tally_workers [except]: --worker NAME=STATUS-URL for every running tally-worker but <except>.
+tally_workers() {
+  local pidfile name
+  for pidfile in "$FENCED_HOME/run/pids"/tally-worker-*.pid; do
+    name=$(basename "$pidfile" .pid)
+    [[ $name == "${1:-}" ]] && continue
+    printf -- '--worker %s=http://127.0.0.1:%s/api/tally/status ' "$name" "$((TALLY_BASE_PORT + ${name##*-}))"
+  done
+}
+
+# tally_owner <poll> [TallyOwner options]: "NAME TOKEN [MILLIS]" of the tally-worker that owns the
+# poll, from the workers' status: the poll itself or its shard among their holds.
+tally_owner() {
+  local poll=$1
+  shift
+  java -cp "$(loadtest_cp)" dev.fenced.loadtest.TallyOwner --poll "$poll" "$@"
+}
+
+# sample_fences <poll> <file>: every 250 ms, the fences of the poll's counters and of the tally's
+# fenced rows (the poll's watermark, and the shards' rows where tally-worker owns shards), one
+# "millis<TAB>row<TAB>fence" line each, until killed.
+sample_fences() {
+  local poll=$1 file=$2 t query
+  query="SELECT 'counter ' || option, fence FROM counters WHERE poll_id = '$poll'
+         UNION ALL SELECT 'watermark', fence FROM tally_watermarks WHERE poll_id = '$poll'"
+  if [[ $(sql "SELECT to_regclass('tally_shards') IS NOT NULL") == t ]]; then
+    query+=" UNION ALL SELECT 'shard ' || shard || ' of ' || shard_count, fence FROM tally_shards"
+  fi
+  while :; do
+    t=$(now_ms)
+    sql "$query" 2>/dev/null | sed "s/^/$t\t/; s/|/\t/" >>"$file" || true
+    sleep 0.25
+  done
+}
+
+# fences_only_rise <file>: prints each sample where a fence went below the one before it.
+fences_only_rise() {
+  awk -F'\t' '{ if (($2 in last) && $3 + 0 < last[$2]) { printf "%s fell from %s to %s at %s\n", $2, last[$2], $3, $1; bad++ }
+                last[$2] = $3 + 0; n++ }
+              END { if (n == 0) { print "no fence was sampled"; exit 1 } exit bad > 0 }' "$1"
+}
+
+
+# --- fences, as storage accepted them ------------------------------------------------------------
+
+# fence_audit_install: in the database the services use (FENCED_PG_DATABASE), a trigger on each
+# fenced table (counters, tally_shards) that writes every change of a row, as it commits with the
+# write, into fence_audit: the fence and its holder before and after, and for a counter its count
+# before and after. Every accepted write is there, not a sample; a rolled-back write is not.
+fence_audit_install() {
+  sql "CREATE TABLE IF NOT EXISTS fence_audit (
+         seq bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(),
+         tbl text NOT NULL, row_key text NOT NULL,
+         old_fence bigint, new_fence bigint, old_holder text, new_holder text,
+         old_count bigint, new_count bigint);
+       CREATE OR REPLACE FUNCTION fence_audit() RETURNS trigger LANGUAGE plpgsql AS \$\$
+       BEGIN
+         IF TG_TABLE_NAME = 'counters' THEN
+           INSERT INTO fence_audit (tbl, row_key, old_fence, new_fence, old_holder, new_holder, old_count, new_count)
+           VALUES ('counters', NEW.poll_id || ' ' || NEW.option, OLD.fence, NEW.fence,
+                   OLD.fence_holder, NEW.fence_holder, OLD.count, NEW.count);
+         ELSE
+           INSERT INTO fence_audit (tbl, row_key, old_fence, new_fence, old_holder, new_holder)
+           VALUES (TG_TABLE_NAME, NEW.shard || ' of ' || NEW.shard_count, OLD.fence, NEW.fence,
+                   OLD.fence_holder, NEW.fence_holder);
+         END IF;
+         RETURN NEW;
+       END \$\$;
+       DROP TRIGGER IF EXISTS counters_fence_audit ON counters;
+       CREATE TRIGGER counters_fence_audit AFTER UPDATE ON counters
+         FOR EACH ROW EXECUTE FUNCTION fence_audit();
+       DROP TRIGGER IF EXISTS tally_shards_fence_audit ON tally_shards;
+       CREATE TRIGGER tally_shards_fence_audit AFTER UPDATE ON tally_shards
+         FOR EACH ROW EXECUTE FUNCTION fence_audit();" >/dev/null
+}
+
+# fence_audit_check <poll>: "counter-writes shard-writes backward repeated miscounted" over the
+# audit of the poll's counters and of the tally's shards: accepted writes of each; writes whose
+# fence went below the row's (backward); writes that kept the row's fence under another holder (a
+# token handed out twice); counter writes that did not add exactly one (a vote counted twice or
+# lost).
+fence_audit_check() {
+  sql "SELECT count(*) FILTER (WHERE tbl = 'counters'),
+              count(*) FILTER (WHERE tbl = 'tally_shards'),
+              count(*) FILTER (WHERE new_fence < old_fence),
+              count(*) FILTER (WHERE new_fence = old_fence AND old_holder IS NOT NULL
+                               AND new_holder IS DISTINCT FROM old_holder),
+              count(*) FILTER (WHERE tbl = 'counters' AND new_count <> old_count + 1)
+       FROM fence_audit
+       WHERE (tbl = 'counters' AND row_key LIKE '$1 %') OR tbl = 'tally_shards'" | tr '|' ' '
+}
+
+# ballots_resumed <poll> <since-millis>: "<millis> <threshold>": from <since> to the end of the last
+# pause in the poll's recorded ballots (any option) longer than the threshold (0: none after
+# <since>). The threshold is a second, or the longest pause before <since> if that was longer (on a
+# busy machine votes come slowly even without a fault). A ballot's time is its transaction's
+# start, i.e. right after its vote got the lock.
+ballots_resumed() {
+  sql "WITH b AS (SELECT option, (extract(epoch FROM cast_at) * 1000)::bigint AS t
+                  FROM ballots WHERE poll_id = '$1'),
+            g AS (SELECT t, t - lag(t) OVER (PARTITION BY option ORDER BY t) AS gap FROM b),
+            th AS (SELECT greatest(1000, coalesce(max(gap) FILTER (WHERE t <= $2), 0)) AS ms FROM g)
+       SELECT greatest(0, coalesce(max(g.t) FILTER (WHERE g.gap > th.ms AND g.t > $2), $2) - $2), th.ms
+       FROM g, th GROUP BY th.ms" | tr '|' ' '
+}
+
+# vote_outcomes <outcome...>: the sum of fenced_votes_total of those outcomes over the running
+# vote-api replicas (a killed replica's count is gone with it).
+vote_outcomes() {
+  local pidfile name total=0 n
+  for pidfile in "$FENCED_HOME/run/pids"/vote-api-*.pid; do
+    [[ -f "$pidfile" ]] || continue
+    name=$(basename "$pidfile" .pid)
+    n=$(curl -fsS -m 5 "http://127.0.0.1:$((VOTE_BASE_PORT + ${name##*-}))/q/metrics" 2>/dev/null |
+      awk -v want=" $* " '/^fenced_votes_total\{/ {
+          match($0, /outcome="[^"]*"/); o = substr($0, RSTART + 9, RLENGTH - 10)
+          if (index(want, " " o " ")) s += $NF }
+        END { printf "%d", s }') || n=0
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
 }
