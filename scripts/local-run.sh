@@ -9,7 +9,7 @@
 #
 # Everything lives under $FENCED_HOME/run: policies/ (the LockPolicy file the services follow live),
 # secrets/postgres/{username,password}, logs/, pids/, nginx/ (its own config and pid file; the system
-# nginx is left alone). `up` is idempotent: it starts what is missing, stops replicas beyond the
+# nginx is left alone), overrides/<name>.env (optional settings of one process, NAME=value a line). `up` is idempotent: it starts what is missing, stops replicas beyond the
 # requested counts and reloads nginx with the new upstream. `down` stops exactly the processes this
 # script started, by their pid files (and the backends only if `up` had to start them).
 #
@@ -132,12 +132,26 @@ service_env() {
 
 envfile() { echo "$RUN/pids/$1.env"; }
 
+# Settings of one process only, over the others: $RUN/overrides/<name>.env, one NAME=value a line
+# (e.g. FENCED_POLICIES_DIR pointing one replica at its backend through another address, or
+# LD_PRELOAD with a fake clock; scripts/faults.sh writes them).
+overrides() {
+  local f="$RUN/overrides/$1.env"
+  [[ -f "$f" ]] && grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$f" || true
+}
+
+# What a process is started with, to notice a change: the shared settings and its own.
+process_env() {
+  service_env
+  overrides "$1"
+}
+
 start_service() {
   local name=$1 jar=$2 port
   port=$(port_of "$name")
   if alive "$name"; then
-    if [[ -f "$(envfile "$name")" ]] && ! service_env | cmp -s - "$(envfile "$name")"; then
-      log "restarting $name: its settings changed ($(service_env | diff - "$(envfile "$name")" |
+    if [[ -f "$(envfile "$name")" ]] && ! process_env "$name" | cmp -s - "$(envfile "$name")"; then
+      log "restarting $name: its settings changed ($(process_env "$name" | diff - "$(envfile "$name")" |
         sed -n 's/^< \([A-Z_]*\)=.*/\1/p; s/^> \([A-Z_]*\)=.*/\1/p' | sort -u | paste -sd, -))"
       stop_all "$name"
     else
@@ -148,6 +162,9 @@ start_service() {
     die "port $port for $name is taken by a process this script did not start"
   fi
   log "starting $name on port $port"
+  local own=()
+  mapfile -t own < <(overrides "$name")
+  ((${#own[@]} == 0)) || log "$name with its own settings: $(printf '%s\n' "${own[@]}" | cut -d= -f1 | paste -sd, -)"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   env QUARKUS_HTTP_PORT="$port" \
     FENCED_PG_HOST="$FENCED_PG_HOST" FENCED_PG_PORT="$FENCED_PG_PORT" \
@@ -156,9 +173,9 @@ start_service() {
     FENCED_POLICIES_DIR="$RUN/policies" FENCED_SECRETS_DIR="$RUN/secrets" \
     FENCED_INSTANCE="$name" \
     QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT="${QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT:-30S}" \
-    nohup java $JAVA_OPTS -jar "$jar" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+    "${own[@]}" nohup java $JAVA_OPTS -jar "$jar" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$name")"
-  service_env >"$(envfile "$name")"
+  process_env "$name" >"$(envfile "$name")"
 }
 
 # Stops the named processes together: TERM to all, up to 15 s for all to exit, then KILL.
