@@ -72,7 +72,8 @@ import java.util.stream.Collectors;
  * <p>Every answer is counted by status, every 201's count and fence kept, into the JSON summary the
  * checker reads ({@code summary}). Other system properties: {@code baseUrl}, {@code poll} (default:
  * a fresh id), {@code retries503} (default 3), {@code thinkMillis} (pause between one user's votes,
- * default 0), {@code maxSeconds}.
+ * default 0), {@code closedLoopSeconds} (the closed loop starts no new voter after this long, so
+ * that its length, not its number of voters, is fixed; default 0: no limit), {@code maxSeconds}.
  */
 public class VoteSimulation extends Simulation {
 
@@ -91,6 +92,7 @@ public class VoteSimulation extends Simulation {
   private static final int RETRIES_503 = intProp("retries503", 3, 0);
   private static final long THINK_MILLIS = intProp("thinkMillis", 0, 0);
   private static final long MAX_SECONDS = intProp("maxSeconds", 600, 1);
+  private static final long CLOSED_LOOP_SECONDS = intProp("closedLoopSeconds", 0, 0);
   private static final int WARMUP_SECONDS = intProp("warmupSeconds", 0, 0);
   private static final int TALLY_WAIT_SECONDS = intProp("tallyWaitSeconds", 30, 0);
   private static final List<String> METRICS_URLS = list(prop("metricsUrls", ""));
@@ -329,7 +331,7 @@ public class VoteSimulation extends Simulation {
 
   private ScenarioBuilder closedLoop() {
     return scenario("voters")
-        .asLongAs(session -> nextVoter.get() < VOTERS)
+        .asLongAs(session -> nextVoter.get() < VOTERS && !closedLoopOver())
         .on(
             exec(session -> {
                   int index = nextVoter.getAndIncrement();
@@ -343,6 +345,17 @@ public class VoteSimulation extends Simulation {
                 .then(firstVote().exec(secondVote()))
                 .doIf(session -> THINK_MILLIS > 0)
                 .then(pause(Duration.ofMillis(Math.max(THINK_MILLIS, 1)))));
+  }
+
+  /**
+   * Past {@code closedLoopSeconds} from the first vote, no new voter starts; the voters under way
+   * finish, so every vote sent gets its answer (unlike {@code maxSeconds}, which cuts them off).
+   */
+  private boolean closedLoopOver() {
+    long started = firstSent.get();
+    return CLOSED_LOOP_SECONDS > 0
+        && started != Long.MAX_VALUE
+        && System.currentTimeMillis() - started >= CLOSED_LOOP_SECONDS * 1000;
   }
 
   private ScenarioBuilder warmUp() {
