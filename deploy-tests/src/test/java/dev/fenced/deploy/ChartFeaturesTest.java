@@ -405,10 +405,13 @@ class ChartFeaturesTest {
     assertThat(ingress.path("tls").get(0).path("hosts").toString())
         .isEqualTo("[\"vote.example.com\",\"vote.example.org\",\"stimme.example.de\"]");
     for (JsonNode rule : ingress.path("rules")) {
-      JsonNode path = rule.path("http").path("paths").get(0);
-      assertThat(path.path("path").asText()).isEqualTo("/");
-      assertThat(path.path("backend").path("service").path("name").asText())
-          .isEqualTo("fenced-vote-api");
+      // The page and the API reach vote-api; its /q endpoints (metrics, health) do not.
+      JsonNode paths = rule.path("http").path("paths");
+      assertThat(paths.findValuesAsText("path")).containsExactly("/", "/ui", "/api");
+      assertThat(paths.findValuesAsText("pathType")).containsExactly("Exact", "Prefix", "Prefix");
+      assertThat(paths.findValues("service"))
+          .extracting(s -> s.path("name").asText())
+          .containsOnly("fenced-vote-api");
     }
 
     // Both the operator and the services may read the extra Secret, and only by name.
