@@ -299,14 +299,14 @@ fence_audit_check() {
 
 # ballots_resumed <poll> <since-millis>: "<millis> <threshold>": from <since> to the end of the last
 # pause in the poll's recorded ballots (any option) longer than the threshold (0: none after
-# <since>). The threshold is a second, or the longest pause before <since> if that was longer (on a
-# busy machine votes come slowly even without a fault). A ballot's time is its transaction's
+# <since>). The threshold is a second, or the longest pause in the 10 s before <since> if that was
+# longer (on a busy machine votes come slowly even without a fault). A ballot's time is its transaction's
 # start, i.e. right after its vote got the lock.
 ballots_resumed() {
   sql "WITH b AS (SELECT option, (extract(epoch FROM cast_at) * 1000)::bigint AS t
                   FROM ballots WHERE poll_id = '$1'),
             g AS (SELECT t, t - lag(t) OVER (PARTITION BY option ORDER BY t) AS gap FROM b),
-            th AS (SELECT greatest(1000, coalesce(max(gap) FILTER (WHERE t <= $2), 0)) AS ms FROM g)
+            th AS (SELECT greatest(1000, coalesce(max(gap) FILTER (WHERE t <= $2 AND t > $2 - 10000), 0)) AS ms FROM g)
        SELECT greatest(0, coalesce(max(g.t) FILTER (WHERE g.gap > th.ms AND g.t > $2), $2) - $2), th.ms
        FROM g, th GROUP BY th.ms" | tr '|' ' '
 }
