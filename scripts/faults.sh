@@ -28,9 +28,12 @@
 #   - the time to recover: from the start of the fault until the last pause of more than a second
 #     in the recorded ballots ends, against the goal lease + 2 s (plus the time the backend was down,
 #     for a restart); a pause counts when it is longer than a second and than every pause in the
-#     ballots before the fault.
+#     ballots of the 10 s before the fault (the load warms the services up for 8 s on a poll of its
+#     own first, so that those are not the first, slow seconds). Shown, and marked when over the goal, but it does not fail a cell:
+#     it is a time measured on a shared machine.
 #
 #   scripts/faults.sh [--only POLICIES] [--faults FAULTS] [--ci] [--write-docs] [--skip-build]
+#   scripts/faults.sh --report RUN-DIR [--write-docs]    the table of an earlier run again
 #
 #   --only       policies: redis,postgres-locktable,postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
 #   --faults     faults: pause,kill,restart,partition,clock [all]
@@ -40,7 +43,8 @@
 #   --load-seconds N [45]  --concurrency N [12]  --min-acknowledged X [0.5]
 #
 # Output: $FENCED_HOME/faults/<time>/ (cells.tsv, table.md, one folder per cell with the load's
-# summary, the check, the service logs). Exit code 0 when every cell passed.
+# summary, the check, the service logs). Exit code 0 when every cell passed: the invariant held and
+# no fence went backward or repeated.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPT_NAME=faults
@@ -58,6 +62,7 @@ SKIP_BUILD=0
 LOAD_SECONDS=45
 CONCURRENCY=12
 MIN_ACK=0.5
+REPORT=""
 while (($#)); do
   case "$1" in
     --only) ONLY=${2:?}; shift 2 ;;
@@ -68,7 +73,8 @@ while (($#)); do
     --load-seconds) LOAD_SECONDS=${2:?}; shift 2 ;;
     --concurrency) CONCURRENCY=${2:?}; shift 2 ;;
     --min-acknowledged) MIN_ACK=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --report) REPORT=${2:?}; shift 2 ;;
+    -h | --help) sed -n '2,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -103,6 +109,8 @@ export FENCED_READY_SECONDS="${FENCED_READY_SECONDS:-300}"
 OUT="$FENCED_HOME/faults/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 VICTIM=vote-api-3
+# Marks a problem that is only a time over its goal: shown, not failing the cell.
+SLOW="(slow)"
 PROXY_PORT=$((${FENCED_INGRESS_PORT:-18100} + 150))
 PROXY_CONTROL=$((PROXY_PORT + 1))
 PROXY_SOURCE="$ROOT/lock-sdk/src/test/java/dev/fenced/lock/testing/BlackHoleProxy.java"
@@ -279,7 +287,7 @@ cell() {
     return 0
   fi
   run_gatling "$cell_dir" "$poll" -Dvoters=1000000 -Dconcurrency="$CONCURRENCY" -DthinkMillis=50 \
-    -DretryShare=0.1 -DclosedLoopSeconds="$LOAD_SECONDS" -DtallyWaitSeconds=0 \
+    -DretryShare=0.1 -DwarmupSeconds=8 -DclosedLoopSeconds="$LOAD_SECONDS" -DtallyWaitSeconds=0 \
     -DmaxSeconds=$((LOAD_SECONDS + 180)) &
   load_pid=$!
   # The fault comes once the load is under way: 100 ballots in, or 10 s after the first one.
@@ -331,10 +339,13 @@ cell() {
   ((repeated == 0)) || problems+=("$repeated token(s) repeated by another holder")
   ((miscounted == 0)) || problems+=("$miscounted counter write(s) not +1")
   ((writes > 0)) || problems+=("no counter write was logged")
-  ((recovered <= goal)) || problems+=("recovered after $recovered ms, over the goal of $goal ms")
+  ((recovered <= goal)) || problems+=("$SLOW recovered after $recovered ms, over the goal of $goal ms")
   [[ $outcome == PASS ]] || problems+=("the invariant check: $(grep -m1 '^  - ' "$cell_dir/check.log" | sed 's/^  - //' || echo "no verdict")")
   local verdict=PASS
-  ((${#problems[@]} == 0)) || verdict=FAIL
+  local problem
+  for problem in "${problems[@]-}"; do
+    [[ -z "$problem" || "$problem" == "$SLOW"* ]] || verdict=FAIL
+  done
   # "201=ballots=counts=tally=tallied" from the checker's numbers, and its 503 answers.
   numbers=$(grep -m1 -oE 'acknowledged=[0-9]+ ballots=[0-9]+ counted=[0-9]+ tally=[0-9]+ tallied=[0-9]+' "$cell_dir/check.log" |
     sed -E 's/[a-z]+=//g; s/ / = /g' || true)
@@ -354,32 +365,39 @@ seconds() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 table() {
   echo "| policy | fault | verdict | 201 = ballots = Σ counts = Σ tally = tallied | fenced writes (counters / tally shards): backward, repeated token, not +1 | 503 answers | stale writes refused | recovered after (goal) | fault lasted |"
   echo "|---|---|---|---|---|---|---|---|---|"
-  local key fault verdict numbers writes backward repeated miscounted n503 stale recovered goal fault_ms problems
+  local key fault verdict numbers writes backward repeated miscounted n503 stale recovered goal fault_ms problems over
   while IFS=$'\t' read -r key fault verdict numbers writes backward repeated miscounted n503 stale recovered goal fault_ms problems; do
     if [[ -z "${writes:-}" ]]; then
       echo "| $key | $fault | $verdict: $numbers | | | | | | |"
       continue
     fi
-    echo "| $key | $fault | $verdict | $numbers | $writes: $backward, $repeated, $miscounted | $n503 | $stale | $(seconds "${recovered%/*}") s ($(seconds "$goal") s) | $(seconds "$fault_ms") s |"
+    over=""
+    ((${recovered%/*} <= goal)) || over=" **over**"
+    echo "| $key | $fault | $verdict | $numbers | $writes: $backward, $repeated, $miscounted | $n503 | $stale | $(seconds "${recovered%/*}") s ($(seconds "$goal") s)$over | $(seconds "$fault_ms") s |"
   done <"$1"
   local failed
-  failed=$(awk -F'\t' '$3 != "PASS" { printf "- %s × %s: %s\n", $1, $2, ($14 != "" ? $14 : $4) }' "$1")
+  failed=$(awk -F'\t' '$3 != "PASS" || $14 != "" { printf "- %s × %s: %s\n", $1, $2, ($14 != "" ? $14 : $4) }' "$1")
   if [[ -n "$failed" ]]; then
     echo
-    echo "What failed:"
+    echo "Failures, and times over their goal ($SLOW, which do not fail a cell):"
     echo
     echo "$failed" | sed 's/;/; /g'
   fi
   echo
-  echo "Not in the matrix: Redis failover (a primary with an asynchronous replica under Sentinel) —"
-  echo "the services cannot yet reach Redis through Sentinel on this branch; KubernetesLease — the"
-  echo "local run has no API server; InProcess — not distributed, nothing to partition or restart."
+  echo "Not in the matrix:"
+  echo
+  echo "- Redis failover (a primary with an asynchronous replica under Sentinel, the primary killed"
+  echo "  mid-load): the services cannot reach Redis through Sentinel on this branch yet. With that"
+  echo "  support and \`scripts/backends.sh up sentinel\`, it is one more fault: a policy naming the"
+  echo "  Sentinel, and SIGKILL of whichever server is primary."
+  echo "- KubernetesLease: the local run has no Kubernetes API server."
+  echo "- InProcess: not distributed; nothing to partition or restart."
 }
 
 write_docs() {
   local doc="$ROOT/docs/faults.md" section="$OUT/section.md"
   {
-    echo "Run $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg); cells: ${#CELLS[@]}."
+    echo "Run $(cat "$OUT/run.txt"); cells: $(wc -l <"$OUT/cells.tsv")."
     echo
     table "$OUT/cells.tsv"
   } >"$section"
@@ -393,6 +411,15 @@ write_docs() {
 }
 
 # --- the run -------------------------------------------------------------------------------------
+
+if [[ -n "$REPORT" ]]; then
+  OUT=$(cd "$REPORT" && pwd)
+  rmdir "$FENCED_HOME/faults/$(basename "$OUT")" 2>/dev/null || true
+  [[ -f "$OUT/cells.tsv" && -f "$OUT/run.txt" ]] || fail "no cells.tsv and run.txt in $REPORT"
+  table "$OUT/cells.tsv" | tee "$OUT/table.md"
+  ((WRITE_DOCS)) && write_docs
+  exit 0
+fi
 
 t0=$SECONDS
 backends_remember
@@ -408,6 +435,7 @@ rm -rf "$FENCED_HOME/run/overrides"
 TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$OUT/policies/inprocess.yaml")
 FENCED_PG_DATABASE="$TEMPLATE" fence_audit_install
 : >"$OUT/cells.tsv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, load before $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/run.txt"
 say "${#CELLS[@]} cell(s): ${CELLS[*]}; output in $OUT"
 for c in "${CELLS[@]}"; do
   cell "${c%%:*}" "${c#*:}"
