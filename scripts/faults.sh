@@ -215,6 +215,8 @@ prepare() {
         echo "FAKETIME_CACHE_DURATION=1"
         # Only the wall clock jumps, as when it is stepped; the monotonic clock runs on.
         echo "FAKETIME_DONT_FAKE_MONOTONIC=1"
+        # Without it, the JVM's timed waits hang under libfaketime (they never return).
+        echo "FAKETIME_FORCE_MONOTONIC_FIX=0"
       } >"$FENCED_HOME/run/overrides/$VICTIM.env"
       ;;
   esac
