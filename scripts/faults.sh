@@ -386,6 +386,14 @@ table() {
     echo "$failed" | sed 's/;/; /g'
   fi
   echo
+  local ran missing=()
+  ran=$(cut -f1 "$1" | sort -u)
+  for key in "${POLICIES[@]}"; do grep -qx "$key" <<<"$ran" || missing+=("$key"); done
+  if ((${#missing[@]})); then
+    echo
+    echo "Not run this time (\`scripts/faults.sh --only ...\` runs them): ${missing[*]}."
+  fi
+  echo
   echo "Not in the matrix:"
   echo
   echo "- Redis failover (a primary with an asynchronous replica under Sentinel, the primary killed"
@@ -399,7 +407,7 @@ table() {
 write_docs() {
   local doc="$ROOT/docs/faults.md" section="$OUT/section.md"
   {
-    echo "Run $(cat "$OUT/run.txt"); cells: $(wc -l <"$OUT/cells.tsv")."
+    echo "Cells: $(wc -l <"$OUT/cells.tsv"), run $(cat "$OUT/run.txt")."
     echo
     table "$OUT/cells.tsv"
   } >"$section"
@@ -415,8 +423,8 @@ write_docs() {
 # --- the run -------------------------------------------------------------------------------------
 
 if [[ -n "$REPORT" ]]; then
+  rmdir "$OUT"
   OUT=$(cd "$REPORT" && pwd)
-  rmdir "$FENCED_HOME/faults/$(basename "$OUT")" 2>/dev/null || true
   [[ -f "$OUT/cells.tsv" && -f "$OUT/run.txt" ]] || fail "no cells.tsv and run.txt in $REPORT"
   table "$OUT/cells.tsv" | tee "$OUT/table.md"
   ((WRITE_DOCS)) && write_docs
