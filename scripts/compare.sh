@@ -1,134 +1,317 @@
 #!/usr/bin/env bash
-# The measured comparison: the same cats-vs-dogs load through nginx once per lock policy, each on
-# a fresh poll and freshly started services, then one table: votes/s, p50/p99 latency (Gatling),
-# votes acknowledged (201), counted (live counters), lost (ballots - counted), PASS/FAIL of the
-# invariant 201 answers = ballots = sum of counts = sum of tally = tallied.
+# The measured comparison through nginx, each row on freshly started services, a fresh database and
+# only the backends its policy needs, after a warm-up that is not counted.
 #
-#   scripts/compare.sh [--voters 1500] [--concurrency 32] [--retry-share 0.1] [--only redis,etcd,...]
+#   scripts/compare.sh [policies|scaling|idle-polls|reads|all] [options]
 #
-# Order: None first (no lock: the race loses votes), InProcess on a single vote-api replica (correct,
-# cannot scale out), then every distributed backend on 3 vote-api and 2 tally-worker replicas.
-# KubernetesLease needs an API server and is skipped here. Output of each run: $FENCED_HOME/compare/.
-# Exit code 0 when None showed lost votes and every locking policy passed.
+#   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
+#                       per lock hold, acknowledged, refused, counted, lost, the invariant
+#   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99
+#   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, tally lag
+#   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots
+#   all                 the four, one after the other
+#
+# Options (defaults in brackets):
+#   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]  --warmup-seconds N [8]
+#   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
+#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
+#   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
+#   --level-seconds N [4]   --no-capacity
+#   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
+#   --read-ballots N [1000000]  --wrk-seconds N [10]
+#   --long             --voters 10000 --warmup-seconds 20 --level-seconds 10 --wrk-seconds 30
+#   --write-docs       write this run's tables into docs/local-run.md and its data and chart into
+#                      docs/compare/
+#   --note TEXT        a line kept with the run (e.g. "quiet machine")
+#
+# Order of the policies: None (no lock: the read-modify-write race loses votes), Atomic (no lock:
+# the database adds, the baseline), InProcess on one vote-api replica (correct, cannot scale out),
+# then every distributed backend on 3 vote-api and 2 tally-worker replicas. KubernetesLease needs
+# an API server and is skipped. Output of each run: $FENCED_HOME/compare/<time>/.
+# Exit code 0 when every row ran and passed, and None, if it ran, lost votes (the race shown).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPT_NAME=compare
 # shellcheck source=lib/loadtest.sh
 source "$ROOT/scripts/lib/loadtest.sh"
 
+MEASURE=policies
+case "${1:-}" in
+  policies | scaling | idle-polls | reads | all) MEASURE=$1; shift ;;
+esac
 VOTERS=1500
 CONCURRENCY=32
 SHARE=0.1
+WARMUP=8
 ONLY=""
+RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
+LEVEL_SECONDS=4
+CAPACITY=1
+REPLICAS=1,2,3,4
+IDLE=0,10000,100000
+READ_BALLOTS=1000000
+WRK_SECONDS=10
+WRITE_DOCS=0
+NOTE=""
 while (($#)); do
   case "$1" in
     --voters) VOTERS=${2:?}; shift 2 ;;
     --concurrency) CONCURRENCY=${2:?}; shift 2 ;;
     --retry-share) SHARE=${2:?}; shift 2 ;;
+    --warmup-seconds) WARMUP=${2:?}; shift 2 ;;
     --only) ONLY=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rates) RATES=${2:?}; shift 2 ;;
+    --level-seconds) LEVEL_SECONDS=${2:?}; shift 2 ;;
+    --no-capacity) CAPACITY=0; shift ;;
+    --replicas) REPLICAS=${2:?}; shift 2 ;;
+    --idle-polls) IDLE=${2:?}; shift 2 ;;
+    --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
+    --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
+    --long) VOTERS=10000 WARMUP=20 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
+    --write-docs) WRITE_DOCS=1; shift ;;
+    --note) NOTE=${2:?}; shift 2 ;;
+    -h | --help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
-[[ "$VOTERS" =~ ^[1-9][0-9]*$ ]] || fail "--voters must be a positive number, was $VOTERS"
-[[ "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || fail "--concurrency must be a positive number, was $CONCURRENCY"
+positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || fail "$1 must be a positive whole number, was '$2'"; }
+positive --voters "$VOTERS"
+positive --concurrency "$CONCURRENCY"
+positive --level-seconds "$LEVEL_SECONDS"
+positive --read-ballots "$READ_BALLOTS"
+positive --wrk-seconds "$WRK_SECONDS"
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || fail "--warmup-seconds must be a whole number, was '$WARMUP'"
+[[ "$SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || fail "--retry-share must be between 0 and 1, was '$SHARE'"
+[[ "$RATES" =~ ^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?)*$ ]] || fail "--rates must be a list like 50,100,200, was '$RATES'"
+[[ "$REPLICAS" =~ ^[1-9](,[1-9])*$ ]] || fail "--replicas must be a list of 1..9 like 1,2,3,4, was '$REPLICAS'"
+[[ "$IDLE" =~ ^[0-9]+(,[0-9]+)*$ ]] || fail "--idle-polls must be a list like 0,10000,100000, was '$IDLE'"
+KEYS=(none atomic inprocess redis postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
+if [[ -n "$ONLY" ]]; then
+  for key in ${ONLY//,/ }; do
+    [[ " ${KEYS[*]} " == *" $key "* ]] || fail "--only: unknown policy '$key' (expected some of: ${KEYS[*]})"
+  done
+fi
 
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
-ROWS="$OUT/rows.tsv"
 mkdir -p "$OUT"
-
-# Backends this script started are stopped at the end; ones already running are left running.
-started_backends=()
-for b in redis postgres etcd zookeeper; do
-  "$ROOT/scripts/backends.sh" status "$b" | grep -q ' running ' || started_backends+=("$b")
-done
 cleanup() {
   "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true
-  if ((${#started_backends[@]})); then
-    "$ROOT/scripts/backends.sh" down "${started_backends[@]}" >/dev/null 2>&1 || true
-  fi
+  backends_restore
 }
-trap cleanup EXIT
 
 t0=$SECONDS
+backends_remember
+trap cleanup EXIT
 build_all
-"$ROOT/scripts/backends.sh" up >/dev/null 2>&1 || fail "backends did not start; run scripts/backends.sh up"
+"$ROOT/scripts/backends.sh" up postgres >/dev/null 2>&1 || fail "PostgreSQL did not start; run scripts/backends.sh up postgres"
 eval "$("$ROOT/scripts/backends.sh" env)"
-mapfile -t POLICIES < <("$ROOT/scripts/policies.sh" "$OUT/policies")
+# Every row runs in a database of its own, made afresh: no poll of an earlier row or run is in it.
+export FENCED_PG_DATABASE="${FENCED_COMPARE_DATABASE:-fenced_compare}"
+mapfile -t POLICY_FILES < <("$ROOT/scripts/policies.sh" "$OUT/policies")
+policy_file() { echo "$OUT/policies/$1.yaml"; }
+"$ROOT/scripts/local-run.sh" down >/dev/null 2>&1
+TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$(policy_file inprocess)")
+write_meta "$OUT/meta.tsv" note "${NOTE:--}"
 
-# label, policy file, vote-api replicas, tally-worker replicas
-runs=()
-for f in "${POLICIES[@]}"; do
-  key=$(basename "$f" .yaml)
-  [[ -z "$ONLY" || ",$ONLY," == *",$key,"* ]] || continue
-  case "$key" in
-    none) runs+=("None|$f|3|2") ;;
-    inprocess) runs+=("InProcess|$f|1|1") ;;
-    redis) runs+=("Redis|$f|3|2") ;;
-    postgres-locktable) runs+=("Postgres-LockTable|$f|3|2") ;;
-    postgres-rowlock) runs+=("Postgres-RowLock|$f|3|2") ;;
-    postgres-advisory) runs+=("Postgres-Advisory|$f|3|2") ;;
-    etcd) runs+=("Etcd|$f|3|2") ;;
-    zookeeper) runs+=("ZooKeeper|$f|3|2") ;;
-  esac
-done
-((${#runs[@]})) || fail "--only $ONLY matches no policy"
-
-say "$VOTERS voters, $CONCURRENCY at a time, ${SHARE} vote twice; ${#runs[@]} policies; output in $OUT"
-say "KubernetesLease: skipped (it needs a Kubernetes API server; none can run on this machine, see docs/design.md §8)"
-stamp=$(date +%H%M%S)
-n=0
-for run in "${runs[@]}"; do
-  IFS='|' read -r label file votes tallies <<<"$run"
-  n=$((n + 1))
-  dir="$OUT/$n-$label"
-  poll="cmp-$stamp-$(tr '[:upper:]' '[:lower:]' <<<"$label")"
+# measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
+#         [--idle N] [--tag KEY=VALUE ...]
+# One row: fresh services under the policy, warm-up, closed loop, tally lag, capacity ladder, check.
+# A row that does not come to a verdict leaves no line in <kind>.jsonl; the report fails it.
+measure() {
+  local kind=$1 label=$2 policy=$3 file=$4 votes=$5 tallies=$6 counter=$7 capacity=$8
+  shift 8
+  local idle=0 tags=()
+  while (($#)); do
+    case "$1" in
+      --idle) idle=$2; shift 2 ;;
+      --tag) tags+=(--tag "$2"); shift 2 ;;
+      *) fail "measure: unknown option $1" ;;
+    esac
+  done
+  local row_t0=$SECONDS n=$((++ROW)) slug
+  slug=$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label" | tr '[:upper:]' '[:lower:]')
+  local dir="$OUT/$kind/$n-$slug" poll="cmp-$n-$slug"
   mkdir -p "$dir"
-  say "[$n/${#runs[@]}] $label: starting $votes vote-api + $tallies tally-worker"
+  say "[$kind $n] $label: $votes vote-api + $tallies tally-worker, counter $counter; backends $(
+    "$ROOT/scripts/local-run.sh" backends "$file" | paste -sd' '
+  )"
   "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
-  rm -f "$FENCED_HOME/run/logs/"*.log # each run keeps its own copy of the service logs
-  if ! "$ROOT/scripts/local-run.sh" up "$file" --vote-replicas "$votes" --tally-replicas "$tallies" >>"$dir/local-run.log" 2>&1; then
+  # shellcheck disable=SC2046 # one backend a word
+  only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
+  fresh_database "$FENCED_PG_DATABASE" "$TEMPLATE"
+  rm -f "$FENCED_HOME/run/logs/"*.log # each row keeps its own copy of the service logs
+  if ((idle > 0)); then
+    # The services start with the idle polls already there, as after a restart of a long-lived
+    # system.
+    local t=$SECONDS
+    insert_idle_polls 1 "$idle"
+    say "[$kind $n] $label: $idle idle polls inserted in $((SECONDS - t)) s"
+  fi
+  if ! FENCED_VOTE_COUNTER=$counter "$ROOT/scripts/local-run.sh" up "$file" \
+    --vote-replicas "$votes" --tally-replicas "$tallies" >>"$dir/local-run.log" 2>&1; then
     tail -n 5 "$dir/local-run.log" >&2
-    printf '%s\t-\t-\t-\t-\t-\t-\tFAIL(start)\n' "$label" >>"$ROWS"
-    continue
+    cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
+    say "[$kind $n] $label: the services did not start; see $dir/local-run.log and $dir/service-logs"
+    return 0
   fi
-  say "[$n/${#runs[@]}] $label: $VOTERS voters on poll $poll"
-  if ! run_gatling "$dir" "$poll" "$VOTERS" "$CONCURRENCY" "$SHARE"; then
-    say "[$n/${#runs[@]}] $label: the load run failed; see $dir/gatling.log"
-    grep -E 'Exception|error' "$dir/gatling.log" | head -n 3 >&2 || true
-    printf '%s\t-\t-\t-\t-\t-\t-\tFAIL(load)\n' "$label" >>"$ROWS"
-    continue
+  local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
+    -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
+  ((capacity)) && props+=(-DcapacityRates="$RATES" -DlevelSeconds="$LEVEL_SECONDS")
+  say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$( ((capacity)) && echo ", then the capacity ladder")"
+  if ! run_gatling "$dir" "$poll" "${props[@]}"; then
+    say "[$kind $n] $label: the load run failed; see $dir/gatling.log"
+    grep -E 'Exception|rror' "$dir/gatling.log" | head -n 3 >&2 || true
+  else
+    local rc=0
+    run_checker "$dir" "$policy" --label "$label" --wait-seconds 60 --row "$OUT/$kind.jsonl" \
+      "${tags[@]+"${tags[@]}"}" >"$dir/check.log" 2>&1 || rc=$?
+    sed 's/^/    /' "$dir/check.log" >&2
+    ((rc == 0)) || say "[$kind $n] $label: the checker exited $rc"
   fi
-  say "[$n/${#runs[@]}] $label: checking the invariant"
-  # Without a lock the tally owners are not exclusive either, so its tally may never settle: the
-  # None run shows the lost counts and does not wait long for the tally.
-  wait_s=60
-  [[ $label == None ]] && wait_s=15
-  run_checker "$dir" "$label" --wait-seconds "$wait_s" --row "$ROWS" 2>&1 | tee "$dir/check.log" | sed 's/^/    /' >&2 || true
   cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
-  say "[$n/${#runs[@]}] done after $((SECONDS - t0)) s"
-done
-"$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true
+  say "[$kind $n] $label: $((SECONDS - row_t0)) s (all so far: $((SECONDS - t0)) s)"
+}
 
-echo
-echo "cats vs dogs: $VOTERS voters, $CONCURRENCY concurrent, through nginx ($(nproc) cores); latency of first votes (Gatling)"
-{
-  printf 'policy\tvotes/s\tp50 ms\tp99 ms\tacknowledged\tcounted\tlost\tinvariant\n'
-  cat "$ROWS"
-  printf 'KubernetesLease\t-\t-\t-\t-\t-\t-\tskipped: needs an API server\n'
-} | column -t -s $'\t'
-echo
-echo "runs, reports and service logs: $OUT"
+ROW=0
+kinds=()
 
-status=0
-while IFS=$'\t' read -r label _ _ _ _ _ lost verdict; do
-  if [[ $label == None ]]; then
-    if ! [[ "$lost" =~ ^[1-9] ]]; then
-      echo "None lost no vote this time, so the race was not shown; raise --concurrency"
-      status=1
+measure_policies() {
+  local key label votes tallies counter capacity rows=()
+  for file in "${POLICY_FILES[@]}"; do
+    key=$(basename "$file" .yaml)
+    [[ -z "$ONLY" || ",$ONLY," == *",$key,"* ]] || continue
+    votes=3 tallies=2 counter=locked capacity=$CAPACITY
+    case "$key" in
+      none) label=None capacity=0 ;; # a capacity that loses votes is no capacity
+      atomic) label=Atomic counter=atomic ;;
+      inprocess) label=InProcess votes=1 tallies=1 ;;
+      redis) label=Redis ;;
+      postgres-locktable) label=Postgres-LockTable ;;
+      postgres-rowlock) label=Postgres-RowLock ;;
+      postgres-advisory) label=Postgres-Advisory ;;
+      etcd) label=Etcd ;;
+      zookeeper) label=ZooKeeper ;;
+      *) continue ;;
+    esac
+    rows+=("$label|$file|$votes|$tallies|$counter|$capacity")
+    echo "$label" >>"$OUT/policies.plan"
+  done
+  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, warm-up ${WARMUP} s"
+  local capacity_levels="not measured (--no-capacity)"
+  ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
+  printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
+    "skipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)" >"$OUT/policies.meta.tsv"
+  say "policies: ${#rows[@]} rows; closed loop: $closed; capacity: $capacity_levels"
+  say "KubernetesLease: skipped (it needs a Kubernetes API server; none can run on this machine, see docs/design.md §8)"
+  local row
+  for row in "${rows[@]}"; do
+    IFS='|' read -r label file votes tallies counter capacity <<<"$row"
+    measure policies "$label" "$label" "$file" "$votes" "$tallies" "$counter" "$capacity"
+  done
+  kinds+=(policies)
+}
+
+measure_scaling() {
+  local n label
+  printf 'scaling\tRedis, 2 tally-worker replicas; %s voters, %s concurrent, warm-up %s s\n' \
+    "$VOTERS" "$CONCURRENCY" "$WARMUP" >"$OUT/scaling.meta.tsv"
+  for n in ${REPLICAS//,/ }; do
+    label="$n vote-api"
+    echo "$label" >>"$OUT/scaling.plan"
+  done
+  for n in ${REPLICAS//,/ }; do
+    measure scaling "$n vote-api" Redis "$(policy_file redis)" "$n" 2 locked 0 --tag "replicas=$n"
+  done
+  kinds+=(scaling)
+}
+
+measure_idle_polls() {
+  local n
+  printf 'idle polls\tRedis, 3 vote-api + 2 tally-worker; %s voters, %s concurrent, warm-up %s s; tally lag: from the last answer until tallied = ballots\n' \
+    "$VOTERS" "$CONCURRENCY" "$WARMUP" >"$OUT/idle-polls.meta.tsv"
+  for n in ${IDLE//,/ }; do echo "$n" >>"$OUT/idle-polls.plan"; done
+  for n in ${IDLE//,/ }; do
+    measure idle-polls "$n" Redis "$(policy_file redis)" 3 2 locked 0 --idle "$n" --tag "idlePolls=$n"
+  done
+  kinds+=(idle-polls)
+}
+
+# GET /api/polls/{id}/results through nginx with wrk: an empty poll, and one whose ballots were
+# inserted with SQL (as many voters would have cast them), once tally-worker has folded them all,
+# so that no fold runs during the measurement.
+measure_reads() {
+  local file dir="$OUT/reads" big="reads-$READ_BALLOTS" url ballots label
+  file=$(policy_file redis)
+  mkdir -p "$dir"
+  command -v wrk >/dev/null || {
+    [[ $(id -u) == 0 ]] || fail "wrk is missing; install the Debian package wrk"
+    say "installing wrk"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+  }
+  printf 'reads\tGET /api/polls/{id}/results through nginx, Redis policy, 3 vote-api + 2 tally-worker; wrk -t2 -c32 -d%ss --latency after a 3 s warm-up\n' \
+    "$WRK_SECONDS" >"$OUT/reads.meta.tsv"
+  printf 'empty poll\n%s ballots\n' "$READ_BALLOTS" >"$OUT/reads.plan"
+  "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
+  # shellcheck disable=SC2046
+  only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
+  fresh_database "$FENCED_PG_DATABASE" "$TEMPLATE"
+  FENCED_VOTE_COUNTER=locked "$ROOT/scripts/local-run.sh" up "$file" >>"$dir/local-run.log" 2>&1 ||
+    { say "reads: the services did not start; see $dir/local-run.log"; kinds+=(reads); return 0; }
+  for poll in reads-empty "$big"; do
+    curl -fsS -m 10 -H 'Content-Type: application/json' "$INGRESS_URL/api/polls" \
+      -d "{\"id\":\"$poll\",\"title\":\"Cats or dogs?\",\"options\":[\"cat\",\"dog\"]}" >/dev/null
+  done
+  local t=$SECONDS
+  insert_ballots "$big" "$READ_BALLOTS"
+  say "reads: $READ_BALLOTS ballots inserted in $((SECONDS - t)) s; waiting for tally-worker to fold them"
+  t=$SECONDS
+  local results
+  while :; do
+    results=$(curl -fsS -m 30 "$INGRESS_URL/api/polls/$big/results" || true)
+    [[ "$results" =~ \"ballots\":([0-9]+).*\"tallied\":([0-9]+) ]] &&
+      ((BASH_REMATCH[2] >= BASH_REMATCH[1] && BASH_REMATCH[1] > 0)) && break
+    ((SECONDS - t < 600)) || { say "reads: the tally did not fold the ballots within 600 s: $results"; break; }
+    sleep 2
+  done
+  say "reads: folded after $((SECONDS - t)) s"
+  for poll in reads-empty "$big"; do
+    url="$INGRESS_URL/api/polls/$poll/results"
+    label="empty poll"
+    [[ $poll == "$big" ]] && label="$READ_BALLOTS ballots"
+    results=$(curl -fsS -m 30 "$url" || true)
+    ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
+    if [[ $poll == "$big" && "${ballots:-0}" != "$READ_BALLOTS" ]]; then
+      say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the table says what they answer"
     fi
-  elif [[ $verdict != PASS ]]; then
-    status=1
-  fi
-done <"$ROWS"
+    wrk -t2 -c32 -d3s "$url" >/dev/null 2>&1 || true
+    if wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency "$url" >"$dir/$poll.wrk.txt" 2>&1; then
+      java -cp "$(loadtest_cp)" dev.fenced.loadtest.report.ReadRow --label "$label" \
+        --ballots "${ballots:-0}" --wrk "$dir/$poll.wrk.txt" --row "$OUT/reads.jsonl" ||
+        say "reads: $label: could not read wrk's output $dir/$poll.wrk.txt"
+    else
+      say "reads: $label: wrk failed; see $dir/$poll.wrk.txt"
+    fi
+    say "reads: $label: $(grep -E 'Requests/sec' "$dir/$poll.wrk.txt" | tr -s ' ')"
+  done
+  cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
+  kinds+=(reads)
+}
+
+case "$MEASURE" in
+  policies) measure_policies ;;
+  scaling) measure_scaling ;;
+  idle-polls) measure_idle_polls ;;
+  reads) measure_reads ;;
+  all) measure_policies; measure_scaling; measure_idle_polls; measure_reads ;;
+esac
+"$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true
+printf 'took\t%s s\nload after\t%s\n' "$((SECONDS - t0))" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.tsv"
+
+report=(--run "$OUT")
+((WRITE_DOCS)) && report+=(--docs "$ROOT/docs/local-run.md" --data "$ROOT/docs/compare")
+status=0
+run_report "${report[@]}" || status=$?
+echo
+echo "$(nproc) cores; $((SECONDS - t0)) s in all; runs, reports and service logs: $OUT"
 exit $status

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # End-to-end checks of the whole local system through nginx, under the Redis policy:
 #   1. plain: a short load, then the invariant 201 answers = ballots = sum of counts = sum of tally
-#      = tallied;
-#   2. fault: a longer load during which one vote-api replica and one tally-worker are killed with
-#      SIGKILL; every vote that got a 201 must be a ballot and counted, the tallies must catch up
-#      (the surviving worker takes the poll over within a lease), and votes that got no definite
-#      answer (cut off by the kill) are sent again for the same voter, which settles whether they
-#      were recorded (409) or records them now (201), so the invariant can still be checked exactly.
+#      = tallied, with enough voters acknowledged and the 201 answers' counts and fences consistent;
+#   2. fault: a longer load during which one vote-api replica and the tally-worker that owns the
+#      checked poll are killed with SIGKILL. The owner is found from the workers' status
+#      (/api/tally/status: the poll, or its shard, among their holds); the take-over is timed, from
+#      the kill until a survivor holds the poll under a newer token, and must come within the lease
+#      (+ a margin). Meanwhile the fences of the poll's counters and of the tally's fenced rows are
+#      sampled from the database: each must only rise. Votes that got no definite answer (cut off by the kill) are
+#      sent again for the same voter, which settles whether they were recorded (409) or records
+#      them now (201), so the invariant can still be checked exactly.
 #
 #   scripts/e2e.sh [--skip-build]
 #
+# FENCED_E2E_TAKEOVER_MARGIN (seconds, default 5): how long past the lease the take-over may take on
+# a loaded machine (the lease lapses, then the survivor's next try takes the poll).
 # Bounded in time (each load has a time limit, the tally wait is bounded); exit code non-zero on any
 # failure; stops everything it started (services, nginx, and the backends it had to start).
 set -euo pipefail
@@ -20,39 +25,42 @@ source "$ROOT/scripts/lib/loadtest.sh"
 
 SKIP_BUILD=0
 [[ "${1:-}" == --skip-build ]] && SKIP_BUILD=1
+MARGIN="${FENCED_E2E_TAKEOVER_MARGIN:-5}"
+[[ "$MARGIN" =~ ^[0-9]+$ ]] || fail "FENCED_E2E_TAKEOVER_MARGIN must be whole seconds, was '$MARGIN'"
 OUT="$FENCED_HOME/e2e/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 
-started_backends=()
-for b in redis postgres etcd zookeeper; do
-  "$ROOT/scripts/backends.sh" status "$b" | grep -q ' running ' || started_backends+=("$b")
-done
 load_pid=""
+sampler_pid=""
 cleanup() {
-  [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null || true
+  [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null
+  [[ -n "$sampler_pid" ]] && kill "$sampler_pid" 2>/dev/null
   "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true
-  if ((${#started_backends[@]})); then
-    "$ROOT/scripts/backends.sh" down "${started_backends[@]}" >/dev/null 2>&1 || true
-  fi
+  backends_restore
 }
+backends_remember
 trap cleanup EXIT
 
 ((SKIP_BUILD)) || build_all
-"$ROOT/scripts/backends.sh" up >/dev/null 2>&1 || fail "backends did not start"
+"$ROOT/scripts/backends.sh" up postgres redis >/dev/null 2>&1 || fail "backends did not start"
 eval "$("$ROOT/scripts/backends.sh" env)"
 "$ROOT/scripts/policies.sh" "$OUT/policies" >/dev/null
 REDIS_POLICY="$OUT/policies/redis.yaml"
 stamp=$(date +%H%M%S)
 failures=0
 
-say "starting 3 vote-api + 2 tally-worker under the Redis policy"
+LEASE=$(lease_seconds "$REDIS_POLICY")
+[[ "$LEASE" =~ ^[0-9]+$ && "$LEASE" -gt 0 ]] || fail "no leaseDuration in $REDIS_POLICY"
+
+say "starting 3 vote-api + 2 tally-worker under the Redis policy (lease ${LEASE} s)"
 "$ROOT/scripts/local-run.sh" down >"$OUT/local-run.log" 2>&1
 "$ROOT/scripts/local-run.sh" up "$REDIS_POLICY" --vote-replicas 3 --tally-replicas 2 >>"$OUT/local-run.log" 2>&1 ||
   { tail -n 20 "$OUT/local-run.log" >&2; fail "the services did not start"; }
 
 # --- 1. plain run -------------------------------------------------------------------------------
 say "plain: 500 voters, 16 at a time"
-run_gatling "$OUT/plain" "e2e-$stamp-plain" 500 16 0.2 -DmaxSeconds=120 ||
+run_gatling "$OUT/plain" "e2e-$stamp-plain" -Dvoters=500 -Dconcurrency=16 -DretryShare=0.2 \
+  -DmaxSeconds=120 -DtallyWaitSeconds=0 ||
   fail "the plain load failed; see $OUT/plain/gatling.log"
 if run_checker "$OUT/plain" Redis --wait-seconds 60 | tee "$OUT/plain/check.log"; then
   say "plain: PASS"
@@ -62,24 +70,57 @@ else
 fi
 
 # --- 2. fault run -------------------------------------------------------------------------------
-say "fault: 3000 voters, 16 at a time, pacing 40 ms; SIGKILL of vote-api-2 and tally-worker-1 mid-load"
-run_gatling "$OUT/fault" "e2e-$stamp-fault" 3000 16 0.1 -DthinkMillis=40 -DmaxSeconds=180 &
+poll="e2e-$stamp-fault"
+say "fault: 4000 voters, 16 at a time, pacing 100 ms; SIGKILL of vote-api-2 and of the poll's tally owner mid-load"
+run_gatling "$OUT/fault" "$poll" -Dvoters=4000 -Dconcurrency=16 -DretryShare=0.1 -DthinkMillis=100 \
+  -DmaxSeconds=240 -DtallyWaitSeconds=0 &
 load_pid=$!
-# Kill once the load is well under way: some hundreds of ballots in.
-results="$INGRESS_URL/api/polls/e2e-$stamp-fault/results"
-for ((i = 0; i < 120; i++)); do
+sample_fences "$poll" "$OUT/fault/fences.tsv" &
+sampler_pid=$!
+# Kill once the load is well under way: some hundreds of ballots in, and the poll's tally owned.
+results="$INGRESS_URL/api/polls/$poll/results"
+ballots="" tallied="" owner=""
+for ((i = 0; i < 240; i++)); do
   # 404 until the simulation has created the poll.
-  ballots=$({ curl -fsS -m 2 "$results" 2>/dev/null || true; } | sed -n 's/.*"ballots":\([0-9]*\).*/\1/p')
-  [[ -n "$ballots" && "$ballots" -ge 300 ]] && break
+  answer=$(curl -fsS -m 2 "$results" 2>/dev/null || true)
+  ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$answer")
+  tallied=$(sed -n 's/.*"tallied":\([0-9]*\).*/\1/p' <<<"$answer")
+  if [[ -n "$ballots" && "$ballots" -ge 300 && "${tallied:-0}" -gt 0 ]]; then
+    # shellcheck disable=SC2046
+    owner=$(tally_owner "$poll" $(tally_workers) 2>/dev/null) && break
+  fi
   kill -0 "$load_pid" 2>/dev/null || break
   sleep 0.5
 done
-[[ -n "${ballots:-}" && "$ballots" -ge 300 ]] || { wait "$load_pid" || true; fail "the fault load never got under way; see $OUT/fault/gatling.log"; }
-for victim in vote-api-2 tally-worker-1; do
+if [[ -z "$owner" ]]; then
+  wait "$load_pid" || true
+  load_pid=""
+  fail "the fault load never got under way or no tally-worker owned poll $poll (ballots ${ballots:-none}, tallied ${tallied:-none}); see $OUT/fault/gatling.log and $FENCED_HOME/run/logs/"
+fi
+read -r owner owner_token <<<"$owner"
+for victim in vote-api-2 "$owner"; do
   pid=$(head -n 1 "$FENCED_HOME/run/pids/$victim.pid")
-  say "fault: kill -9 $victim (pid $pid) at $ballots ballots"
+  say "fault: kill -9 $victim (pid $pid) at $ballots ballots$([[ $victim == "$owner" ]] && echo ", the owner of $poll's tally (token $owner_token)")"
   kill -9 "$pid"
 done
+killed_at=$(now_ms)
+# Take-over: a surviving worker holds the poll (or its shard), under a newer token.
+# shellcheck disable=SC2046
+if takeover=$(tally_owner "$poll" $(tally_workers "$owner") --since "$killed_at" --wait-seconds $((LEASE + MARGIN + 30))); then
+  read -r heir heir_token takeover_ms <<<"$takeover"
+  if ((heir_token <= owner_token)); then
+    say "fault: FAIL: $heir took $poll over with token $heir_token, not above the dead owner's $owner_token"
+    failures=$((failures + 1))
+  elif ((takeover_ms > (LEASE + MARGIN) * 1000)); then
+    say "fault: FAIL: $heir took $poll over after $takeover_ms ms, more than the lease ${LEASE} s + ${MARGIN} s"
+    failures=$((failures + 1))
+  else
+    say "fault: $heir took $poll over after $takeover_ms ms (lease ${LEASE} s + margin ${MARGIN} s), token $heir_token"
+  fi
+else
+  say "fault: FAIL: no tally-worker took $poll over within $((LEASE + MARGIN + 30)) s of the kill"
+  failures=$((failures + 1))
+fi
 if ! wait "$load_pid"; then
   load_pid=""
   fail "the fault load failed; see $OUT/fault/gatling.log"
@@ -91,11 +132,20 @@ else
   say "fault: FAIL"
   failures=$((failures + 1))
 fi
+kill "$sampler_pid" 2>/dev/null || true
+wait "$sampler_pid" 2>/dev/null || true
+sampler_pid=""
+if fences_only_rise "$OUT/fault/fences.tsv" >"$OUT/fault/fences-check.txt"; then
+  say "fault: fences only rose: $(wc -l <"$OUT/fault/fences.tsv") samples of the counters' and the tally's fences"
+else
+  say "fault: FAIL: a fence went back: $(head -n 3 "$OUT/fault/fences-check.txt" | paste -sd';' -)"
+  failures=$((failures + 1))
+fi
 "$ROOT/scripts/local-run.sh" status >"$OUT/status-after-fault.txt" 2>&1 || true
 cp -r "$FENCED_HOME/run/logs" "$OUT/service-logs" 2>/dev/null || true
 
 if ((failures)); then
-  say "$failures of 2 runs FAILED; output in $OUT"
+  say "$failures check(s) FAILED; output in $OUT"
   exit 1
 fi
-say "both runs PASS; output in $OUT"
+say "every check PASS; output in $OUT"

@@ -5,10 +5,11 @@
 #   scripts/local-run.sh up <policy-file> [--vote-replicas N] [--tally-replicas M]   (defaults 3 and 2)
 #   scripts/local-run.sh status
 #   scripts/local-run.sh down
+#   scripts/local-run.sh backends <policy-file>      the backends `up` starts for that policy
 #
 # Everything lives under $FENCED_HOME/run: policies/ (the LockPolicy file the services follow live),
 # secrets/postgres/{username,password}, logs/, pids/, nginx/ (its own config and pid file; the system
-# nginx is left alone). `up` is idempotent: it starts what is missing, stops replicas beyond the
+# nginx is left alone), overrides/<name>.env (optional settings of one process, NAME=value a line). `up` is idempotent: it starts what is missing, stops replicas beyond the
 # requested counts and reloads nginx with the new upstream. `down` stops exactly the processes this
 # script started, by their pid files (and the backends only if `up` had to start them).
 #
@@ -19,7 +20,14 @@
 #   FENCED_VOTE_API_JAR / FENCED_TALLY_WORKER_JAR   [<repo>/<module>/target/quarkus-app/quarkus-run.jar]
 #   FENCED_JAVA_OPTS [-Xmx256m -XX:+UseSerialGC]     JVM options of every service
 #   FENCED_READY_SECONDS [120]      how long to wait for /q/health/ready
+#   QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT [30S]  the migrations' connection at start (the
+#                                   services' 5 s default fails on a busy machine)
 #   FENCED_PG_* and the backend ports of scripts/backends.sh
+#
+# The services inherit the caller's environment, so every FENCED_* and TALLY_* setting they read
+# (e.g. FENCED_VOTE_COUNTER=atomic, see docs/vote-api.md) reaches them. `up` remembers what each
+# process was started with and restarts a running one whose settings changed. `up` starts the
+# backends the policy file names, and PostgreSQL, which holds the votes; no others.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +49,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -68,6 +76,18 @@ port_of() {
     tally-worker-*) echo $((TALLY_BASE_PORT + ${1#tally-worker-})) ;;
     nginx) echo "$INGRESS_PORT" ;;
   esac
+}
+
+# The backends a policy file's locks use (its backend types), and PostgreSQL, which holds the votes.
+needed_backends() {
+  echo postgres
+  awk '/^ *type:/ {print $2}' "$1" | sort -u | while read -r type; do
+    case "$type" in
+      Redis) echo redis ;;
+      Etcd) echo etcd ;;
+      ZooKeeper) echo zookeeper ;;
+    esac
+  done
 }
 
 ready() { curl -fsS -m 2 "http://127.0.0.1:$1/q/health/ready" >/dev/null 2>&1; }
@@ -102,16 +122,49 @@ prepare_run_folder() {
   printf '%s\n' "$(realpath "$policy")" >"$RUN/policy-source"
 }
 
+# The settings a service process is started with, one NAME=value a line: every FENCED_* and
+# TALLY_* variable but the ones only this script and the load scripts read.
+service_env() {
+  env | grep -E '^(FENCED|TALLY)_' |
+    grep -vE '^FENCED_(HOME|INGRESS_PORT|VOTE_BASE_PORT|TALLY_BASE_PORT|VOTE_API_JAR|TALLY_WORKER_JAR|READY_SECONDS|GATLING_[A-Z_]*|COMPARE_[A-Z_]*|SKIP_[A-Z_]*)=' |
+    sort
+}
+
+envfile() { echo "$RUN/pids/$1.env"; }
+
+# Settings of one process only, over the others: $RUN/overrides/<name>.env, one NAME=value a line
+# (e.g. FENCED_POLICIES_DIR pointing one replica at its backend through another address, or
+# LD_PRELOAD with a fake clock; scripts/faults.sh writes them).
+overrides() {
+  local f="$RUN/overrides/$1.env"
+  [[ -f "$f" ]] && grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$f" || true
+}
+
+# What a process is started with, to notice a change: the shared settings and its own.
+process_env() {
+  service_env
+  overrides "$1"
+}
+
 start_service() {
   local name=$1 jar=$2 port
   port=$(port_of "$name")
   if alive "$name"; then
-    return
+    if [[ -f "$(envfile "$name")" ]] && ! process_env "$name" | cmp -s - "$(envfile "$name")"; then
+      log "restarting $name: its settings changed ($(process_env "$name" | diff - "$(envfile "$name")" |
+        sed -n 's/^< \([A-Z_]*\)=.*/\1/p; s/^> \([A-Z_]*\)=.*/\1/p' | sort -u | paste -sd, -))"
+      stop_all "$name"
+    else
+      return
+    fi
   fi
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     die "port $port for $name is taken by a process this script did not start"
   fi
   log "starting $name on port $port"
+  local own=()
+  mapfile -t own < <(overrides "$name")
+  ((${#own[@]} == 0)) || log "$name with its own settings: $(printf '%s\n' "${own[@]}" | cut -d= -f1 | paste -sd, -)"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   env QUARKUS_HTTP_PORT="$port" \
     FENCED_PG_HOST="$FENCED_PG_HOST" FENCED_PG_PORT="$FENCED_PG_PORT" \
@@ -119,8 +172,10 @@ start_service() {
     FENCED_PG_PASSWORD="$FENCED_PG_PASSWORD" FENCED_REDIS_URL="$FENCED_REDIS_URL" \
     FENCED_POLICIES_DIR="$RUN/policies" FENCED_SECRETS_DIR="$RUN/secrets" \
     FENCED_INSTANCE="$name" \
-    nohup java $JAVA_OPTS -jar "$jar" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
+    QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT="${QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT:-30S}" \
+    "${own[@]}" nohup java $JAVA_OPTS -jar "$jar" >>"$RUN/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$name")"
+  process_env "$name" >"$(envfile "$name")"
 }
 
 # Stops the named processes together: TERM to all, up to 15 s for all to exit, then KILL.
@@ -147,7 +202,7 @@ stop_all() {
       kill -9 "${pids[i]}" 2>/dev/null || true
     fi
   done
-  for name in "$@"; do rm -f "$(pidfile "$name")"; done
+  for name in "$@"; do rm -f "$(pidfile "$name")" "$(envfile "$name")"; done
 }
 
 wait_ready() {
@@ -282,13 +337,14 @@ cmd_up() {
 
   mkdir -p "$RUN/pids"
   # Remember the backends this run had to start, so that `down` stops those and no others.
-  local b
-  for b in redis postgres etcd zookeeper; do
+  local b needed
+  mapfile -t needed < <(needed_backends "$policy")
+  for b in "${needed[@]}"; do
     if ! "$ROOT/scripts/backends.sh" status "$b" | grep -q ' running '; then
       grep -qx "$b" "$RUN/started-backends" 2>/dev/null || echo "$b" >>"$RUN/started-backends"
     fi
   done
-  "$ROOT/scripts/backends.sh" up
+  "$ROOT/scripts/backends.sh" up "${needed[@]}"
   load_backend_env
   prepare_run_folder "$policy"
 
@@ -364,5 +420,6 @@ case "$cmd" in
   up) cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  backends) [[ -f "${1:-}" ]] || die "usage: local-run.sh backends <policy-file>"; needed_backends "$1" ;;
   *) usage ;;
 esac

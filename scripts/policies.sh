@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Writes the LockPolicy files of the local runs into a folder, one per backend and mode, from the
 # examples in k8s/examples (vote-counters and tally-owners each) with the addresses of the local
-# servers (the FENCED_* ports that scripts/backends.sh uses). Prints the files written, in the
-# order compare.sh runs them.
+# servers (the FENCED_* ports that scripts/backends.sh uses), and atomic.yaml for the runs without
+# a vote lock. Prints the files written, in the order compare.sh runs them.
 #
 #   scripts/policies.sh <dir>
 #
@@ -41,14 +41,39 @@ write() {
 # The examples name the chart's Services and Secrets (release fenced in namespace voting); the
 # local runs use the servers of scripts/backends.sh, a Redis without a password and the run
 # folder's Secret "postgres" (scripts/local-run.sh).
+PG=("s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" "s#^\(      database:\).*#\1 $PG_DB#"
+  's#credentialsSecretRef: { name: fenced-postgresql }.*#credentialsSecretRef: { name: postgres }#')
+
+# tally_on_locktable <file> <why>: the file keeps its vote-counters policy; its tally-owners policy
+# becomes the PostgreSQL example's, on the lock table of the server that holds the votes.
+tally_on_locktable() {
+  local file=$1 why=$2
+  {
+    awk '/^---$/ { exit } { print }' "$file"
+    echo "---"
+    echo "# tally-owners on the lock table: $why."
+    awk 'after { print } /^---$/ { after = 1 }' "$EX/lockpolicy-postgres.yaml" |
+      sed -e "s#^  namespace: voting\$#  namespace: voting\n  annotations:\n    locks.fenced.dev/epoch: \"$epoch\"#" \
+        "${PG[@]/#/-e}"
+  } >"$file.tmp"
+  mv "$file.tmp" "$file"
+  grep -q '^  name: tally-owners' "$file" || { echo "policies.sh: lockpolicy-postgres.yaml changed shape" >&2; exit 1; }
+}
+
+# None shows the counters' race; the tally owners still lock, so that only the counters race and
+# the tally stays exact, as under every other policy.
 write none lockpolicy-none.yaml
+tally_on_locktable "$written" "only the counters are meant to race"
+# Atomic: vote-api with FENCED_VOTE_COUNTER=atomic takes no lock for a vote (vote-counters stays
+# None, for the record); the tally owners lock as under None.
+write atomic lockpolicy-none.yaml \
+  "1s|.*|# For vote-api with FENCED_VOTE_COUNTER=atomic: a vote takes no lock, the database adds one.|"
+tally_on_locktable "$written" "the votes take no lock"
 write inprocess lockpolicy-inprocess.yaml
 write redis lockpolicy-redis.yaml "s#redis://fenced-redis:6379#redis://127.0.0.1:$REDIS_PORT#" '/passwordSecretRef:/d'
 for mode in LockTable RowLock Advisory; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
-  write "postgres-$lower" lockpolicy-postgres.yaml "s#^\(      host:\).*#\1 $PG_HOST#" "s#^\(      port:\).*#\1 $PG_PORT#" \
-    "s#^\(      database:\).*#\1 $PG_DB#" 's#credentialsSecretRef: { name: fenced-postgresql }.*#credentialsSecretRef: { name: postgres }#' \
-    "s#^\(      mode:\).*#\1 $mode#"
+  write "postgres-$lower" lockpolicy-postgres.yaml "${PG[@]}" "s#^\(      mode:\).*#\1 $mode#"
   if [[ $mode == RowLock ]]; then
     # tally-owners stays off RowLock: each RowLock hold is an open transaction, and an open
     # transaction holds back the snapshot horizon tally-worker folds up to (docs/tally-worker.md).

@@ -1,43 +1,75 @@
 package dev.fenced.loadtest;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What the load run saw, written by the simulation and read by the checker.
+ * What the load run saw, written by the simulation and read by the checker. The measured phase is
+ * the closed loop (a fixed number of voters from a fixed number of virtual users); the warm-up
+ * before it is not counted; the capacity phase after it, on the same poll, is summarised apart.
  *
  * @param poll the poll the run voted in
  * @param baseUrl where the votes went (the ingress)
- * @param voters distinct voters that voted once
+ * @param voters distinct voters that voted once in the closed loop
  * @param concurrency virtual users voting at the same time
+ * @param startedAtMillis when the first measured vote was sent (epoch milliseconds)
+ * @param endedAtMillis when the last answer of the closed loop came (epoch milliseconds)
  * @param durationMillis from the first vote sent to the last answer received
  * @param votes answers to first votes (a 503 retried counts once per answer)
  * @param revotes answers to second votes by voters whose first vote was acknowledged (expected:
  *     409)
+ * @param refused voters whose last answer was 503 after every retry: refused, nothing recorded
+ * @param latency response times of the first votes' answers (every attempt)
  * @param ambiguous first votes without a definite answer (no response, 502, 504, 500...): the vote
  *     may or may not have been recorded
+ * @param acks every 201 answer of the run (closed loop and capacity phase) by option, as {@code
+ *     [count, fence]} pairs: the option's count after the vote and the fencing token it was written
+ *     with
+ * @param tallyLagMillis from the end of the closed loop until the poll's tally had folded every
+ *     ballot; -1 when it did not within the run's wait, null when not measured
+ * @param lockStats the vote-api replicas' lock meters over the closed loop, null when not read
+ * @param capacity the open-model capacity phase, null when not run
+ * @param otherStatuses the answers counted as {@code other} in every measured phase, by status
+ *     ({@code "none"}: no answer at all), to tell timeouts from errors
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record VoteSummary(
     String poll,
     String baseUrl,
     int voters,
     int concurrency,
+    long startedAtMillis,
+    long endedAtMillis,
     long durationMillis,
     Answers votes,
     Answers revotes,
-    List<Ballot> ambiguous) {
+    long refused,
+    Latencies.Percentiles latency,
+    List<Ballot> ambiguous,
+    Map<String, List<long[]>> acks,
+    Long tallyLagMillis,
+    LockStats lockStats,
+    Capacity capacity,
+    Map<String, Long> otherStatuses) {
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public VoteSummary {
+    votes = votes == null ? Answers.NONE : votes;
+    revotes = revotes == null ? Answers.NONE : revotes;
+    latency = latency == null ? Latencies.Percentiles.NONE : latency;
     ambiguous = ambiguous == null ? List.of() : List.copyOf(ambiguous);
+    acks = acks == null ? Map.of() : Map.copyOf(acks);
+    otherStatuses = otherStatuses == null ? Map.of() : Map.copyOf(otherStatuses);
   }
 
   /**
@@ -61,9 +93,68 @@ public record VoteSummary(
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Ballot(String voter, String option) {}
 
-  /** Every 201 answer of the run: first votes and (wrongly) accepted second votes. */
+  /**
+   * The capacity phase: rising constant arrival rates of fresh voters (open model), one level after
+   * the other, stopped after the first level that missed the objective.
+   *
+   * @param slo what a level had to meet
+   * @param levelSeconds how long each level injected votes
+   * @param levels the levels run, in rising order
+   * @param ambiguous votes of this phase without a definite answer
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Capacity(Slo slo, int levelSeconds, List<Level> levels, List<Ballot> ambiguous) {
+    public Capacity {
+      levels = levels == null ? List.of() : List.copyOf(levels);
+      ambiguous = ambiguous == null ? List.of() : List.copyOf(ambiguous);
+    }
+
+    /** 201 answers of every level. */
+    public long created() {
+      return levels.stream().mapToLong(l -> l.answers().created()).sum();
+    }
+
+    /**
+     * The highest arrival rate met with every lower level met too; empty when the first level
+     * missed already.
+     */
+    public java.util.OptionalDouble atSlo() {
+      double best = Double.NaN;
+      for (Level level : levels) {
+        if (level.miss() != null) {
+          break;
+        }
+        best = level.rate();
+      }
+      return Double.isNaN(best)
+          ? java.util.OptionalDouble.empty()
+          : java.util.OptionalDouble.of(best);
+    }
+
+    /** Every level met the objective: the capacity is at least the highest rate tried. */
+    public boolean ceilingReached() {
+      return !levels.isEmpty() && levels.stream().allMatch(l -> l.miss() == null);
+    }
+  }
+
+  /**
+   * One capacity level.
+   *
+   * @param rate votes per second offered (new voters arriving, whatever the answers)
+   * @param sent votes sent
+   * @param answers their answers by status
+   * @param latency their response times
+   * @param miss why the level missed the objective; null when it met it
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Level(
+      double rate, long sent, Answers answers, Latencies.Percentiles latency, String miss) {}
+
+  /** Every 201 answer of the run: first votes, (wrongly) accepted second votes, capacity votes. */
   public long acknowledged() {
-    return votes.created() + revotes.created();
+    return votes.created() + revotes.created() + (capacity == null ? 0 : capacity.created());
   }
 
   public void write(Path file) throws IOException {

@@ -28,7 +28,13 @@ class CheckerTest {
       {"poll":"p","baseUrl":"%s","voters":100,"concurrency":4,"durationMillis":2000,
        "votes":{"created":100,"conflict":0,"unavailable":3,"other":%d},
        "revotes":{"created":0,"conflict":9,"unavailable":0,"other":0},
+       "latency":{"n":103,"p50":12,"p99":80,"max":95},
        "ambiguous":%s}
+      """;
+  private static final String ALL_REFUSED =
+      """
+      {"poll":"p","baseUrl":"%s","voters":100,"concurrency":4,"durationMillis":2000,
+       "votes":{"created":0,"conflict":0,"unavailable":400,"other":0},"refused":100}
       """;
   private static final String CAUGHT_UP =
       """
@@ -85,8 +91,10 @@ class CheckerTest {
   }
 
   private int check(Path summary, String... extra) throws Exception {
-    List<String> args =
-        new java.util.ArrayList<>(List.of("--summary", summary.toString(), "--wait-seconds", "5"));
+    List<String> args = new java.util.ArrayList<>(List.of("--summary", summary.toString()));
+    if (!List.of(extra).contains("--wait-seconds")) {
+      args.addAll(List.of("--wait-seconds", "5"));
+    }
     args.addAll(List.of(extra));
     return Checker.run(Checker.parse(args.toArray(String[]::new)));
   }
@@ -98,7 +106,30 @@ class CheckerTest {
     Path row = dir.resolve("rows.tsv");
 
     assertThat(check(summary(0, "[]"), "--policy", "Redis", "--row", row.toString())).isZero();
-    assertThat(Files.readString(row)).isEqualTo("Redis\t50\t-\t-\t100\t100\t0\tPASS\n");
+    Row written = Row.readAll(row).get(0);
+    assertThat(written.label()).isEqualTo("Redis");
+    assertThat(written.verdict()).isEqualTo("PASS");
+    assertThat(written.votesPerSecond()).isEqualTo(50.0);
+    assertThat(written.p99()).isEqualTo(80);
+    assertThat(written.acknowledged()).isEqualTo(100);
+    assertThat(written.lost()).isZero();
+  }
+
+  @Test
+  void aRunWhoseVotesWereAllRefusedFailsEvenWithoutALock() throws Exception {
+    answers.add("{\"poll\":\"p\",\"counts\":{\"cat\":0,\"dog\":0},\"ballots\":0,\"tallied\":0}");
+    Path summary = dir.resolve("refused.json");
+    Files.writeString(summary, ALL_REFUSED.formatted(url()));
+    Path row = dir.resolve("rows.jsonl");
+
+    assertThat(check(summary, "--policy", "Redis", "--row", row.toString())).isEqualTo(1);
+    // Without a lock too: refusing every vote is not the race.
+    assertThat(check(summary, "--policy", "None", "--row", row.toString())).isEqualTo(1);
+    assertThat(Row.readAll(row))
+        .extracting(Row::verdict, Row::refused)
+        .containsOnly(org.assertj.core.groups.Tuple.tuple("FAIL", 100L));
+    assertThat(Row.readAll(row).get(0).problems())
+        .anyMatch(p -> p.startsWith("only 0 of 100 voters acknowledged"));
   }
 
   @Test
@@ -108,7 +139,24 @@ class CheckerTest {
 
     assertThat(check(summary(0, "[]"), "--policy", "Redis")).isEqualTo(1);
     assertThat(check(summary(0, "[]"), "--policy", "None", "--row", row.toString())).isZero();
-    assertThat(Files.readString(row)).endsWith("\t92\t8\tFAIL(expected)\n");
+    Row none = Row.readAll(row).get(0);
+    assertThat(none.verdict()).isEqualTo("FAIL(expected)");
+    assertThat(none.counted()).isEqualTo(92);
+    assertThat(none.lost()).isEqualTo(8);
+  }
+
+  @Test
+  void anAnswerThatMixesBeforeAndAfterAFoldIsReadAgain() throws Exception {
+    // Tally read before a fold, watermark after it: a second read no longer shows it.
+    answers.add(CAUGHT_UP.formatted(60, 100, 53, 100));
+    answers.add(CAUGHT_UP.formatted(60, 100, 60, 100));
+    assertThat(check(summary(0, "[]"), "--policy", "Redis")).isZero();
+  }
+
+  @Test
+  void aMismatchThatStaysFails() throws Exception {
+    answers.add(CAUGHT_UP.formatted(60, 100, 53, 100));
+    assertThat(check(summary(0, "[]"), "--policy", "Redis", "--wait-seconds", "2")).isEqualTo(1);
   }
 
   @Test
@@ -144,12 +192,49 @@ class CheckerTest {
   }
 
   @Test
-  void usageErrorsNameTheArgument() {
+  void usageErrorsNameTheArgument() throws Exception {
     assertThatThrownBy(() -> Checker.parse(new String[] {"--policy", "Redis"}))
         .hasMessageContaining("--summary");
     assertThatThrownBy(() -> Checker.parse(new String[] {"--summary"}))
         .hasMessageContaining("--summary needs a value");
-    assertThat(Checker.parse(new String[] {"--summary", "f", "--resolve-ambiguous"}))
-        .isEqualTo(Map.of("summary", "f", "resolve-ambiguous", "true"));
+    assertThatThrownBy(() -> Checker.parse(new String[] {"--summary", "f", "--wait", "3"}))
+        .hasMessage("unknown option --wait");
+    assertThatThrownBy(() -> Checker.parse(new String[] {"--summary", "f", "--summary", "g"}))
+        .hasMessage("--summary given twice");
+    assertThat(
+            Checker.parse(
+                new String[] {
+                  "--summary", "f", "--resolve-ambiguous", "--tag", "a=1", "--tag", "b=2"
+                }))
+        .isEqualTo(
+            Map.of(
+                "summary", List.of("f"),
+                "resolve-ambiguous", List.of("true"),
+                "tag", List.of("a=1", "b=2")));
+    Path summary = summary(0, "[]");
+    assertThatThrownBy(() -> check(summary, "--min-acknowledged", "90"))
+        .hasMessageContaining("--min-acknowledged must be a share between 0 and 1");
+    assertThatThrownBy(() -> check(summary, "--tag", "replicas"))
+        .hasMessageContaining("--tag must be KEY=VALUE");
+  }
+
+  @Test
+  void tagsAndLabelGoIntoTheRow() throws Exception {
+    answers.add(CAUGHT_UP.formatted(60, 100, 60, 100));
+    Path row = dir.resolve("rows.jsonl");
+    check(
+        summary(0, "[]"),
+        "--policy",
+        "Redis",
+        "--label",
+        "Redis, 2 replicas",
+        "--tag",
+        "replicas=2",
+        "--row",
+        row.toString());
+    Row written = Row.readAll(row).get(0);
+    assertThat(written.label()).isEqualTo("Redis, 2 replicas");
+    assertThat(written.policy()).isEqualTo("Redis");
+    assertThat(written.tags()).isEqualTo(Map.of("replicas", "2"));
   }
 }

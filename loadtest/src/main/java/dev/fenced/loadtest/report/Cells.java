@@ -1,0 +1,68 @@
+package dev.fenced.loadtest.report;
+
+import dev.fenced.loadtest.LockStats;
+import dev.fenced.loadtest.VoteSummary;
+import java.util.Locale;
+
+/** How the tables write their numbers: no more digits than the measurement carries. */
+final class Cells {
+
+  static final String NONE = "–";
+
+  private Cells() {}
+
+  static String rate(double perSecond) {
+    return Double.isFinite(perSecond) ? String.format(Locale.ROOT, "%.0f", perSecond) : NONE;
+  }
+
+  static String millis(long ms) {
+    return ms < 0 ? NONE : Long.toString(ms);
+  }
+
+  static String millis(double ms) {
+    if (!Double.isFinite(ms) || ms < 0) {
+      return NONE;
+    }
+    return ms < 10
+        ? String.format(Locale.ROOT, "%.2f", ms)
+        : String.format(Locale.ROOT, "%.0f", ms);
+  }
+
+  static String times(double ratio) {
+    return Double.isFinite(ratio) ? String.format(Locale.ROOT, "%.2f×", ratio) : NONE;
+  }
+
+  static String count(long n) {
+    return Long.toString(n);
+  }
+
+  /** The highest rate met; {@code ≥} when every level was met, {@code <} when none was. */
+  static String capacity(VoteSummary.Capacity capacity) {
+    if (capacity == null || capacity.levels().isEmpty()) {
+      return NONE;
+    }
+    var at = capacity.atSlo();
+    if (at.isEmpty()) {
+      return "<" + rate(capacity.levels().get(0).rate());
+    }
+    return (capacity.ceilingReached() ? "≥" : "") + rate(at.getAsDouble());
+  }
+
+  static String perHold(LockStats stats) {
+    if (stats == null || stats.votesPerHold().isEmpty()) {
+      return NONE;
+    }
+    return String.format(Locale.ROOT, "%.1f", stats.votesPerHold().getAsDouble());
+  }
+
+  /** Seconds with one decimal; {@code >wait} when the tally did not catch up within the wait. */
+  static String lag(Long millis) {
+    if (millis == null) {
+      return NONE;
+    }
+    if (millis < 0) {
+      return "not caught up";
+    }
+    return String.format(Locale.ROOT, "%.1f", millis / 1000.0);
+  }
+}

@@ -1,0 +1,140 @@
+package dev.fenced.loadtest.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fenced.loadtest.Latencies.Percentiles;
+import dev.fenced.loadtest.LockStats;
+import dev.fenced.loadtest.Row;
+import dev.fenced.loadtest.Slo;
+import dev.fenced.loadtest.VoteSummary.Answers;
+import dev.fenced.loadtest.VoteSummary.Capacity;
+import dev.fenced.loadtest.VoteSummary.Level;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TablesTest {
+
+  private static final Capacity CAPACITY =
+      new Capacity(
+          Slo.DEFAULT,
+          4,
+          List.of(level(100, null), level(200, null), level(400, "p99 180 ms > 100 ms")),
+          List.of());
+
+  private static Level level(double rate, String miss) {
+    long n = (long) rate * 4;
+    return new Level(rate, n, new Answers(n, 0, 0, 0), new Percentiles(n, 5, 50, 60), miss);
+  }
+
+  static Row row(String label, String policy, String verdict, double rate, long lost) {
+    return new Row(
+        label,
+        policy,
+        Map.of(),
+        verdict,
+        verdict.equals("PASS") ? List.of() : List.of("sum of counts short (lost " + lost + ")"),
+        1500,
+        1500,
+        0,
+        1500,
+        1500 - lost,
+        lost,
+        1500,
+        rate,
+        12,
+        85,
+        400L,
+        new LockStats(100, 1500, 100, 0.5, 100, 1.0, 3),
+        policy.equals("None") ? null : CAPACITY);
+  }
+
+  private static Dataset policies(List<String> plan, Row... rows) {
+    return new Dataset(
+        Kind.POLICIES, Map.of("closed loop", "test"), plan, List.of(rows), List.of());
+  }
+
+  @Test
+  void theRaceShownAndEveryLockPassingIsAPass() {
+    Tables.Result r =
+        Tables.of(
+            policies(
+                List.of("None", "Atomic", "Redis"),
+                row("None", "None", Row.EXPECTED_FAILURE, 900, 700),
+                row("Atomic", "Atomic", "PASS", 1000, 0),
+                row("Redis", "Redis", "PASS", 500, 0)));
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.notes())
+        .containsExactly(
+            "None lost 700 of 1500 recorded votes from its counters: the race, shown.");
+    assertThat(r.table().text())
+        .contains(
+            "policy  votes/s  × Atomic  p50 ms  p99 ms  capacity at SLO, votes/s  votes per hold")
+        .containsPattern("Redis +500 +0\\.50× +12 +85 +200 +15\\.0 +1500 +0 +1500 +0 +0\\.4 +PASS")
+        .containsPattern("None +900 +0\\.90× .* – +.* FAIL\\(expected\\)");
+  }
+
+  @Test
+  void aMissingRowFailsEvenWhenEveryRowThatCamePassed() {
+    Tables.Result r =
+        Tables.of(
+            policies(
+                List.of("None", "Redis", "Etcd"),
+                row("None", "None", Row.EXPECTED_FAILURE, 900, 700),
+                row("Redis", "Redis", "PASS", 500, 0)));
+    assertThat(r.failures()).singleElement().asString().startsWith("Etcd: no result");
+    assertThat(r.table().text()).containsPattern("Etcd( +–)+ +FAIL\\(no result\\)");
+  }
+
+  @Test
+  void aRunWithoutALockThatLostNothingDidNotShowTheRace() {
+    Tables.Result r = Tables.of(policies(List.of("None"), row("None", "None", "PASS", 900, 0)));
+    assertThat(r.failures())
+        .containsExactly(
+            "None lost no vote this time, so the race was not shown; raise --concurrency");
+  }
+
+  @Test
+  void aRunWithoutNoneSaysItDidNotShowTheRace() {
+    Tables.Result r = Tables.of(policies(List.of("Redis"), row("Redis", "Redis", "PASS", 500, 0)));
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.notes()).singleElement().asString().startsWith("None was not run");
+  }
+
+  @Test
+  void aLockThatLostVotesFails() {
+    Tables.Result r = Tables.of(policies(List.of("Redis"), row("Redis", "Redis", "FAIL", 500, 3)));
+    assertThat(r.failures()).containsExactly("Redis: sum of counts short (lost 3)");
+  }
+
+  @Test
+  void capacityIsTheHighestLevelMetBelowTheFirstMiss() {
+    assertThat(Cells.capacity(CAPACITY)).isEqualTo("200");
+    assertThat(Cells.capacity(new Capacity(Slo.DEFAULT, 4, List.of(level(100, null)), List.of())))
+        .isEqualTo("≥100");
+    assertThat(
+            Cells.capacity(
+                new Capacity(Slo.DEFAULT, 4, List.of(level(25, "p99 900 ms > 100 ms")), List.of())))
+        .isEqualTo("<25");
+    assertThat(Cells.capacity(null)).isEqualTo("–");
+  }
+
+  @Test
+  void scalingComparesWithTheBestReplicaCount() {
+    Dataset d =
+        new Dataset(
+            Kind.SCALING,
+            Map.of(),
+            List.of("1 vote-api", "2 vote-api"),
+            List.of(
+                row("1 vote-api", "Redis", "PASS", 400, 0),
+                row("2 vote-api", "Redis", "PASS", 800, 0)),
+            List.of());
+    Tables.Result r = Tables.of(d);
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.table().markdown())
+        .contains("| 1 vote-api | 400 | 0.50× |")
+        .contains("| 2 vote-api | 800 | 1.00× |")
+        .startsWith("| vote-api replicas | votes/s | × best |");
+  }
+}
