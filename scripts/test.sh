@@ -13,6 +13,14 @@ if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null
 fi
+# vote-api's page is tested in a real headless Chromium (VotePageBrowserIT), driven through the
+# system's chromedriver; a font so that its screenshots show text.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "[test] installing chromium and chromium-driver" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null
+fi
 # The test runs restart backends on purpose; fsync off keeps them quick and is harmless here.
 export FENCED_PG_FSYNC="${FENCED_PG_FSYNC:-off}"
 

@@ -59,7 +59,7 @@ class LockPolicyReconcilerIT {
 
   private void delete(String namespace, String name) {
     client.resources(LockPolicy.class).inNamespace(namespace).withName(name).delete();
-    await().atMost(WAIT).until(() -> get(namespace, name) == null);
+    Policies.awaitGone(() -> get(namespace, name));
   }
 
   @Test

@@ -7,7 +7,10 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import org.awaitility.Awaitility;
 
 /** LockPolicies for tests, written as YAML the way users write them. */
 final class Policies {
@@ -94,6 +97,18 @@ final class Policies {
                         "password", b64(Servers.pgPassword())))
                 .build())
         .createOr(existing -> existing.update());
+  }
+
+  /**
+   * Waits for a deleted policy to go. JOSDK's retry timer can race the delete event (after the mock
+   * server's answer to the finalizer removal trips JOSDK's cache update) and throw on its own
+   * thread; that is JOSDK's, so this wait does not fail on other threads' exceptions.
+   */
+  static void awaitGone(Callable<LockPolicy> get) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .dontCatchUncaughtExceptions()
+        .until(() -> get.call() == null);
   }
 
   static String b64(String value) {

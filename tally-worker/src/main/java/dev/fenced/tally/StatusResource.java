@@ -6,7 +6,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 
-/** {@code GET /api/tally/status}: what this replica owns and how far behind each poll is. */
+/** {@code GET /api/tally/status}: the shards this replica owns and how much waits in each. */
 @Path("/api/tally/status")
 public class StatusResource {
 
@@ -16,7 +16,7 @@ public class StatusResource {
       boolean enabled,
       long liveWorkers,
       int fairShare,
-      List<TallyWorker.OwnedPoll> owned,
+      List<TallyWorker.OwnedShard> owned,
       double folds,
       double foldedBallots,
       double fenceRejections) {}

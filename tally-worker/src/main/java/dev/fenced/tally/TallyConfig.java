@@ -25,11 +25,16 @@ public interface TallyConfig {
   @WithDefault("3s")
   Duration memberExpiry();
 
+  /** Shards the polls are spread over; the same on every replica. */
+  @WithDefault("" + TallySettings.DEFAULT_SHARDS)
+  int shards();
+
   default TallySettings toSettings() {
     return new TallySettings(
         workerId().filter(s -> !s.isBlank()).orElseGet(TallySettings::defaultWorkerId),
         foldInterval(),
         heartbeatInterval(),
-        memberExpiry());
+        memberExpiry(),
+        shards());
   }
 }

@@ -9,16 +9,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The worker's meters. In Prometheus: {@code tally_owned_polls}, {@code tally_live_workers}, {@code
- * tally_fold_lag_ballots{poll}}, {@code tally_folds_total}, {@code tally_folded_ballots_total},
- * {@code tally_fence_rejections_total}, {@code tally_ownership_changes_total{change}}.
+ * The worker's meters. In Prometheus: {@code fenced_tally_lag_seconds}, {@code
+ * fenced_tally_pending_ballots}, {@code tally_owned_shards}, {@code tally_live_workers}, {@code
+ * tally_folds_total}, {@code tally_folded_ballots_total}, {@code tally_fence_rejections_total},
+ * {@code tally_ownership_changes_total{change}}. No series per poll: their number would grow with
+ * the polls.
  */
 public final class TallyMetrics {
 
-  /** Why ownership of a poll changed. */
+  /** Why ownership of a shard changed. */
   public enum Change {
     ACQUIRED,
-    /** Given up: more workers share the polls, the poll is gone, or the worker stops. */
+    /** Given up: another live worker wants the shard, or the worker stops. */
     RELEASED,
     /** The lock reported its loss ({@code handle.lost()}). */
     LOST,
@@ -26,16 +28,23 @@ public final class TallyMetrics {
     REJECTED
   }
 
-  private final MeterRegistry registry;
   private final Counter folds;
   private final Counter foldedBallots;
   private final Counter rejections;
   private final Map<Change, Counter> changes = new ConcurrentHashMap<>();
-  private final Map<String, Gauge> lagGauges = new ConcurrentHashMap<>();
   private final AtomicLong liveWorkers = new AtomicLong();
 
-  public TallyMetrics(MeterRegistry registry, Supplier<Number> ownedPolls) {
-    this.registry = registry;
+  /**
+   * @param ownedShards shards this worker owns now
+   * @param lagSeconds age of the oldest ballot not yet folded among the owned shards' polls, 0 when
+   *     caught up
+   * @param pendingBallots ballots of the owned shards' polls visible but not yet folded
+   */
+  public TallyMetrics(
+      MeterRegistry registry,
+      Supplier<Number> ownedShards,
+      Supplier<Number> lagSeconds,
+      Supplier<Number> pendingBallots) {
     this.folds =
         Counter.builder("tally.folds")
             .description("Fold transactions that committed ballots into the tallies")
@@ -46,21 +55,33 @@ public final class TallyMetrics {
             .register(registry);
     this.rejections =
         Counter.builder("tally.fence.rejections")
-            .description("Folds rolled back because the watermark's fence or horizon had moved on")
+            .description("Folds rolled back because a newer owner of the shard had folded")
             .register(registry);
     for (Change change : Change.values()) {
       changes.put(
           change,
           Counter.builder("tally.ownership.changes")
-              .description("Polls this worker started or stopped owning, by cause")
+              .description("Shards this worker started or stopped owning, by cause")
               .tag("change", change.name().toLowerCase())
               .register(registry));
     }
-    Gauge.builder("tally.owned.polls", ownedPolls)
-        .description("Polls whose tally this worker owns now")
+    Gauge.builder("tally.owned.shards", ownedShards)
+        .description("Tally shards this worker owns now")
         .register(registry);
     Gauge.builder("tally.live.workers", liveWorkers, AtomicLong::get)
         .description("Tally workers with a fresh membership heartbeat, this one included")
+        .register(registry);
+    Gauge.builder("fenced.tally.lag", lagSeconds)
+        .description(
+            "Age of the oldest ballot not yet folded among the polls of the shards this worker"
+                + " owns; 0 when caught up")
+        .baseUnit("seconds")
+        .register(registry);
+    Gauge.builder("fenced.tally.pending", pendingBallots)
+        .description(
+            "Ballots of the polls of the shards this worker owns that are visible but not yet"
+                + " folded")
+        .baseUnit("ballots")
         .register(registry);
   }
 
@@ -79,26 +100,6 @@ public final class TallyMetrics {
 
   void liveWorkers(long n) {
     liveWorkers.set(n);
-  }
-
-  /** Shows the lag of an owned poll until {@link #forget(String)}. */
-  void track(String poll, Supplier<Number> lag) {
-    lagGauges.computeIfAbsent(
-        poll,
-        p ->
-            Gauge.builder("tally.fold.lag", lag)
-                .description("Ballots of an owned poll not yet folded")
-                .baseUnit("ballots")
-                .tag("poll", p)
-                .strongReference(true)
-                .register(registry));
-  }
-
-  void forget(String poll) {
-    Gauge gauge = lagGauges.remove(poll);
-    if (gauge != null) {
-      registry.remove(gauge);
-    }
   }
 
   public double folds() {

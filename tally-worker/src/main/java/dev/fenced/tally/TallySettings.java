@@ -14,9 +14,19 @@ import java.util.UUID;
  * @param memberExpiry a worker silent for this long no longer counts as live; keep it shorter than
  *     the tally locks' lease, so a crashed worker's polls are wanted by the others by the time its
  *     leases lapse
+ * @param shards how many shards the polls are spread over (locks {@code tally:shard-{i}-of-{n}}):
+ *     the most workers that can share the folding, and the number of locks held whatever the number
+ *     of polls; every replica must use the same count
  */
 public record TallySettings(
-    String workerId, Duration foldInterval, Duration heartbeatInterval, Duration memberExpiry) {
+    String workerId,
+    Duration foldInterval,
+    Duration heartbeatInterval,
+    Duration memberExpiry,
+    int shards) {
+
+  /** The default shard count. */
+  public static final int DEFAULT_SHARDS = 16;
 
   public TallySettings {
     if (workerId == null || workerId.isBlank()) {
@@ -33,6 +43,15 @@ public record TallySettings(
               + heartbeatInterval
               + ")");
     }
+    if (shards < 1 || shards > Sharding.MAX_SHARDS) {
+      throw new IllegalArgumentException(
+          "tally.shards must be between 1 and " + Sharding.MAX_SHARDS + ", was " + shards);
+    }
+  }
+
+  /** The same settings with {@code shards} shards. */
+  public TallySettings withShards(int shards) {
+    return new TallySettings(workerId, foldInterval, heartbeatInterval, memberExpiry, shards);
   }
 
   /** {@code hostname-pid-random}: unique even for two processes on one host. */

@@ -28,22 +28,36 @@ final class Replica implements AutoCloseable {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   final TallyWorker worker;
   private boolean crashed;
+  private boolean closed;
 
   Replica(Vertx vertx, TestDatabase db, Path policies, String name, TallySettings settings) {
+    this(vertx, db, policies, settings, db.pool(vertx, 4));
+  }
+
+  /**
+   * A replica whose membership table is its own: it sees no other worker, so it wants every shard,
+   * as two replicas with a broken membership would.
+   */
+  static Replica alone(
+      Vertx vertx, TestDatabase db, Path policies, String name, TallySettings settings) {
+    return new Replica(vertx, db, policies, settings, db.poolWithOwnMembership(vertx, 4, name));
+  }
+
+  private Replica(Vertx vertx, TestDatabase db, Path policies, TallySettings settings, Pool pool) {
     this.source = new DirectoryPolicySource(policies);
     this.locks =
         new PolicyLocks(
             source,
             new LockServiceFactory(
                 vertx, new DirectorySecretResolver(policies.resolve("no-secrets")), null, keeper));
-    this.pool = db.pool(vertx, 4);
+    this.pool = pool;
     this.worker = new TallyWorker(vertx, pool, locks, settings, registry);
   }
 
-  /** Quick timings: membership beats every 250 ms and expires after 1 s. */
+  /** Quick timings: folds every 100 ms, beats every 250 ms, expiry 1 s; four shards. */
   static TallySettings settings(String name) {
     return new TallySettings(
-        name, Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1));
+        name, Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1), 4);
   }
 
   /**
@@ -52,6 +66,16 @@ final class Replica implements AutoCloseable {
    * @param lease the lease; renewals every quarter of it
    */
   static Path redisPolicy(Path parent, Duration lease) throws Exception {
+    return policy(parent, lease, "Redis", "    redis:\n      url: " + REDIS_URL + "\n", "");
+  }
+
+  /** A policy without exclusion for {@code tally:*}: every acquire succeeds, as in the None row. */
+  static Path nonePolicy(Path parent) throws Exception {
+    return policy(parent, Duration.ofSeconds(10), "None", "", "  fencing: Optional\n");
+  }
+
+  private static Path policy(
+      Path parent, Duration lease, String type, String backendBlock, String more) throws Exception {
     Path dir = Files.createTempDirectory(parent, "policies");
     Files.writeString(
         dir.resolve("tally.yaml"),
@@ -63,14 +87,12 @@ final class Replica implements AutoCloseable {
         spec:
           lockNames: ["tally:*"]
           backend:
-            type: Redis
-            redis:
-              url: %s
-          leaseDuration: %dms
+            type: %s
+        %s  leaseDuration: %dms
           renewInterval: %dms
           maxWait: 1s
-        """
-            .formatted(REDIS_URL, lease.toMillis(), lease.toMillis() / 4));
+        %s"""
+            .formatted(type, backendBlock, lease.toMillis(), lease.toMillis() / 4, more));
     return dir;
   }
 
@@ -88,6 +110,10 @@ final class Replica implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       if (!crashed) {
         worker.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);

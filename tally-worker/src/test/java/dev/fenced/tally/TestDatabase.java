@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ final class TestDatabase implements AutoCloseable {
   static final String JDBC_URL = "jdbc:postgresql://" + HOST + ":" + PORT + "/" + DATABASE;
 
   final String schema = "tally_it_" + UUID.randomUUID().toString().substring(0, 8);
+  private final List<String> extraSchemas = new ArrayList<>();
 
   TestDatabase() {
     try (Connection c = DriverManager.getConnection(JDBC_URL, USER, PASSWORD);
@@ -54,6 +56,33 @@ final class TestDatabase implements AutoCloseable {
   }
 
   Pool pool(Vertx vertx, int size) {
+    return pool(vertx, size, schema);
+  }
+
+  /**
+   * A pool whose {@code tally_workers} is a table of its own (a schema searched first), while every
+   * other table is this database's: a worker on it sees no other worker.
+   */
+  Pool poolWithOwnMembership(Vertx vertx, int size, String name) {
+    String own = schema + "_m_" + name;
+    try (Connection c = DriverManager.getConnection(JDBC_URL, USER, PASSWORD);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + own);
+      s.execute(
+          "CREATE TABLE "
+              + own
+              + ".tally_workers (LIKE "
+              + schema
+              + ".tally_workers"
+              + " INCLUDING ALL)");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    extraSchemas.add(own);
+    return pool(vertx, size, own + ", " + schema);
+  }
+
+  private Pool pool(Vertx vertx, int size, String searchPath) {
     PgConnectOptions options =
         new PgConnectOptions()
             .setHost(HOST)
@@ -61,7 +90,8 @@ final class TestDatabase implements AutoCloseable {
             .setDatabase(DATABASE)
             .setUser(USER)
             .setPassword(PASSWORD)
-            .setProperties(new HashMap<>(Map.of("search_path", schema)));
+            .setProperties(
+                new HashMap<>(Map.of("search_path", searchPath, "application_name", schema)));
     return Pool.pool(vertx, options, new PoolOptions().setMaxSize(size));
   }
 
@@ -70,6 +100,7 @@ final class TestDatabase implements AutoCloseable {
     props.setProperty("user", USER);
     props.setProperty("password", PASSWORD);
     props.setProperty("currentSchema", schema);
+    props.setProperty("ApplicationName", schema);
     return DriverManager.getConnection(JDBC_URL, props);
   }
 
@@ -111,6 +142,15 @@ final class TestDatabase implements AutoCloseable {
         r.next();
         return r.getLong(1);
       }
+    }
+  }
+
+  /** A single number from {@code sql} on a connection of the caller's. */
+  static long scalarOn(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
     }
   }
 
@@ -176,6 +216,9 @@ final class TestDatabase implements AutoCloseable {
   public void close() throws SQLException {
     try (Connection c = DriverManager.getConnection(JDBC_URL, USER, PASSWORD);
         Statement s = c.createStatement()) {
+      for (String extra : extraSchemas) {
+        s.execute("DROP SCHEMA IF EXISTS " + extra + " CASCADE");
+      }
       s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
     }
   }

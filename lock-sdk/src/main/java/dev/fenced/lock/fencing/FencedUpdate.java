@@ -1,8 +1,10 @@
 package dev.fenced.lock.fencing;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -25,6 +27,10 @@ import java.util.regex.Pattern;
  * <p>Without a holder column ({@link Builder#fence(String)}), the check is {@code fence <= token}:
  * an equal token from anyone passes, which is only safe while tokens never repeat.
  *
+ * <p>A column is either set to the new value ({@link Builder#set}) or raised to it ({@link
+ * Builder#raise}: {@code column = greatest(column, $n)}), for a value that must never go back, such
+ * as a horizon that writers with different views move forward.
+ *
  * <p>Zero rows updated means a newer holder has written already (or the row is missing): the writer
  * is stale and must roll back. The fence column must be {@code bigint NOT NULL}, starting at 0; the
  * holder column {@code text}, nullable.
@@ -40,27 +46,48 @@ public final class FencedUpdate {
 
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
+  /** How one column takes its new value. */
+  private enum Kind {
+    SET,
+    RAISE
+  }
+
+  private record Assignment(String column, Kind kind) {
+    String sql(String placeholder) {
+      return switch (kind) {
+        case SET -> column + " = " + placeholder;
+        case RAISE -> column + " = greatest(" + column + ", " + placeholder + ")";
+      };
+    }
+  }
+
   private final String table;
-  private final List<String> setColumns;
+  private final List<Assignment> assignments;
   private final List<String> keyColumns;
   private final String fenceColumn;
   private final String holderColumn;
 
   private FencedUpdate(
       String table,
-      List<String> setColumns,
+      List<Assignment> assignments,
       List<String> keyColumns,
       String fenceColumn,
       String holderColumn) {
     this.table = identifier("table", table);
-    this.setColumns = List.copyOf(setColumns);
+    this.assignments = List.copyOf(assignments);
     this.keyColumns = List.copyOf(keyColumns);
     this.fenceColumn = identifier("fence column", fenceColumn);
     this.holderColumn = holderColumn == null ? null : identifier("holder column", holderColumn);
-    this.setColumns.forEach(c -> identifier("set column", c));
+    this.assignments.forEach(a -> identifier("set column", a.column()));
     this.keyColumns.forEach(c -> identifier("key column", c));
-    if (this.setColumns.isEmpty()) {
+    if (this.assignments.isEmpty()) {
       throw new IllegalArgumentException("a fenced update needs at least one column to set");
+    }
+    Set<String> seen = new HashSet<>();
+    for (Assignment a : this.assignments) {
+      if (!seen.add(a.column())) {
+        throw new IllegalArgumentException("column '" + a.column() + "' is assigned twice");
+      }
     }
     if (this.keyColumns.isEmpty()) {
       throw new IllegalArgumentException("a fenced update needs at least one key column");
@@ -84,8 +111,8 @@ public final class FencedUpdate {
   public String sql() {
     StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
     int n = 1;
-    for (String column : setColumns) {
-      sql.append(column).append(" = $").append(n++).append(", ");
+    for (Assignment a : assignments) {
+      sql.append(a.sql("$" + n++)).append(", ");
     }
     String token = "$" + n++;
     sql.append(fenceColumn).append(" = ").append(token);
@@ -128,8 +155,8 @@ public final class FencedUpdate {
   /** JDBC's {@code ?} placeholders. */
   public String jdbcSql() {
     StringBuilder sql = new StringBuilder("UPDATE ").append(table).append(" SET ");
-    for (String column : setColumns) {
-      sql.append(column).append(" = ?, ");
+    for (Assignment a : assignments) {
+      sql.append(a.sql("?")).append(", ");
     }
     sql.append(fenceColumn).append(" = ?");
     if (holderColumn != null) {
@@ -208,9 +235,10 @@ public final class FencedUpdate {
   private void checkArity(List<?> values, List<?> key) {
     Objects.requireNonNull(values, "values");
     Objects.requireNonNull(key, "key");
-    if (values.size() != setColumns.size()) {
+    if (values.size() != assignments.size()) {
+      List<String> columns = assignments.stream().map(Assignment::column).toList();
       throw new IllegalArgumentException(
-          "expected " + setColumns.size() + " values for " + setColumns + ", got " + values.size());
+          "expected " + columns.size() + " values for " + columns + ", got " + values.size());
     }
     if (key.size() != keyColumns.size()) {
       throw new IllegalArgumentException(
@@ -233,15 +261,29 @@ public final class FencedUpdate {
   /** Builds a {@link FencedUpdate}. */
   public static final class Builder {
     private final String table;
-    private List<String> set = List.of();
+    private final List<Assignment> assignments = new ArrayList<>();
     private List<String> where = List.of();
 
     private Builder(String table) {
       this.table = table;
     }
 
+    /** Columns set to the new values; the values follow the order the columns are declared in. */
     public Builder set(String... columns) {
-      this.set = List.of(columns);
+      for (String column : columns) {
+        assignments.add(new Assignment(column, Kind.SET));
+      }
+      return this;
+    }
+
+    /**
+     * Columns raised to the new values and never lowered: {@code column = greatest(column, $n)}.
+     * The update still needs the fence to pass; the column then keeps the larger of the two.
+     */
+    public Builder raise(String... columns) {
+      for (String column : columns) {
+        assignments.add(new Assignment(column, Kind.RAISE));
+      }
       return this;
     }
 
@@ -252,7 +294,7 @@ public final class FencedUpdate {
 
     /** Guards with {@code fence <= token} alone: an equal token from any holder passes. */
     public FencedUpdate fence(String fenceColumn) {
-      return new FencedUpdate(table, set, where, fenceColumn, null);
+      return new FencedUpdate(table, assignments, where, fenceColumn, null);
     }
 
     /**
@@ -260,7 +302,11 @@ public final class FencedUpdate {
      */
     public FencedUpdate fence(String fenceColumn, String holderColumn) {
       return new FencedUpdate(
-          table, set, where, fenceColumn, Objects.requireNonNull(holderColumn, "holderColumn"));
+          table,
+          assignments,
+          where,
+          fenceColumn,
+          Objects.requireNonNull(holderColumn, "holderColumn"));
     }
   }
 }
