@@ -35,7 +35,8 @@ class WrkResultTest {
     assertThat(r.p50Millis()).isCloseTo(0.85, within(1e-9));
     assertThat(r.p99Millis()).isCloseTo(1200, within(1e-9));
     assertThat(r.errors()).isZero();
-    assertThat(ReadRow.of("empty poll", 0, r).verdict()).isEqualTo("PASS");
+    assertThat(ReadRow.of("results, empty poll", "GET /api/polls/{id}/results", 0, r).verdict())
+        .isEqualTo("PASS");
   }
 
   @Test
@@ -47,7 +48,10 @@ class WrkResultTest {
                 "  Socket errors: connect 0, read 2, write 0, timeout 5\n"
                     + "  Non-2xx or 3xx responses: 40\nRequests/sec:"));
     assertThat(r.errors()).isEqualTo(47);
-    assertThat(ReadRow.of("big poll", 1_000_000, r).verdict()).isEqualTo("FAIL");
+    assertThat(
+            ReadRow.of("results, 1000000 ballots", "GET /api/polls/{id}/results", 1_000_000, r)
+                .verdict())
+        .isEqualTo("FAIL");
   }
 
   @Test
