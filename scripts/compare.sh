@@ -16,7 +16,9 @@
 # Options (defaults in brackets):
 #   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]  --warmup-seconds N [8]
 #   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
-#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
+#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]; none runs always,
+#                      so that every run shows the race its locks prevent
+#   --skip-build       use the jars and the load test an earlier build made
 #   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
 #   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
@@ -55,6 +57,7 @@ READ_BALLOTS=1000000
 WRK_SECONDS=10
 CPU_IDLE_SECONDS=10
 WRITE_DOCS=0
+BUILD=1
 NOTE=""
 while (($#)); do
   case "$1" in
@@ -72,8 +75,9 @@ while (($#)); do
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
     --long) VOTERS=10000 WARMUP=20 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
     --write-docs) WRITE_DOCS=1; shift ;;
+    --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -93,6 +97,8 @@ if [[ -n "$ONLY" ]]; then
   for key in ${ONLY//,/ }; do
     [[ " ${KEYS[*]} " == *" $key "* ]] || fail "--only: unknown policy '$key' (expected some of: ${KEYS[*]})"
   done
+  # Without None a run would show only zeros, not that the locks are what keeps them zero.
+  [[ ",$ONLY," == *",none,"* ]] || ONLY="none,$ONLY"
 fi
 
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
@@ -105,7 +111,12 @@ cleanup() {
 t0=$SECONDS
 backends_remember
 trap cleanup EXIT
-build_all
+if ((BUILD)); then
+  build_all
+else
+  [[ -f "$FENCED_VOTE_API_JAR" && -f "$FENCED_TALLY_WORKER_JAR" && -f "$LOADTEST_CP_FILE" ]] ||
+    fail "--skip-build needs the service jars and the load test built (run once without it)"
+fi
 "$ROOT/scripts/backends.sh" up postgres >/dev/null 2>&1 || fail "PostgreSQL did not start; run scripts/backends.sh up postgres"
 eval "$("$ROOT/scripts/backends.sh" env)"
 # Every row runs in a database of its own, made afresh: no poll of an earlier row or run is in it.
