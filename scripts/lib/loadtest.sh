@@ -136,7 +136,7 @@ redis_cpu_seconds() {
 }
 
 # cpu_share <seconds before> <seconds after> <wall seconds>: % of one core used in between.
-cpu_share() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.0f\n", w > 0 ? 100 * (b - a) / w : 0 }'; }
+cpu_share() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.0f\n", (w > 0 ? 100 * (b - a) / w : 0) }'; }
 
 # --- the measurement database --------------------------------------------------------------------
 
