@@ -163,7 +163,7 @@ class TablesTest {
         .startsWith("| request | ballots | requests/s | × nginx alone |")
         .contains("| nginx alone: GET /nginx-health | – | 20000 | 1.00× |")
         .contains("| results, empty poll: GET /api/polls/{id}/results | 0 | 5000 | 0.25× |")
-        .contains("| 1000000 | 50 | 0.00× | 1.50 | 20 | 3 | FAIL |");
+        .contains("| 1000000 | 50 | 0.003× | 1.50 | 20 | 3 | FAIL |");
     assertThat(r.failures())
         .containsExactly(
             "results, 1000000 ballots: 3 request(s) failed",

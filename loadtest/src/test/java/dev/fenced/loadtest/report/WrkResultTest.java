@@ -61,4 +61,26 @@ class WrkResultTest {
     assertThatThrownBy(() -> WrkResult.parse(OUTPUT.replaceAll("(?m)^\\s+\\d\\d%.*$", "")))
         .hasMessageContaining("run wrk with --latency");
   }
+
+  @Test
+  void everyRequestTimedOutMeansNoLatencyWasMeasured() {
+    WrkResult r =
+        WrkResult.parse(
+            """
+            Running 5s test @ http://127.0.0.1:18100/api/polls/p/results
+              2 threads and 32 connections
+              Latency Distribution
+                 50%    0.00us
+                 75%    0.00us
+                 90%    0.00us
+                 99%    0.00us
+              27 requests in 5.11s, 7.78KB read
+              Socket errors: connect 0, read 0, write 0, timeout 27
+            Requests/sec:      5.29
+            """);
+    assertThat(r.errors()).isEqualTo(27);
+    assertThat(r.p50Millis()).isNaN();
+    assertThat(r.p99Millis()).isNaN();
+    assertThat(Cells.millis(r.p99Millis())).isEqualTo("–");
+  }
 }
