@@ -7,14 +7,18 @@
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99
-#   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, tally lag
-#   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots
+#   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, the new
+#                       poll's tally lag, CPU of the tally-workers and of Redis
+#   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots,
+#                       beside nginx alone and the cached GET /api/polls/{id}
 #   all                 the four, one after the other
 #
 # Options (defaults in brackets):
 #   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]  --warmup-seconds N [8]
 #   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
-#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
+#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]; none runs always,
+#                      so that every run shows the race its locks prevent
+#   --skip-build       use the jars and the load test an earlier build made
 #   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
 #   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
@@ -51,7 +55,9 @@ REPLICAS=1,2,3,4
 IDLE=0,10000,100000
 READ_BALLOTS=1000000
 WRK_SECONDS=10
+CPU_IDLE_SECONDS=10
 WRITE_DOCS=0
+BUILD=1
 NOTE=""
 while (($#)); do
   case "$1" in
@@ -69,8 +75,9 @@ while (($#)); do
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
     --long) VOTERS=10000 WARMUP=20 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
     --write-docs) WRITE_DOCS=1; shift ;;
+    --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -90,6 +97,8 @@ if [[ -n "$ONLY" ]]; then
   for key in ${ONLY//,/ }; do
     [[ " ${KEYS[*]} " == *" $key "* ]] || fail "--only: unknown policy '$key' (expected some of: ${KEYS[*]})"
   done
+  # Without None a run would show only zeros, not that the locks are what keeps them zero.
+  [[ ",$ONLY," == *",none,"* ]] || ONLY="none,$ONLY"
 fi
 
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
@@ -102,7 +111,12 @@ cleanup() {
 t0=$SECONDS
 backends_remember
 trap cleanup EXIT
-build_all
+if ((BUILD)); then
+  build_all
+else
+  [[ -f "$FENCED_VOTE_API_JAR" && -f "$FENCED_TALLY_WORKER_JAR" && -f "$LOADTEST_CP_FILE" ]] ||
+    fail "--skip-build needs the service jars and the load test built (run once without it)"
+fi
 "$ROOT/scripts/backends.sh" up postgres >/dev/null 2>&1 || fail "PostgreSQL did not start; run scripts/backends.sh up postgres"
 eval "$("$ROOT/scripts/backends.sh" env)"
 # Every row runs in a database of its own, made afresh: no poll of an earlier row or run is in it.
@@ -114,16 +128,19 @@ TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$(policy_file inprocess)")
 write_meta "$OUT/meta.tsv" note "${NOTE:--}"
 
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
-#         [--idle N] [--tag KEY=VALUE ...]
+#         [--idle N] [--cpu] [--tag KEY=VALUE ...]
 # One row: fresh services under the policy, warm-up, closed loop, tally lag, capacity ladder, check.
+# --cpu: the tally-workers' and Redis's CPU, idle for CPU_IDLE_SECONDS after the start and during
+# the load, kept with the row as tags.
 # A row that does not come to a verdict leaves no line in <kind>.jsonl; the report fails it.
 measure() {
   local kind=$1 label=$2 policy=$3 file=$4 votes=$5 tallies=$6 counter=$7 capacity=$8
   shift 8
-  local idle=0 tags=()
+  local idle=0 cpu=0 tags=()
   while (($#)); do
     case "$1" in
       --idle) idle=$2; shift 2 ;;
+      --cpu) cpu=1; shift ;;
       --tag) tags+=(--tag "$2"); shift 2 ;;
       *) fail "measure: unknown option $1" ;;
     esac
@@ -157,11 +174,27 @@ measure() {
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
     -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
   ((capacity)) && props+=(-DcapacityRates="$RATES" -DlevelSeconds="$LEVEL_SECONDS")
+  local c0 c1 c2 r0 r1 r2 load_t0
+  if ((cpu)); then
+    c0=$(tally_cpu_seconds) r0=$(redis_cpu_seconds)
+    sleep "$CPU_IDLE_SECONDS"
+    c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds)
+    tags+=(--tag "tallyCpuIdle=$(cpu_share "$c0" "$c1" "$CPU_IDLE_SECONDS")"
+      --tag "redisCpuIdle=$(cpu_share "$r0" "$r1" "$CPU_IDLE_SECONDS")")
+  fi
   say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$( ((capacity)) && echo ", then the capacity ladder")"
+  load_t0=$(date +%s.%N)
   if ! run_gatling "$dir" "$poll" "${props[@]}"; then
     say "[$kind $n] $label: the load run failed; see $dir/gatling.log"
     grep -E 'Exception|rror' "$dir/gatling.log" | head -n 3 >&2 || true
   else
+    if ((cpu)); then
+      c2=$(tally_cpu_seconds) r2=$(redis_cpu_seconds)
+      local load_s
+      load_s=$(awk -v a="$load_t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+      tags+=(--tag "tallyCpuLoad=$(cpu_share "$c1" "$c2" "$load_s")"
+        --tag "redisCpuLoad=$(cpu_share "$r1" "$r2" "$load_s")")
+    fi
     local rc=0
     run_checker "$dir" "$policy" --label "$label" --wait-seconds 60 --row "$OUT/$kind.jsonl" \
       "${tags[@]+"${tags[@]}"}" >"$dir/check.log" 2>&1 || rc=$?
@@ -227,20 +260,21 @@ measure_scaling() {
 
 measure_idle_polls() {
   local n
-  printf 'idle polls\tRedis, 3 vote-api + 2 tally-worker; %s voters, %s concurrent, warm-up %s s; tally lag: from the last answer until tallied = ballots\n' \
-    "$VOTERS" "$CONCURRENCY" "$WARMUP" >"$OUT/idle-polls.meta.tsv"
+  printf 'idle polls\tRedis, 3 vote-api + 2 tally-worker; %s voters, %s concurrent, warm-up %s s; tally lag: from the last answer until tallied = ballots; CPU: %% of one core, both tally-workers together, idle over %s s after the start and during the load (warm-up and closed loop)\n' \
+    "$VOTERS" "$CONCURRENCY" "$WARMUP" "$CPU_IDLE_SECONDS" >"$OUT/idle-polls.meta.tsv"
   for n in ${IDLE//,/ }; do echo "$n" >>"$OUT/idle-polls.plan"; done
   for n in ${IDLE//,/ }; do
-    measure idle-polls "$n" Redis "$(policy_file redis)" 3 2 locked 0 --idle "$n" --tag "idlePolls=$n"
+    measure idle-polls "$n" Redis "$(policy_file redis)" 3 2 locked 0 --idle "$n" --cpu --tag "idlePolls=$n"
   done
   kinds+=(idle-polls)
 }
 
 # GET /api/polls/{id}/results through nginx with wrk: an empty poll, and one whose ballots were
 # inserted with SQL (as many voters would have cast them), once tally-worker has folded them all,
-# so that no fold runs during the measurement.
+# so that no fold runs during the measurement; beside them, what bounds any read through this
+# ingress: nginx answering alone (/nginx-health), and the cached GET /api/polls/{id}.
 measure_reads() {
-  local file dir="$OUT/reads" big="reads-$READ_BALLOTS" url ballots label
+  local file dir="$OUT/reads" big="reads-$READ_BALLOTS" results ballots label request path
   file=$(policy_file redis)
   mkdir -p "$dir"
   command -v wrk >/dev/null || {
@@ -249,9 +283,17 @@ measure_reads() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
   }
-  printf 'reads\tGET /api/polls/{id}/results through nginx, Redis policy, 3 vote-api + 2 tally-worker; wrk -t2 -c32 -d%ss --latency after a 3 s warm-up\n' \
+  printf 'reads\tthrough nginx, Redis policy, 3 vote-api + 2 tally-worker; wrk -t2 -c32 -d%ss --timeout 30s --latency after a 3 s warm-up\n' \
     "$WRK_SECONDS" >"$OUT/reads.meta.tsv"
-  printf 'empty poll\n%s ballots\n' "$READ_BALLOTS" >"$OUT/reads.plan"
+  # label|request|path|ballots (-1: the request reads no ballots; "results": as the poll answers)
+  local rows=(
+    "nginx alone|GET /nginx-health|/nginx-health|-1"
+    "poll, cached|GET /api/polls/{id}|/api/polls/$big|-1"
+    "results, empty poll|GET /api/polls/{id}/results|/api/polls/reads-empty/results|results"
+    "results, $READ_BALLOTS ballots|GET /api/polls/{id}/results|/api/polls/$big/results|results"
+  )
+  local row
+  for row in "${rows[@]}"; do cut -d'|' -f1 <<<"$row" >>"$OUT/reads.plan"; done
   "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
   # shellcheck disable=SC2046
   only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
@@ -266,7 +308,6 @@ measure_reads() {
   insert_ballots "$big" "$READ_BALLOTS"
   say "reads: $READ_BALLOTS ballots inserted in $((SECONDS - t)) s; waiting for tally-worker to fold them"
   t=$SECONDS
-  local results
   while :; do
     results=$(curl -fsS -m 30 "$INGRESS_URL/api/polls/$big/results" || true)
     [[ "$results" =~ \"ballots\":([0-9]+).*\"tallied\":([0-9]+) ]] &&
@@ -275,24 +316,28 @@ measure_reads() {
     sleep 2
   done
   say "reads: folded after $((SECONDS - t)) s"
-  for poll in reads-empty "$big"; do
-    url="$INGRESS_URL/api/polls/$poll/results"
-    label="empty poll"
-    [[ $poll == "$big" ]] && label="$READ_BALLOTS ballots"
-    results=$(curl -fsS -m 30 "$url" || true)
-    ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
-    if [[ $poll == "$big" && "${ballots:-0}" != "$READ_BALLOTS" ]]; then
-      say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the table says what they answer"
+  for row in "${rows[@]}"; do
+    IFS='|' read -r label request path ballots <<<"$row"
+    local url="$INGRESS_URL$path" out
+    out="$dir/$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label").wrk.txt"
+    if [[ $ballots == results ]]; then
+      results=$(curl -fsS -m 30 "$url" || true)
+      ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
+      if [[ $path == */$big/* && "${ballots:-0}" != "$READ_BALLOTS" ]]; then
+        say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the table says what they answer"
+      fi
     fi
-    wrk -t2 -c32 -d3s "$url" >/dev/null 2>&1 || true
-    if wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency "$url" >"$dir/$poll.wrk.txt" 2>&1; then
-      java -cp "$(loadtest_cp)" dev.fenced.loadtest.report.ReadRow --label "$label" \
-        --ballots "${ballots:-0}" --wrk "$dir/$poll.wrk.txt" --row "$OUT/reads.jsonl" ||
-        say "reads: $label: could not read wrk's output $dir/$poll.wrk.txt"
+    # A 30 s timeout: wrk leaves timed-out requests out of its latencies, so a slow read must be
+    # measured, not dropped (its default is 2 s).
+    wrk -t2 -c32 -d3s --timeout 30s "$url" >/dev/null 2>&1 || true
+    if wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 30s --latency "$url" >"$out" 2>&1; then
+      java -cp "$(loadtest_cp)" dev.fenced.loadtest.report.ReadRow --label "$label" --request "$request" \
+        --ballots "${ballots:-0}" --wrk "$out" --row "$OUT/reads.jsonl" ||
+        say "reads: $label: could not read wrk's output $out"
     else
-      say "reads: $label: wrk failed; see $dir/$poll.wrk.txt"
+      say "reads: $label: wrk failed; see $out"
     fi
-    say "reads: $label: $(grep -E 'Requests/sec' "$dir/$poll.wrk.txt" | tr -s ' ')"
+    say "reads: $label: $(grep -E 'Requests/sec' "$out" | tr -s ' ')"
   done
   cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
   kinds+=(reads)

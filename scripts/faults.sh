@@ -37,7 +37,7 @@
 #
 #   --only       policies: redis,postgres-locktable,postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
 #   --faults     faults: pause,kill,restart,partition,clock [all]
-#   --ci         the subset CI runs (redis×pause, redis×partition), no docs
+#   --ci         the subset CI runs (redis×pause, postgres-locktable×partition), no docs
 #   --write-docs the table of this run into docs/faults.md (generated section); the default when
 #                the whole matrix runs
 #   --load-seconds N [45]  --concurrency N [12]  --min-acknowledged X [0.5]
@@ -53,7 +53,7 @@ source "$ROOT/scripts/lib/loadtest.sh"
 
 POLICIES=(redis postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
 FAULTS=(pause kill restart partition clock)
-CI_CELLS=(redis:pause redis:partition)
+CI_CELLS=(redis:pause postgres-locktable:partition)
 ONLY=""
 ONLY_FAULTS=""
 CI=0

@@ -71,21 +71,6 @@ sql() {
     -p "$FENCED_PG_PORT" -U "$FENCED_PG_USER" -d "$FENCED_PG_DATABASE" -c "$1"
 }
 
-# CPU seconds (user + system) of the tally-worker processes, summed.
-tally_cpu() {
-  local total=0 pid ticks
-  for pf in "$FENCED_HOME"/run/pids/tally-worker-*.pid; do
-    pid=$(head -n 1 "$pf")
-    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + ticks))
-  done
-  echo "scale=2; $total / $(getconf CLK_TCK)" | bc
-}
-redis_cpu() {
-  redis-cli -p "${FENCED_REDIS_PORT:-16379}" info cpu |
-    awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.2f", s}'
-}
-share() { echo "scale=0; 100 * ($2 - $1) / $3" | bc; } # % of one core: before, after, seconds
 
 # The largest fenced_tally_lag_seconds of the tally-workers, sampled every half second until the
 # file $1 exists; printed at the end.
@@ -146,9 +131,9 @@ for idle in $IDLE_COUNTS; do
   "$ROOT/scripts/local-run.sh" up "$POLICY" --vote-replicas 3 --tally-replicas 2 >>"$dir/local-run.log" 2>&1 ||
     fail "the services did not start; see $dir/local-run.log"
   sleep 5 # the workers take their shards and catch up
-  c0=$(tally_cpu) r0=$(redis_cpu)
+  c0=$(tally_cpu_seconds) r0=$(redis_cpu_seconds)
   sleep "$IDLE_SECONDS"
-  c1=$(tally_cpu) r1=$(redis_cpu)
+  c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds)
 
   poll="scale-$stamp-$idle"
   say "$idle idle polls: $VOTERS voters on poll $poll, $CONCURRENCY at a time"
@@ -160,7 +145,7 @@ for idle in $IDLE_COUNTS; do
   t0=$(date +%s.%N)
   run_gatling "$dir" "$poll" "$VOTERS" "$CONCURRENCY" 0 || fail "the load run failed; see $dir/gatling.log"
   t1=$(date +%s.%N)
-  c2=$(tally_cpu) r2=$(redis_cpu)
+  c2=$(tally_cpu_seconds) r2=$(redis_cpu_seconds)
   # Until tallied = ballots, at most two minutes.
   for _ in $(seq 1 600); do
     last=$(tail -n 1 "$dir/results.tsv" 2>/dev/null || true)
@@ -180,9 +165,9 @@ for idle in $IDLE_COUNTS; do
     "$dir/summary.json" 2>/dev/null || true)
   load_s=$(echo "$t1 - $t0" | bc)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$idle" "${votes_per_s:--}" "${ballots:--}" \
-    "${caught_up:--}" "$(cat "$dir/max-lag")" "$(share "$c0" "$c1" "$IDLE_SECONDS")" \
-    "$(share "$c1" "$c2" "$load_s")" "$(share "$r0" "$r1" "$IDLE_SECONDS")" \
-    "$(share "$r1" "$r2" "$load_s")" >>"$ROWS"
+    "${caught_up:--}" "$(cat "$dir/max-lag")" "$(cpu_share "$c0" "$c1" "$IDLE_SECONDS")" \
+    "$(cpu_share "$c1" "$c2" "$load_s")" "$(cpu_share "$r0" "$r1" "$IDLE_SECONDS")" \
+    "$(cpu_share "$r1" "$r2" "$load_s")" >>"$ROWS"
   cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
 done
 "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true

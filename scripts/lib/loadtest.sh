@@ -117,6 +117,28 @@ only_backends() {
   "$ROOT/scripts/backends.sh" up "$@" >/dev/null 2>&1 || fail "backends $* did not start; run scripts/backends.sh up $*"
 }
 
+# --- CPU -----------------------------------------------------------------------------------------
+
+# tally_cpu_seconds: CPU seconds (user + system) the running tally-worker replicas have used, summed.
+tally_cpu_seconds() {
+  local ticks=0 pf pid
+  for pf in "$FENCED_HOME"/run/pids/tally-worker-*.pid; do
+    [[ -f "$pf" ]] || continue
+    pid=$(head -n 1 "$pf")
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t / hz }'
+}
+
+# redis_cpu_seconds: CPU seconds (user + system) the Redis server has used, as it reports them.
+redis_cpu_seconds() {
+  redis-cli -p "${FENCED_REDIS_PORT:-16379}" info cpu 2>/dev/null |
+    awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.2f\n", s }'
+}
+
+# cpu_share <seconds before> <seconds after> <wall seconds>: % of one core used in between.
+cpu_share() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.0f\n", (w > 0 ? 100 * (b - a) / w : 0) }'; }
+
 # --- the measurement database --------------------------------------------------------------------
 
 # sql <statement>: runs one statement in the database the services use (FENCED_PG_DATABASE).

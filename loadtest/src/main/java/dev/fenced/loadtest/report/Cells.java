@@ -28,8 +28,12 @@ final class Cells {
         : String.format(Locale.ROOT, "%.0f", ms);
   }
 
+  /** Two decimals; three below 0.1, so that a small ratio does not read as zero. */
   static String times(double ratio) {
-    return Double.isFinite(ratio) ? String.format(Locale.ROOT, "%.2f×", ratio) : NONE;
+    if (!Double.isFinite(ratio)) {
+      return NONE;
+    }
+    return String.format(Locale.ROOT, ratio < 0.1 ? "%.3f×" : "%.2f×", ratio);
   }
 
   static String count(long n) {

@@ -8,51 +8,60 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One row of the reads table: {@code GET /api/polls/{id}/results} through the ingress, measured by
- * wrk, for a poll of a given size.
+ * One row of the reads table: one request through the ingress, measured by wrk — {@code GET
+ * /api/polls/{id}/results} for a poll of a given size, and beside it what bounds it: nginx alone
+ * and the cached {@code GET /api/polls/{id}}.
  *
- * <pre>ReadRow --label TEXT --ballots N --wrk FILE --row FILE</pre>
+ * <pre>ReadRow --label TEXT [--request TEXT] [--ballots N] --wrk FILE --row FILE</pre>
  *
- * @param label which poll (e.g. {@code empty poll})
- * @param ballots the poll's ballots, as the results answered them before the measurement
+ * @param label the row's name in the table (e.g. {@code results, empty poll})
+ * @param request what was requested (e.g. {@code GET /api/polls/{id}/results}); null in rows
+ *     written before it was recorded
+ * @param ballots the poll's ballots, as the results answered them before the measurement; -1 when
+ *     the request reads no ballots
  * @param wrk what wrk measured
  * @param verdict PASS when every request succeeded, FAIL otherwise
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record ReadRow(String label, long ballots, WrkResult wrk, String verdict) {
+public record ReadRow(String label, String request, long ballots, WrkResult wrk, String verdict) {
 
-  public static ReadRow of(String label, long ballots, WrkResult wrk) {
+  /** The row's label in the reads table of nginx answering alone, the ceiling of the others. */
+  public static final String NGINX = "nginx alone";
+
+  public static ReadRow of(String label, String request, long ballots, WrkResult wrk) {
     return new ReadRow(
-        label, ballots, wrk, wrk.errors() == 0 && wrk.requests() > 0 ? "PASS" : "FAIL");
+        label, request, ballots, wrk, wrk.errors() == 0 && wrk.requests() > 0 ? "PASS" : "FAIL");
   }
 
   public static void main(String[] args) throws IOException {
     String label = null;
-    String ballots = null;
+    String request = null;
+    String ballots = "-1";
     Path wrk = null;
     Path row = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--label" -> label = args[i + 1];
+        case "--request" -> request = args[i + 1];
         case "--ballots" -> ballots = args[i + 1];
         case "--wrk" -> wrk = Path.of(args[i + 1]);
         case "--row" -> row = Path.of(args[i + 1]);
         default -> usage("unknown option " + args[i]);
       }
     }
-    if (label == null || ballots == null || wrk == null || row == null || args.length % 2 != 0) {
-      usage("--label, --ballots, --wrk and --row are required");
+    if (label == null || wrk == null || row == null || args.length % 2 != 0) {
+      usage("--label, --wrk and --row are required");
     }
     long n;
     try {
       n = Long.parseLong(ballots);
     } catch (NumberFormatException e) {
-      usage("--ballots must be a whole number, was '" + ballots + "'");
+      usage("--ballots must be a whole number (-1: none read), was '" + ballots + "'");
       return;
     }
     ReadRow r;
     try {
-      r = of(label, n, WrkResult.parse(Files.readString(wrk)));
+      r = of(label, request, n, WrkResult.parse(Files.readString(wrk)));
     } catch (IllegalArgumentException e) {
       usage(wrk + ": " + e.getMessage());
       return;

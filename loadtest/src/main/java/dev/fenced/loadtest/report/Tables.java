@@ -154,6 +154,10 @@ final class Tables {
             "p50 ms",
             "p99 ms",
             "tally lag s",
+            "tally-workers CPU % idle",
+            "under load",
+            "Redis CPU % idle",
+            "under load",
             "acknowledged",
             "invariant");
     double empty =
@@ -173,10 +177,19 @@ final class Tables {
                 Cells.millis(r.p50()),
                 Cells.millis(r.p99()),
                 Cells.lag(r.tallyLagMillis()),
+                tag(r, "tallyCpuIdle"),
+                tag(r, "tallyCpuLoad"),
+                tag(r, "redisCpuIdle"),
+                tag(r, "redisCpuLoad"),
                 Cells.count(r.acknowledged()),
                 r.verdict()),
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());
+  }
+
+  /** A value the script measured beside the checker and kept with the row; a dash when absent. */
+  private static String tag(Row r, String key) {
+    return r.tags().getOrDefault(key, Cells.NONE);
   }
 
   /**
@@ -203,7 +216,16 @@ final class Tables {
 
   private static Result reads(Dataset d) {
     Table table =
-        new Table("poll", "ballots", "requests/s", "p50 ms", "p99 ms", "errors", "result");
+        new Table(
+            "request",
+            "ballots",
+            "requests/s",
+            "× nginx alone",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "result");
+    double nginx = d.read(ReadRow.NGINX).map(r -> r.wrk().requestsPerSecond()).orElse(Double.NaN);
     List<String> failures = new ArrayList<>();
     for (String label : d.plan()) {
       Optional<ReadRow> found = d.read(label);
@@ -215,9 +237,10 @@ final class Tables {
       ReadRow r = found.get();
       table.row(
           List.of(
-              label,
-              Cells.count(r.ballots()),
+              r.request() == null ? label : label + ": " + r.request(),
+              r.ballots() < 0 ? Cells.NONE : Cells.count(r.ballots()),
               Cells.rate(r.wrk().requestsPerSecond()),
+              Cells.times(r.wrk().requestsPerSecond() / nginx),
               Cells.millis(r.wrk().p50Millis()),
               Cells.millis(r.wrk().p99Millis()),
               Cells.count(r.wrk().errors()),

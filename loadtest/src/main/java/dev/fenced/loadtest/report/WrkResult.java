@@ -44,17 +44,23 @@ public record WrkResult(
       errors += Long.parseLong(non2xx.group(1));
     }
     Matcher socket = SOCKET.matcher(output);
+    long timeouts = 0;
     if (socket.find()) {
       for (int g = 1; g <= 4; g++) {
         errors += Long.parseLong(socket.group(g));
       }
+      timeouts = Long.parseLong(socket.group(4));
     }
+    long requests = Long.parseLong(summary.group(1));
+    // wrk leaves timed-out requests out of its latencies: when every request timed out, its
+    // percentiles (printed as 0) measure nothing.
+    boolean measured = timeouts < requests;
     return new WrkResult(
-        Long.parseLong(summary.group(1)),
+        requests,
         millis(summary.group(2), summary.group(3)) / 1000,
         Double.parseDouble(rate.group(1)),
-        percentile(output, "50"),
-        percentile(output, "99"),
+        measured ? percentile(output, "50") : Double.NaN,
+        measured ? percentile(output, "99") : Double.NaN,
         errors);
   }
 

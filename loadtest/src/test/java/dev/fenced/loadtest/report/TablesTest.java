@@ -137,4 +137,82 @@ class TablesTest {
         .contains("| 2 vote-api | 800 | 1.00× |")
         .startsWith("| vote-api replicas | votes/s | × best |");
   }
+
+  private static ReadRow read(String label, long ballots, double rate, long errors) {
+    return ReadRow.of(
+        label,
+        ballots < 0 ? "GET /nginx-health" : "GET /api/polls/{id}/results",
+        ballots,
+        new WrkResult((long) rate * 10, 10, rate, 1.5, 20, errors));
+  }
+
+  @Test
+  void readsCompareWithNginxAloneAndAMissingOrFailedReadFails() {
+    Dataset d =
+        new Dataset(
+            Kind.READS,
+            Map.of(),
+            List.of(ReadRow.NGINX, "results, empty poll", "results, 1000000 ballots", "poll"),
+            List.of(),
+            List.of(
+                read(ReadRow.NGINX, -1, 20000, 0),
+                read("results, empty poll", 0, 5000, 0),
+                read("results, 1000000 ballots", 1_000_000, 50, 3)));
+    Tables.Result r = Tables.of(d);
+    assertThat(r.table().markdown())
+        .startsWith("| request | ballots | requests/s | × nginx alone |")
+        .contains("| nginx alone: GET /nginx-health | – | 20000 | 1.00× |")
+        .contains("| results, empty poll: GET /api/polls/{id}/results | 0 | 5000 | 0.25× |")
+        .contains("| 1000000 | 50 | 0.003× | 1.50 | 20 | 3 | FAIL |");
+    assertThat(r.failures())
+        .containsExactly(
+            "results, 1000000 ballots: 3 request(s) failed",
+            "poll: no result (wrk did not finish; see the run's folder)");
+  }
+
+  @Test
+  void idlePollsShowTheCpuTheScriptKeptWithEachRow() {
+    Row empty = row("0", "Redis", "PASS", 500, 0);
+    Row many = row("100000", "Redis", "PASS", 450, 0);
+    many =
+        new Row(
+            many.label(),
+            many.policy(),
+            Map.of(
+                "tallyCpuIdle",
+                "3",
+                "tallyCpuLoad",
+                "40",
+                "redisCpuIdle",
+                "1",
+                "redisCpuLoad",
+                "25"),
+            many.verdict(),
+            many.problems(),
+            many.voters(),
+            many.acknowledged(),
+            many.refused(),
+            many.ballots(),
+            many.counted(),
+            many.lost(),
+            many.tallied(),
+            many.votesPerSecond(),
+            many.p50(),
+            many.p99(),
+            many.tallyLagMillis(),
+            many.lockStats(),
+            many.capacity());
+    Tables.Result r =
+        Tables.of(
+            new Dataset(
+                Kind.IDLE_POLLS,
+                Map.of(),
+                List.of("0", "100000"),
+                List.of(empty, many),
+                List.of()));
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.table().markdown())
+        .contains("| 0 | 500 | 1.00× | 12 | 85 | 0.4 | – | – | – | – | 1500 | PASS |")
+        .contains("| 100000 | 450 | 0.90× | 12 | 85 | 0.4 | 3 | 40 | 1 | 25 | 1500 | PASS |");
+  }
 }

@@ -35,7 +35,8 @@ class WrkResultTest {
     assertThat(r.p50Millis()).isCloseTo(0.85, within(1e-9));
     assertThat(r.p99Millis()).isCloseTo(1200, within(1e-9));
     assertThat(r.errors()).isZero();
-    assertThat(ReadRow.of("empty poll", 0, r).verdict()).isEqualTo("PASS");
+    assertThat(ReadRow.of("results, empty poll", "GET /api/polls/{id}/results", 0, r).verdict())
+        .isEqualTo("PASS");
   }
 
   @Test
@@ -47,7 +48,10 @@ class WrkResultTest {
                 "  Socket errors: connect 0, read 2, write 0, timeout 5\n"
                     + "  Non-2xx or 3xx responses: 40\nRequests/sec:"));
     assertThat(r.errors()).isEqualTo(47);
-    assertThat(ReadRow.of("big poll", 1_000_000, r).verdict()).isEqualTo("FAIL");
+    assertThat(
+            ReadRow.of("results, 1000000 ballots", "GET /api/polls/{id}/results", 1_000_000, r)
+                .verdict())
+        .isEqualTo("FAIL");
   }
 
   @Test
@@ -56,5 +60,27 @@ class WrkResultTest {
         .hasMessageContaining("not the output of a finished wrk run");
     assertThatThrownBy(() -> WrkResult.parse(OUTPUT.replaceAll("(?m)^\\s+\\d\\d%.*$", "")))
         .hasMessageContaining("run wrk with --latency");
+  }
+
+  @Test
+  void everyRequestTimedOutMeansNoLatencyWasMeasured() {
+    WrkResult r =
+        WrkResult.parse(
+            """
+            Running 5s test @ http://127.0.0.1:18100/api/polls/p/results
+              2 threads and 32 connections
+              Latency Distribution
+                 50%    0.00us
+                 75%    0.00us
+                 90%    0.00us
+                 99%    0.00us
+              27 requests in 5.11s, 7.78KB read
+              Socket errors: connect 0, read 0, write 0, timeout 27
+            Requests/sec:      5.29
+            """);
+    assertThat(r.errors()).isEqualTo(27);
+    assertThat(r.p50Millis()).isNaN();
+    assertThat(r.p99Millis()).isNaN();
+    assertThat(Cells.millis(r.p99Millis())).isEqualTo("–");
   }
 }
