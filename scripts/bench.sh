@@ -87,7 +87,7 @@ elif ((focus)); then
   report=docs/choosing-a-lock.md
   jmh_time=(-wi 1 -w 2s -i 5 -r 3s -f 2)
   : "${targets:=$focus_targets}"
-  handoff_args=(--rounds 1000 --warmup 50 --seconds 60)
+  handoff_args=(--rounds 1000 --warmup 300 --seconds 60)
   handoff_targets=fenced-redis,redisson-rlock
 else
   dir=docs/bench
