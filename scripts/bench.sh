@@ -5,6 +5,11 @@
 #   scripts/bench.sh            full run (~15 min on 2 cores): builds, starts the backends with
 #                               PostgreSQL fsync on, runs every target, writes
 #                               docs/bench/{results,handoff,meta}-<stamp>.json and regenerates the report
+#   scripts/bench.sh --focus    the rows the goals hinge on (Redis against Redisson; etcd, ZooKeeper and
+#                               Postgres/LockTable against their peer and limit) with 2 forks × 5
+#                               iterations and 1000 hand-offs in 5 blocks, so every ratio has an
+#                               error bar (~17 min on 2 cores); results in docs/bench/focus/, shown
+#                               in the report's "Error bars" section
 #   scripts/bench.sh --smoke    a few seconds per benchmark on a subset, results and report under
 #                               benchmarks/target/bench-smoke/ (nothing in docs/ changes); CI runs it
 #   scripts/bench.sh report     regenerate docs/choosing-a-lock.md and its charts from the newest results
@@ -16,10 +21,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-smoke=0 build=1 report_only=0 modes=sample targets=""
+smoke=0 focus=0 build=1 report_only=0 modes=sample targets=""
+focus_targets=fenced-redis,redisson-rlock,limit-redis,fenced-pg-locktable,spring-jdbc,limit-pg
+focus_targets+=,fenced-etcd,jetcd-lock,limit-etcd,fenced-zookeeper,curator-mutex,limit-zookeeper
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
+    --focus) focus=1 ;;
     --no-build) build=0 ;;
     --modes) modes="$2"; shift ;;
     --targets) targets="$2"; shift ;;
@@ -36,7 +44,7 @@ generate_report() { # results-file out-file charts-dir
   java -cp "$(classpath)" dev.fenced.bench.Report \
     --results "$1" --out "$2" --charts "$3" \
     --template docs/bench/choosing-a-lock.template.md --correctness docs/bench/correctness.tsv \
-    --profile docs/bench/profile-notes.md
+    --profile docs/bench/profile-notes.md --focus docs/bench/focus
 }
 
 if ((build)); then
@@ -74,6 +82,13 @@ if ((smoke)); then
   : "${targets:=fenced-redis,redisson-rlock,limit-redis,fenced-pg-locktable}"
   handoff_args=(--rounds 20 --warmup 3 --seconds 5)
   handoff_targets=fenced-redis,redisson-rlock
+elif ((focus)); then
+  dir=docs/bench/focus
+  report=docs/choosing-a-lock.md
+  jmh_time=(-wi 1 -w 2s -i 5 -r 3s -f 2)
+  : "${targets:=$focus_targets}"
+  handoff_args=(--rounds 1000 --warmup 300 --seconds 60)
+  handoff_targets=fenced-redis,redisson-rlock
 else
   dir=docs/bench
   report=docs/choosing-a-lock.md
@@ -108,7 +123,7 @@ java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$(classpath)" dev.fenced
 
 cat > "$dir/meta-$stamp.json" <<JSON
 {
-  "run": "$( ((smoke)) && echo smoke || echo full )",
+  "run": "$( ((smoke)) && echo smoke || { ((focus)) && echo focus || echo full; } )",
   "measured at (UTC)": "$stamp",
   "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "machine": "$(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -sr)",
@@ -119,5 +134,10 @@ cat > "$dir/meta-$stamp.json" <<JSON
   "servers": "Redis, PostgreSQL, etcd, ZooKeeper from scripts/backends.sh on loopback; the Lease targets on the Fabric8 mock API server in the benchmark JVM (not a real API server)"
 }
 JSON
-generate_report "$results" "$report" "$dir"
+if ((focus)); then
+  # The focus run adds its section to the report of the newest full run.
+  generate_report docs/bench "$report" docs/bench
+else
+  generate_report "$results" "$report" "$dir"
+fi
 log "done: $report"

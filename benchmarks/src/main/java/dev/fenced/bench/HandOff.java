@@ -33,6 +33,8 @@ import java.util.concurrent.TimeoutException;
 public final class HandOff {
 
   private static final long STEP_TIMEOUT_S = 60;
+  private static final int BLOCKS = 5;
+  private static final int MIN_BLOCK = 20;
 
   private final LockTarget lock;
   private final String name = "bench-h-" + UUID.randomUUID();
@@ -108,6 +110,18 @@ public final class HandOff {
       result.put("p99Ms", ms(percentile(sorted, 0.99)));
       result.put("maxMs", ms(sorted[sorted.length - 1]));
       result.put("meanMs", ms((long) Arrays.stream(sorted).average().orElse(0)));
+      // The p50 of each consecutive block of rounds: their spread is the p50's error bar.
+      List<Double> blocks = new ArrayList<>();
+      int size = samples.size() / BLOCKS;
+      for (int b = 0; size >= MIN_BLOCK && b < BLOCKS; b++) {
+        long[] block =
+            samples.subList(b * size, (b + 1) * size).stream()
+                .mapToLong(Long::longValue)
+                .sorted()
+                .toArray();
+        blocks.add(ms(percentile(block, 0.50)));
+      }
+      result.put("p50ByBlockMs", blocks);
       System.out.printf(
           Locale.ROOT,
           "hand-off %-24s n=%4d p50=%8.3f ms p99=%8.3f ms%n",

@@ -31,10 +31,20 @@ public final class Report {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Cycles per second and latency of one cycle (ms) for one benchmark of one target. */
-  record Cycle(double perSecond, boolean derived, double p50, double p99, int threads) {}
+  /**
+   * @param relError half-width of JMH's 99.9 % confidence interval of the score, relative to it
+   *     (NaN when JMH gave none, e.g. a single iteration)
+   */
+  record Cycle(
+      double perSecond, boolean derived, double p50, double p99, int threads, double relError) {}
 
-  /** Release-to-next-holder latency (ms). */
-  record HandOffResult(double p50, double p99, int n, String error) {}
+  /**
+   * Release-to-next-holder latency (ms).
+   *
+   * @param relError half the spread of the p50s of the run's consecutive blocks of rounds, relative
+   *     to the p50 (NaN when the run has no blocks)
+   */
+  record HandOffResult(double p50, double p99, int n, String error, double relError) {}
 
   private final Map<String, Cycle> uncontended = new HashMap<>();
   private final Map<String, Cycle> contended = new HashMap<>();
@@ -63,6 +73,7 @@ public final class Report {
     parts.put("{{glance}}", report.glanceTable());
     parts.put("{{ratios}}", report.ratioTable());
     parts.put("{{profile}}", profile == null ? "" : Files.readString(profile));
+    parts.put("{{focus}}", focusSection(opts.get("--focus")));
     parts.put("{{correctness}}", correctness == null ? "" : correctnessTable(correctness));
     parts.put("{{charts}}", report.charts(out, charts));
     for (Map.Entry<String, String> part : parts.entrySet()) {
@@ -80,9 +91,25 @@ public final class Report {
           "missing "
               + name
               + "; usage: Report --results DIR|FILE --template FILE --out FILE"
-              + " --charts DIR [--correctness FILE] [--profile FILE]");
+              + " --charts DIR [--correctness FILE] [--profile FILE] [--focus DIR]");
     }
     return value;
+  }
+
+  /** The ratios of the newest focused run (more forks and iterations), with its settings. */
+  private static String focusSection(String dir) throws IOException {
+    if (dir == null || !Files.isDirectory(Path.of(dir))) {
+      return "No focused run yet: `scripts/bench.sh --focus` measures these rows.";
+    }
+    Path results;
+    try {
+      results = resultsFile(Path.of(dir));
+    } catch (IllegalArgumentException e) {
+      return "No focused run yet: `scripts/bench.sh --focus` measures these rows.";
+    }
+    Report focus = new Report();
+    focus.read(results);
+    return focus.metaSection(results) + "\n" + focus.ratioTable();
   }
 
   /** A results file as given, or the newest {@code results-*.json} of a folder. */
@@ -120,20 +147,24 @@ public final class Report {
                 false,
                 old == null ? Double.NaN : old.p50(),
                 old == null ? Double.NaN : old.p99(),
-                threads));
+                threads,
+                relativeError(metric)));
       } else if ("sample".equals(run.path("mode").asText())) {
         double meanMs = metric.path("score").asDouble();
         JsonNode pct = metric.path("scorePercentiles");
         double perSecond =
             old != null && !old.derived() ? old.perSecond() : threads * 1000.0 / meanMs;
+        boolean derived = old == null || old.derived();
         into.put(
             target,
             new Cycle(
                 perSecond,
-                old == null || old.derived(),
+                derived,
                 pct.path("50.0").asDouble(),
                 pct.path("99.0").asDouble(),
-                threads));
+                threads,
+                // Cycles/s derived from the mean cycle time share its relative error.
+                derived ? relativeError(metric) : old.relError()));
       }
       jmhSettings =
           String.format(
@@ -154,13 +185,33 @@ public final class Report {
                 r.path("p50Ms").asDouble(Double.NaN),
                 r.path("p99Ms").asDouble(Double.NaN),
                 r.path("n").asInt(),
-                r.hasNonNull("error") ? r.path("error").asText() : null));
+                r.hasNonNull("error") ? r.path("error").asText() : null,
+                blockSpread(r.path("p50ByBlockMs"), r.path("p50Ms").asDouble(Double.NaN))));
       }
     }
     Path metaFile = sibling(results, "meta");
     if (Files.exists(metaFile)) {
       meta = JSON.readTree(metaFile.toFile());
     }
+  }
+
+  private static double relativeError(JsonNode metric) {
+    double score = metric.path("score").asDouble(Double.NaN);
+    double error = metric.path("scoreError").asDouble(Double.NaN);
+    return score > 0 && error >= 0 ? error / score : Double.NaN;
+  }
+
+  private static double blockSpread(JsonNode blocks, double p50) {
+    if (!blocks.isArray() || blocks.size() < 2 || !(p50 > 0)) {
+      return Double.NaN;
+    }
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (JsonNode b : blocks) {
+      min = Math.min(min, b.asDouble());
+      max = Math.max(max, b.asDouble());
+    }
+    return (max - min) / 2 / p50;
   }
 
   private static double perSecond(double score, JsonNode unit) {
@@ -262,6 +313,20 @@ public final class Report {
     return number(h.p50()) + " / " + number(h.p99());
   }
 
+  /** A ratio with its error bar; the relative errors of the two figures add up. */
+  record Ratio(double value, double error) {
+    static final Ratio NONE = new Ratio(Double.NaN, Double.NaN);
+
+    static Ratio of(double ours, double theirs, double ourRelError, double theirRelError) {
+      double value = ours / theirs;
+      double rel =
+          Double.isNaN(ourRelError) || Double.isNaN(theirRelError)
+              ? Double.NaN
+              : ourRelError + theirRelError;
+      return new Ratio(value, value * rel);
+    }
+  }
+
   /** fenced ÷ comparator, per fenced target and comparator of its backend, with the goals. */
   private String ratioTable() {
     StringBuilder s = new StringBuilder();
@@ -281,12 +346,12 @@ public final class Report {
             || !measured(other.id())) {
           continue;
         }
-        double ru = ratio(uncontended.get(f.id()), uncontended.get(other.id()));
-        double rc = ratio(contended.get(f.id()), contended.get(other.id()));
-        double rh =
+        Ratio ru = ratio(uncontended.get(f.id()), uncontended.get(other.id()));
+        Ratio rc = ratio(contended.get(f.id()), contended.get(other.id()));
+        Ratio rh =
             other.kind() == Kind.PEER
                 ? handOffRatio(handOff.get(f.id()), handOff.get(other.id()))
-                : Double.NaN;
+                : Ratio.NONE;
         s.append("| ")
             .append(f.backend())
             .append(" | ")
@@ -313,19 +378,21 @@ public final class Report {
     return uncontended.containsKey(id) || contended.containsKey(id) || handOff.containsKey(id);
   }
 
-  private static double ratio(Cycle ours, Cycle theirs) {
-    return ours == null || theirs == null ? Double.NaN : ours.perSecond() / theirs.perSecond();
+  private static Ratio ratio(Cycle ours, Cycle theirs) {
+    return ours == null || theirs == null
+        ? Ratio.NONE
+        : Ratio.of(ours.perSecond(), theirs.perSecond(), ours.relError(), theirs.relError());
   }
 
-  private static double handOffRatio(HandOffResult ours, HandOffResult theirs) {
+  private static Ratio handOffRatio(HandOffResult ours, HandOffResult theirs) {
     if (ours == null || theirs == null || ours.error() != null || theirs.error() != null) {
-      return Double.NaN;
+      return Ratio.NONE;
     }
-    return theirs.p50() / ours.p50();
+    return Ratio.of(theirs.p50(), ours.p50(), theirs.relError(), ours.relError());
   }
 
   /** The goals: Redis against its limit and Redisson, every other backend ≥ its peer. */
-  private static String goal(Target fenced, Target other, double ru, double rc, double rh) {
+  private static String goal(Target fenced, Target other, Ratio ru, Ratio rc, Ratio rh) {
     List<String> checks = new ArrayList<>();
     if (other.kind() == Kind.LIMIT) {
       if (other.id().equals("limit-redis")) {
@@ -343,15 +410,34 @@ public final class Report {
     return String.join("; ", checks);
   }
 
-  private static String check(String what, double value, double goal) {
-    if (Double.isNaN(value)) {
+  /**
+   * Met or missed only when the whole error bar is on one side of the goal; a bar across the goal
+   * decides nothing. Without an error bar (a single iteration) the ratio alone decides.
+   */
+  static String check(String what, Ratio ratio, double goal) {
+    if (Double.isNaN(ratio.value())) {
       return what + " not measured";
     }
-    return what + (value >= goal ? " met" : " **missed**");
+    if (Double.isNaN(ratio.error())) {
+      return what + (ratio.value() >= goal ? " met" : " **missed**");
+    }
+    if (ratio.value() - ratio.error() >= goal) {
+      return what + " met";
+    }
+    if (ratio.value() + ratio.error() < goal) {
+      return what + " **missed**";
+    }
+    return what + " undecided (error bar spans the goal)";
   }
 
-  private static String times(double ratio) {
-    return Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%.2f×", ratio);
+  static String times(Ratio ratio) {
+    if (Double.isNaN(ratio.value())) {
+      return "–";
+    }
+    if (Double.isNaN(ratio.error())) {
+      return String.format(Locale.ROOT, "%.2f×", ratio.value());
+    }
+    return String.format(Locale.ROOT, "%.2f× ± %.2f", ratio.value(), ratio.error());
   }
 
   private static String correctnessTable(Path tsv) throws IOException {

@@ -10,11 +10,13 @@ final class LockScripts {
   /**
    * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag, KEYS[4] the incarnation marker; ARGV[1]
    * owner, ARGV[2] lease in ms, ARGV[3] the marker the service's epoch was confirmed for, or empty
-   * before any confirmation. Returns {@code {-1, 0}} when the server no longer has that marker (it
-   * lost its keys, or it is another server): no hold is granted on it until the epoch rises.
-   * Otherwise {@code {1, fence}} when the lock was free and is now ours, else {@code {0, pttl}}:
-   * how long the current hold lasts at most, so a waiter need not sleep past it. A refused attempt
-   * raises the waiting flag, so the release of the current hold knows to publish.
+   * before any confirmation, ARGV[4] the attempting service's id. Returns {@code {-1, 0}} when the
+   * server no longer has that marker (it lost its keys, or it is another server): no hold is
+   * granted on it until the epoch rises. Otherwise {@code {1, fence}} when the lock was free and is
+   * now ours, else {@code {0, pttl}}: how long the current hold lasts at most, so a waiter need not
+   * sleep past it. A refused attempt raises the waiting flag, so the release of the current hold
+   * knows to publish; the flag holds the id of the one service refused so far, {@code *} once
+   * several were (any other value, e.g. an older client's {@code 1}, counts as another service).
    */
   static final RedisScript ACQUIRE =
       new RedisScript(
@@ -26,7 +28,12 @@ final class LockScripts {
           if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
             return {1, redis.call('INCR', KEYS[2])}
           end
-          redis.call('SET', KEYS[3], '1')
+          local waiting = redis.call('GET', KEYS[3])
+          if not waiting then
+            redis.call('SET', KEYS[3], ARGV[4])
+          elseif waiting ~= ARGV[4] then
+            redis.call('SET', KEYS[3], '*')
+          end
           return {0, redis.call('PTTL', KEYS[1])}
           """);
 
@@ -65,5 +72,35 @@ final class LockScripts {
           return 0
           """);
 
-  static final List<RedisScript> ALL = List.of(ACQUIRE, RENEW, RELEASE);
+  /**
+   * Release straight to a waiter of the releasing service, in the same round trip. KEYS[1] lock,
+   * KEYS[2] waiting flag, KEYS[3] fence; ARGV[1] owner, ARGV[2] release channel, ARGV[3] lock name,
+   * ARGV[4] the releasing service's id, ARGV[5] the waiter's new owner id, ARGV[6] lease in ms.
+   *
+   * <p>When the lock is ours and no other service was refused during the hold (the flag is unset or
+   * holds only this service's id), the lock passes to the new owner with the next fence: returns
+   * {@code {2, fence}}. When another service waits, this is {@link #RELEASE} (delete and publish,
+   * so every service's waiter gets its chance): returns {@code {1}}. When the lock is not ours:
+   * {@code {0}}. A service keeps a lock for its own waiters only while nobody else asks for it.
+   */
+  static final RedisScript HAND_OFF =
+      new RedisScript(
+          "hand-off",
+          """
+          if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+            return {0}
+          end
+          local waiting = redis.call('GET', KEYS[2])
+          if not waiting or waiting == ARGV[4] then
+            redis.call('SET', KEYS[1], ARGV[5], 'PX', ARGV[6])
+            redis.call('DEL', KEYS[2])
+            return {2, redis.call('INCR', KEYS[3])}
+          end
+          redis.call('DEL', KEYS[1])
+          redis.call('DEL', KEYS[2])
+          redis.call('PUBLISH', ARGV[2], ARGV[3])
+          return {1}
+          """);
+
+  static final List<RedisScript> ALL = List.of(ACQUIRE, RENEW, RELEASE, HAND_OFF);
 }

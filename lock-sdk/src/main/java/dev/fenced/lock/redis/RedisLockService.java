@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -49,6 +50,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       channel only when some attempt was refused during the hold (a flag the acquire script
  *       raises), and every other service's subscriber then wakes its head: one attempt per service
  *       per release, not one per waiter, and no message at all for an uncontended release.
+ *   <li>When the releasing service has a waiter of its own for the name and no other service was
+ *       refused during the hold, the release script hands the lock straight to that waiter (a new
+ *       owner and the next fence, in the same round trip) instead of deleting it: the waiter holds
+ *       without an acquire round trip of its own. Once another service asks, releases delete and
+ *       publish again, so no service keeps a lock from the others.
  *   <li>Renewal extends the TTL only if the key still holds this owner; a refusal means another
  *       holder took over and the handle reports {@code RENEWAL_REJECTED}.
  * </ul>
@@ -80,6 +86,12 @@ public final class RedisLockService extends AbstractLockService {
    * hold before the local deadline (which counts the exact lease from before the request).
    */
   private final long leaseMillis;
+
+  /** Identifies this service's refused attempts in the waiting flag. */
+  private final String serviceId = Owners.newOwnerId();
+
+  /** Holds a release handed to this service's own waiters, until the head takes it. */
+  private final Map<String, Handle> handedOver = new ConcurrentHashMap<>();
 
   /**
    * A service with its own client and connections to {@code config.connectionString()}.
@@ -169,10 +181,26 @@ public final class RedisLockService extends AbstractLockService {
 
   @Override
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
-    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
+    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name))
+        .whenComplete(
+            (handle, error) -> {
+              if (error != null) {
+                // The last waiter gave up: nobody is left to take a hold handed over meanwhile.
+                returnUnclaimed(name);
+              }
+            });
   }
 
   private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
+    Handle handed = handedOver.remove(name);
+    if (handed != null) {
+      if (isClosed()) {
+        handed.release();
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("the lock service was closed"));
+      }
+      return CompletableFuture.completedFuture(Attempt.acquired(started(handed)));
+    }
     attempts.incrementAndGet();
     String owner = Owners.newOwnerId();
     long sentAt = System.nanoTime();
@@ -182,7 +210,7 @@ public final class RedisLockService extends AbstractLockService {
             client,
             timeoutMillis,
             List.of(keys.lock(name), keys.fence(name), keys.waiting(name), keys.incarnation()),
-            List.of(owner, Long.toString(leaseMillis), marker == null ? "" : marker))
+            List.of(owner, Long.toString(leaseMillis), marker == null ? "" : marker, serviceId))
         .<Attempt<LockHandle>>map(
             reply -> {
               if (reply.get(0).toLong() == -1L) {
@@ -223,6 +251,16 @@ public final class RedisLockService extends AbstractLockService {
         timeoutMillis,
         List.of(keys.lock(name), keys.waiting(name)),
         List.of(owner, keys.releaseChannel(), name));
+  }
+
+  /** Releases a handed-over hold when no waiter of this service is left to take it. */
+  private void returnUnclaimed(String name) {
+    if (waiters.waiting(name) == 0) {
+      Handle handed = handedOver.remove(name);
+      if (handed != null) {
+        handed.release();
+      }
+    }
   }
 
   /**
@@ -344,6 +382,8 @@ public final class RedisLockService extends AbstractLockService {
 
   @Override
   protected void closeBackend() {
+    // Like the live holds, a hold handed over but not taken lapses with its lease.
+    handedOver.clear();
     subscriber.close();
     if (ownsClient) {
       client.close();
@@ -370,6 +410,9 @@ public final class RedisLockService extends AbstractLockService {
 
     @Override
     protected CompletionStage<Boolean> releaseOnBackend() {
+      if (waiters.waiting(name()) > 0 && !isClosed()) {
+        return handOff();
+      }
       return LockScripts.RELEASE
           .run(
               client,
@@ -383,6 +426,39 @@ public final class RedisLockService extends AbstractLockService {
                 waiters.wake(name());
                 return reply.toLong() == 1L;
               })
+          .toCompletionStage();
+    }
+
+    /** Release and, when no other service waits, hold again for this service's next waiter. */
+    private CompletionStage<Boolean> handOff() {
+      String next = Owners.newOwnerId();
+      long sentAt = System.nanoTime();
+      return LockScripts.HAND_OFF
+          .run(
+              client,
+              timeoutMillis,
+              List.of(keys.lock(name()), keys.waiting(name()), keys.fence(name())),
+              List.of(
+                  ownerId(),
+                  keys.releaseChannel(),
+                  name(),
+                  serviceId,
+                  next,
+                  Long.toString(settings.leaseDuration().toMillis())))
+          .map(
+              reply -> {
+                long outcome = reply.get(0).toLong();
+                if (outcome == 2L) {
+                  handedOver.put(
+                      name(), new Handle(name(), token(reply.get(1).toLong()), next, sentAt));
+                }
+                waiters.wake(name());
+                if (outcome == 2L) {
+                  returnUnclaimed(name());
+                }
+                return outcome != 0L;
+              })
+          .onFailure(error -> forgetOrphan(name(), next))
           .toCompletionStage();
     }
   }

@@ -194,6 +194,93 @@ class RedisLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void aReleaseHandsTheLockToTheServicesOwnWaiterWithoutAnAttemptOfItsOwn() throws Exception {
+    // Long back-off: the waiter sleeps for seconds after its 11th refused attempt.
+    LockSettings settings = settings().withTiming(Duration.ofSeconds(30), Duration.ofSeconds(10));
+    RedisLockService service =
+        redisService(config().withMaxBackoff(Duration.ofSeconds(60)), settings);
+    String name = uniqueName("redis:handoff");
+    LockHandle held = service.acquireBlocking(name, MAX_WAIT);
+    long attemptsWhileFree = service.acquireAttempts();
+
+    CompletableFuture<LockHandle> waiting =
+        service.acquire(name, Duration.ofSeconds(30)).toCompletableFuture();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> service.acquireAttempts() - attemptsWhileFree >= 11);
+    Thread.sleep(100); // the 11th attempt has surely been answered: the long sleep has begun
+    long attemptsBeforeRelease = service.acquireAttempts();
+
+    assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+
+    LockHandle next = waiting.get(1500, TimeUnit.MILLISECONDS);
+    // The release itself passed the lock on: the waiter sent no attempt of its own.
+    assertThat(service.acquireAttempts()).isEqualTo(attemptsBeforeRelease);
+    assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+    assertThat(next.ownerId()).isNotEqualTo(held.ownerId());
+    assertThat(raw(Request.cmd(Command.GET).arg(lockKey(name))).toString())
+        .isEqualTo(next.ownerId());
+    long ttl = raw(Request.cmd(Command.PTTL).arg(lockKey(name))).toLong();
+    assertThat(ttl).isPositive().isLessThanOrEqualTo(settings.leaseDuration().toMillis());
+    assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.NOT_HELD);
+    assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(raw(Request.cmd(Command.EXISTS).arg(lockKey(name))).toInteger()).isZero();
+  }
+
+  @Test
+  void aReleaseDoesNotKeepTheLockForItsOwnWaiterWhenAnotherServiceWaits() throws Exception {
+    String name = uniqueName("redis:handoff-fair");
+    List<String> published = new java.util.concurrent.CopyOnWriteArrayList<>();
+    var listener = raw.connect().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    try {
+      listener.handler(
+          message -> {
+            if (message.size() == 3 && "message".equals(message.get(0).toString())) {
+              published.add(message.get(2).toString());
+            }
+          });
+      listener
+          .send(Request.cmd(Command.SUBSCRIBE).arg(PREFIX + ":released"))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
+      RedisLockService holder = redisService(config(), settings());
+      RedisLockService other = redisService(config(), settings());
+      LockHandle held = holder.acquireBlocking(name, MAX_WAIT);
+      long holderAttempts = holder.acquireAttempts();
+      CompletableFuture<LockHandle> remote = other.acquire(name, MAX_WAIT).toCompletableFuture();
+      await().atMost(Duration.ofSeconds(5)).until(() -> other.acquireAttempts() >= 1);
+      CompletableFuture<LockHandle> local = holder.acquire(name, MAX_WAIT).toCompletableFuture();
+      await().atMost(Duration.ofSeconds(5)).until(() -> holder.acquireAttempts() > holderAttempts);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  "*"
+                      .equals(
+                          raw(Request.cmd(Command.GET).arg(PREFIX + ":{" + name + "}:waiting"))
+                              .toString()));
+
+      assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+
+      // Another service was refused: the release deleted the lock and told every service.
+      await().atMost(Duration.ofSeconds(5)).until(() -> published.contains(name));
+      LockHandle first =
+          CompletableFuture.anyOf(remote, local)
+              .thenApply(LockHandle.class::cast)
+              .get(5, TimeUnit.SECONDS);
+      assertThat(first.fencingToken()).isGreaterThan(held.fencingToken());
+      LockService.await(first.release());
+      LockHandle second = (first == remote.getNow(null) ? local : remote).get(5, TimeUnit.SECONDS);
+      assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+      LockService.await(second.release());
+    } finally {
+      listener.close();
+    }
+  }
+
+  @Test
   void aLapsedLeaseIsTakenOverWithALargerFence() throws Exception {
     LeaseKeeper pausedKeeper = new LeaseKeeper();
     AbstractLockService stalled = service(pausedKeeper);
