@@ -315,6 +315,10 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     if (cause instanceof ClosedConnectionException) {
       return true;
     }
+    if (cause instanceof java.net.SocketException) {
+      // Reset or broken: the server's end of the session is gone, and with it what it held.
+      return true;
+    }
     String state = sqlState(cause);
     if (state != null) {
       return state.startsWith("57P") || state.startsWith("08") || "25P03".equals(state);

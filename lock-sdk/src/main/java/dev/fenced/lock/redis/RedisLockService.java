@@ -181,14 +181,19 @@ public final class RedisLockService extends AbstractLockService {
 
   @Override
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
-    return AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name))
-        .whenComplete(
-            (handle, error) -> {
-              if (error != null) {
-                // The last waiter gave up: nobody is left to take a hold handed over meanwhile.
-                returnUnclaimed(name);
-              }
-            });
+    CompletionStage<LockHandle> loop =
+        AcquireLoop.run(name, maxWait, keeper, waiters, maxBackoff, () -> tryAcquire(name));
+    // The loop itself goes back to the caller, so that a caller who gives up cancels it; a stage
+    // derived from it would take the cancel and leave the loop waiting. Once it ended in failure
+    // (after it stopped counting as a waiter), a hold handed over meanwhile may reach nobody.
+    loop.whenCompleteAsync(
+        (handle, error) -> {
+          if (error != null) {
+            returnUnclaimed(name);
+          }
+        },
+        callbacks());
+    return loop;
   }
 
   private CompletionStage<Attempt<LockHandle>> tryAcquire(String name) {
