@@ -339,7 +339,7 @@ cell() {
   goal=$(((LEASE + 2) * 1000 + EXTRA_MS))
   ((backward == 0)) || problems+=("$backward fence(s) went backward")
   ((repeated == 0)) || problems+=("$repeated token(s) repeated by another holder")
-  ((miscounted == 0)) || problems+=("$miscounted counter write(s) not +1")
+  ((miscounted == 0)) || problems+=("$miscounted counter write(s) that did not raise the count")
   ((writes > 0)) || problems+=("no counter write was logged")
   ((recovered <= goal)) || problems+=("$SLOW recovered after $recovered ms, over the goal of $goal ms")
   [[ $outcome == PASS ]] || problems+=("the invariant check: $(grep -m1 '^  - ' "$cell_dir/check.log" | sed 's/^  - //' || echo "no verdict")")
@@ -355,7 +355,7 @@ cell() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$fault" "$verdict" \
     "${numbers:-?}" "$writes/$shard_writes" "$backward" "$repeated" "$miscounted" "${n503:-?}" "$stale" \
     "$recovered/$threshold" "$goal" "$FAULT_MS" "$(IFS=';'; echo "${problems[*]-}")" >>"$OUT/cells.tsv"
-  say "[$key × $fault] $verdict: ${numbers:-?}; $writes counter and $shard_writes tally-shard writes, $backward backward, $repeated repeated, $miscounted miscounted; ${n503:-?} x503, $stale stale refused; recovered after $recovered ms (goal $goal ms, pauses over $threshold ms); cell took $((SECONDS - t_cell)) s"
+  say "[$key × $fault] $verdict: ${numbers:-?}; $writes counter and $shard_writes tally-shard writes, $backward backward, $repeated repeated, $miscounted not raising the count; ${n503:-?} x503, $stale stale refused; recovered after $recovered ms (goal $goal ms, pauses over $threshold ms); cell took $((SECONDS - t_cell)) s"
   ((${#problems[@]} == 0)) || printf '    - %s\n' "${problems[@]}" >&2
 }
 
@@ -365,7 +365,7 @@ seconds() { awk -v ms="$1" 'BEGIN { printf "%.1f", ms / 1000 }'; }
 
 # table <cells.tsv>: the markdown table of the cells, and what the matrix leaves out.
 table() {
-  echo "| policy | fault | verdict | 201 = ballots = Σ counts = Σ tally = tallied | fenced writes (counters / tally shards): backward, repeated token, not +1 | 503 answers | stale writes refused | recovered after (goal) | fault lasted |"
+  echo "| policy | fault | verdict | 201 = ballots = Σ counts = Σ tally = tallied | fenced writes (counters / tally shards): backward, repeated token, count not raised | 503 answers | stale writes refused | recovered after (goal) | fault lasted |"
   echo "|---|---|---|---|---|---|---|---|---|"
   local key fault verdict numbers writes backward repeated miscounted n503 stale recovered goal fault_ms problems over
   while IFS=$'\t' read -r key fault verdict numbers writes backward repeated miscounted n503 stale recovered goal fault_ms problems; do
