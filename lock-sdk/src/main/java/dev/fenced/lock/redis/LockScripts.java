@@ -10,19 +10,28 @@ final class LockScripts {
   /**
    * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag, KEYS[4] the incarnation marker; ARGV[1]
    * owner, ARGV[2] lease in ms, ARGV[3] the marker the service's epoch was confirmed for, or empty
-   * before any confirmation, ARGV[4] the attempting service's id. Returns {@code {-1, 0}} when the
-   * server no longer has that marker (it lost its keys, or it is another server): no hold is
-   * granted on it until the epoch rises. Otherwise {@code {1, fence}} when the lock was free and is
-   * now ours, else {@code {0, pttl}}: how long the current hold lasts at most, so a waiter need not
-   * sleep past it. A refused attempt raises the waiting flag, so the release of the current hold
-   * knows to publish; the flag holds the id of the one service refused so far, {@code *} once
-   * several were (any other value, e.g. an older client's {@code 1}, counts as another service).
+   * before any confirmation, ARGV[4] the attempting service's id, ARGV[5] the {@code run_id} of the
+   * server the epoch was confirmed on, or empty. Returns {@code {-1, 0}} when the server no longer
+   * has that marker (it lost its keys) or is not that server process (a restart, or a replica
+   * promoted by a failover, which may lack the last fence increments): no hold is granted on it
+   * until the epoch rises. The {@code run_id} costs one {@code INFO server} inside the script, a
+   * few microseconds per acquire, and closes the window in which a promoted replica would hand out
+   * a token again before the next incarnation check. Otherwise {@code {1, fence}} when the lock was
+   * free and is now ours, else {@code {0, pttl}}: how long the current hold lasts at most, so a
+   * waiter need not sleep past it. A refused attempt raises the waiting flag, so the release of the
+   * current hold knows to publish; the flag holds the id of the one service refused so far, {@code
+   * *} once several were (any other value, e.g. an older client's {@code 1}, counts as another
+   * service).
    */
   static final RedisScript ACQUIRE =
       new RedisScript(
           "acquire",
           """
           if ARGV[3] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[3] then
+            return {-1, 0}
+          end
+          if ARGV[5] ~= '' and
+              not string.find(redis.call('INFO', 'server'), 'run_id:' .. ARGV[5], 1, true) then
             return {-1, 0}
           end
           if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then

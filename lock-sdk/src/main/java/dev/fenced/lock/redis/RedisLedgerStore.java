@@ -109,6 +109,18 @@ final class RedisLedgerStore implements LedgerStore {
     return marker.equals("none") ? null : marker;
   }
 
+  /** The server {@code run_id} that is part of an incarnation this store read, or null. */
+  static String runIdOf(Incarnation incarnation) {
+    String id = incarnation.id();
+    String prefix = "redis run_id=";
+    int end = id.indexOf(" marker=");
+    if (!id.startsWith(prefix) || end < prefix.length()) {
+      return null;
+    }
+    String runId = id.substring(prefix.length(), end);
+    return runId.equals("unknown") || runId.isEmpty() ? null : runId;
+  }
+
   @Override
   public String where() {
     return "Redis key " + keys.ledger();

@@ -81,6 +81,9 @@ public final class RedisLockService extends AbstractLockService {
   /** The marker the epoch was confirmed for; null until a confirmation (no check then). */
   private volatile String expectedMarker;
 
+  /** The server process the epoch was confirmed on; null until a confirmation (no check then). */
+  private volatile String expectedRunId;
+
   /**
    * The lease as {@code PX} takes it: whole milliseconds, rounded up, so the server never expires a
    * hold before the local deadline (which counts the exact lease from before the request).
@@ -210,12 +213,18 @@ public final class RedisLockService extends AbstractLockService {
     String owner = Owners.newOwnerId();
     long sentAt = System.nanoTime();
     String marker = expectedMarker;
+    String runId = expectedRunId;
     return LockScripts.ACQUIRE
         .run(
             client,
             timeoutMillis,
             List.of(keys.lock(name), keys.fence(name), keys.waiting(name), keys.incarnation()),
-            List.of(owner, Long.toString(leaseMillis), marker == null ? "" : marker, serviceId))
+            List.of(
+                owner,
+                Long.toString(leaseMillis),
+                marker == null ? "" : marker,
+                serviceId,
+                runId == null ? "" : runId))
         .<Attempt<LockHandle>>map(
             reply -> {
               if (reply.get(0).toLong() == -1L) {
@@ -224,11 +233,14 @@ public final class RedisLockService extends AbstractLockService {
                     BACKEND,
                     name,
                     new IllegalStateException(
-                        "the server no longer has the incarnation marker "
+                        "the server is no longer the incarnation the fencing epoch was set for"
+                            + " (marker "
                             + keys.incarnation()
                             + " = "
                             + marker
-                            + " (restarted without its keys, flushed, or another server): no"
+                            + ", run_id "
+                            + runId
+                            + "): restarted, flushed, or a replica promoted by a failover; no"
                             + " hold until the fencing epoch rises"));
               }
               long value = reply.get(1).toLong();
@@ -310,12 +322,14 @@ public final class RedisLockService extends AbstractLockService {
   }
 
   /**
-   * From now on the acquire script refuses holds unless the server still has the marker that was
-   * part of {@code incarnation}: a server that lost its keys grants nothing at the old epoch.
+   * From now on the acquire script refuses holds unless the server still has the marker and is
+   * still the process ({@code run_id}) that were part of {@code incarnation}: a server that lost
+   * its keys, restarted, or was promoted in a failover grants nothing at the old epoch.
    */
   @Override
   public void confirmIncarnation(Incarnation incarnation) {
     expectedMarker = RedisLedgerStore.markerOf(incarnation);
+    expectedRunId = RedisLedgerStore.runIdOf(incarnation);
   }
 
   /** The ledger in {@code <prefix>:ledger}; see {@link RedisLedgerStore}. */
