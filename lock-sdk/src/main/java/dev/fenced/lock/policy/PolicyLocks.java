@@ -21,6 +21,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -155,6 +158,21 @@ public final class PolicyLocks implements AutoCloseable {
   private record Raised(String backendKey, long epoch) {}
 
   private final LeaseKeeper timer = new LeaseKeeper();
+
+  /**
+   * Where a raise rebuilds services and where retired services close: both may block (closing a
+   * service revokes its session and waits for the answer), and a raise is asked for on a backend
+   * client's own thread, which the new service's client may share (jetcd's event loop). Blocking
+   * there stalled the new service's provisioning until it timed out.
+   */
+  private final ExecutorService housekeeping =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "fenced-policy-housekeeping");
+            t.setDaemon(true);
+            return t;
+          });
+
   private final PolicySource.Listener listener;
   private final List<PolicyProblem> switchProblems = new CopyOnWriteArrayList<>();
   private volatile State state = new State(new PolicyResolver(List.of()), Map.of());
@@ -425,7 +443,7 @@ public final class PolicyLocks implements AutoCloseable {
         Duration lease = old.service.settings().leaseDuration();
         Duration maxWait = old.service.settings().maxWait();
         retireWhenIdle(old, lease.compareTo(maxWait) > 0 ? lease : maxWait)
-            .thenRun(old.service::close);
+            .thenRunAsync(old.service::close, housekeeping);
       }
     }
   }
@@ -522,7 +540,15 @@ public final class PolicyLocks implements AutoCloseable {
    * A guard without an operator found that the epoch must rise: build the policy's service again at
    * {@code epoch} (same backend, so holds of the old service go on until released).
    */
-  private synchronized void raise(PolicyRef ref, String backendKey, long epoch) {
+  private void raise(PolicyRef ref, String backendKey, long epoch) {
+    try {
+      housekeeping.execute(() -> raiseNow(ref, backendKey, epoch));
+    } catch (RejectedExecutionException closedMeanwhile) {
+      // closed: nothing to rebuild
+    }
+  }
+
+  private synchronized void raiseNow(PolicyRef ref, String backendKey, long epoch) {
     Raised before = raised.get(ref);
     if (closed
         || (before != null && before.backendKey.equals(backendKey) && before.epoch >= epoch)) {
@@ -552,7 +578,7 @@ public final class PolicyLocks implements AutoCloseable {
     Duration lease = old.service.settings().leaseDuration();
     Duration maxWait = old.service.settings().maxWait();
     return retireWhenIdle(old, lease.compareTo(maxWait) > 0 ? lease : maxWait)
-        .thenCompose(
+        .thenComposeAsync(
             idle -> {
               old.service.close();
               if (idle) {
@@ -561,7 +587,8 @@ public final class PolicyLocks implements AutoCloseable {
               CompletableFuture<Void> expired = new CompletableFuture<>();
               timer.schedule(() -> expired.complete(null), lease.toNanos());
               return expired;
-            });
+            },
+            housekeeping);
   }
 
   /**
@@ -603,5 +630,6 @@ public final class PolicyLocks implements AutoCloseable {
       a.service.close();
     }
     timer.close();
+    housekeeping.shutdown();
   }
 }

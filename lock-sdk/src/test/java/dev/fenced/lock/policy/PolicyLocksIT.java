@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.InvalidLockPolicyException;
@@ -169,6 +170,58 @@ class PolicyLocksIT {
     LockHandle fresh = LockService.await(locks.acquire(name));
     assertThat(fresh.fencingToken()).isGreaterThan(old.fencingToken());
     LockService.await(fresh.release());
+  }
+
+  /**
+   * A policy file whose epoch is below what its backend's ledger records for it (the file was
+   * rolled back, or written by hand after the policy ran elsewhere): the service adopts the
+   * ledger's epoch, builds itself again at it, and is ready at once: it holds, and its backend
+   * answers.
+   */
+  @Test
+  void aFileBehindItsLedgerRisesToTheLedgerEpochAndStaysReady() throws Exception {
+    String prefix = "/fenced-behind-" + UUID.randomUUID();
+    String name = "ledger:" + UUID.randomUUID();
+    Files.writeString(
+        dir.resolve("ledger.yaml"), policy("behind", "ledger:*", etcd(prefix), 9, "5s"));
+    source.rescan();
+    await().atMost(Duration.ofSeconds(10)).until(() -> locks.resolve(name).isPresent());
+    LockHandle first = LockService.await(locks.acquire(name));
+    assertThat(FencingTokens.epoch(first.fencingToken())).isEqualTo(9);
+    LockService.await(first.release());
+
+    // The same policy, its file now at a lower epoch, followed by a service that starts afresh.
+    locks.close();
+    Files.writeString(
+        dir.resolve("ledger.yaml"), policy("behind", "ledger:*", etcd(prefix), 8, "5s"));
+    source.rescan();
+    locks =
+        new PolicyLocks(
+            source,
+            new LockServiceFactory(
+                vertx,
+                new DirectorySecretResolver(Files.createDirectories(dir.resolve("..secrets"))),
+                null,
+                null));
+    LockHandle next = LockService.await(locks.acquire(name));
+    assertThat(FencingTokens.epoch(next.fencingToken()))
+        .as("the ledger's epoch, not the file's")
+        .isEqualTo(9);
+    assertThat(next.fencingToken()).isGreaterThan(first.fencingToken());
+    LockService.await(next.release());
+
+    PolicyLocks.ActivePolicy active = locks.resolve(name).orElseThrow();
+    assertThat(active.settings().epoch()).isEqualTo(9);
+    BackendProbe probe = active.service().probe().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(probe.reachable()).as("the probe of the service in force: %s", probe).isTrue();
+  }
+
+  private static String etcd(String prefix) {
+    return "    type: Etcd\n    etcd:\n      endpoints: [\""
+        + TestServers.etcdEndpoints().split(",")[0]
+        + "\"]\n      keyPrefix: "
+        + prefix
+        + "\n";
   }
 
   private static String inProcess() {
