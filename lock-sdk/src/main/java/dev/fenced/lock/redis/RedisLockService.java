@@ -359,7 +359,64 @@ public final class RedisLockService extends AbstractLockService {
               + ", AOF off: a restart resets the fence counters, so tokens can repeat,"
               + " and forgets every hold";
     }
-    return BackendProbe.up(BACKEND, latency, aof, detail);
+    String eviction = eviction(info);
+    String replication = replication(info);
+    boolean fencesMayBeEvicted = eviction != null && eviction.contains("allkeys-");
+    return BackendProbe.up(
+        BACKEND,
+        latency,
+        aof && !fencesMayBeEvicted,
+        detail
+            + (eviction == null ? "" : "; " + eviction)
+            + (replication == null ? "" : "; " + replication));
+  }
+
+  /**
+   * What the server may evict under {@code maxmemory}: null when nothing (no limit, or {@code
+   * noeviction}). {@code allkeys-*} may evict fence counters (tokens repeat) and lock keys; {@code
+   * volatile-*} only keys with a TTL, which every lock key has (two holders).
+   */
+  private static String eviction(Map<String, String> info) {
+    String policy = info.get("maxmemory_policy");
+    long limit;
+    try {
+      limit = Long.parseLong(info.getOrDefault("maxmemory", "0"));
+    } catch (NumberFormatException e) {
+      limit = 0;
+    }
+    if (policy == null || policy.equals("noeviction") || limit == 0) {
+      return null;
+    }
+    return "maxmemory-policy "
+        + policy
+        + " with maxmemory "
+        + limit
+        + ": under memory pressure the server evicts "
+        + (policy.startsWith("allkeys-")
+            ? "fence counters (tokens repeat) and lock keys (two holders)"
+            : "lock keys, which carry a TTL (two holders)")
+        + "; run with maxmemory-policy noeviction";
+  }
+
+  /** The server's replicas, which Redis feeds asynchronously; null when it has none. */
+  private static String replication(Map<String, String> info) {
+    String role = info.get("role");
+    if ("slave".equals(role)) {
+      return "this server is a replica: it refuses the writes a hold needs";
+    }
+    int replicas;
+    try {
+      replicas = Integer.parseInt(info.getOrDefault("connected_slaves", "0"));
+    } catch (NumberFormatException e) {
+      replicas = 0;
+    }
+    if (replicas == 0) {
+      return null;
+    }
+    return replicas
+        + " asynchronous replica(s): a failover can lose the last fence increments and holds;"
+        + " the acquire script's run_id check raises the epoch before the first hold on a"
+        + " promoted replica";
   }
 
   private static String configValue(Response reply) {

@@ -399,6 +399,30 @@ class RedisLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void theProbeWarnsWhenTheServerMayEvictLockOrFenceKeys() {
+    AbstractLockService service = service();
+    assertThat(LockService.await(service.probe()).detail()).doesNotContain("maxmemory-policy");
+
+    // A limit far above what the test data takes: nothing is evicted, the setting is reported.
+    raw(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("1gb"));
+    try {
+      raw(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory-policy").arg("allkeys-lru"));
+      BackendProbe allKeys = LockService.await(service.probe());
+      assertThat(allKeys.reachable()).isTrue();
+      assertThat(allKeys.durableFencing()).as("fence counters may be evicted").isFalse();
+      assertThat(allKeys.detail()).contains("maxmemory-policy allkeys-lru", "fence counters");
+
+      raw(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory-policy").arg("volatile-ttl"));
+      BackendProbe volatileKeys = LockService.await(service.probe());
+      assertThat(volatileKeys.durableFencing()).as("fence counters carry no TTL").isTrue();
+      assertThat(volatileKeys.detail()).contains("volatile-ttl", "lock keys, which carry a TTL");
+    } finally {
+      raw(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory-policy").arg("noeviction"));
+      raw(Request.cmd(Command.CONFIG).arg("SET").arg("maxmemory").arg("0"));
+    }
+  }
+
+  @Test
   void theProbeOfAnUnreachableServerReportsInsteadOfThrowing() {
     RedisLockService service =
         new RedisLockService(

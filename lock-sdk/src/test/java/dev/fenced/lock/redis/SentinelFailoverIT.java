@@ -108,6 +108,9 @@ class SentinelFailoverIT {
     tokens.add(a.fencingToken());
     long v0 = read("fenced:" + name);
     awaitReplicated(set);
+    assertThat(LockService.await(set.a.resolve(name).orElseThrow().service().probe()).detail())
+        .as("the probe names the replica a failover could promote")
+        .contains("1 asynchronous replica(s)");
     System.out.printf(
         "split brain: A holds %s on the old primary, its increment replicated; cutting the"
             + " replica and the Sentinel off the primary (A's own connection stays)%n",
