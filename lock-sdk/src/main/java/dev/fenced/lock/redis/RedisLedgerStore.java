@@ -103,22 +103,26 @@ final class RedisLedgerStore implements LedgerStore {
 
   /** The marker id that is part of an incarnation this store read, or null when there was none. */
   static String markerOf(Incarnation incarnation) {
-    String id = incarnation.id();
-    int at = id.lastIndexOf(" marker=");
-    String marker = at < 0 ? "none" : id.substring(at + " marker=".length());
-    return marker.equals("none") ? null : marker;
+    return part(incarnation, "marker", "none");
   }
 
   /** The server {@code run_id} that is part of an incarnation this store read, or null. */
   static String runIdOf(Incarnation incarnation) {
-    String id = incarnation.id();
-    String prefix = "redis run_id=";
-    int end = id.indexOf(" marker=");
-    if (!id.startsWith(prefix) || end < prefix.length()) {
-      return null;
+    return part(incarnation, "run_id", "unknown");
+  }
+
+  /**
+   * The value of {@code key=} in an incarnation id this store wrote ({@code redis run_id=<id>
+   * marker=<id>}; neither value has spaces), or null when it is missing or {@code absent}.
+   */
+  private static String part(Incarnation incarnation, String key, String absent) {
+    for (String field : incarnation.id().split(" ")) {
+      if (field.startsWith(key + "=")) {
+        String value = field.substring(key.length() + 1);
+        return value.isEmpty() || value.equals(absent) ? null : value;
+      }
     }
-    String runId = id.substring(prefix.length(), end);
-    return runId.equals("unknown") || runId.isEmpty() ? null : runId;
+    return null;
   }
 
   @Override

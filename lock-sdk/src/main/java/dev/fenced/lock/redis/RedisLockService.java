@@ -359,24 +359,24 @@ public final class RedisLockService extends AbstractLockService {
               + ", AOF off: a restart resets the fence counters, so tokens can repeat,"
               + " and forgets every hold";
     }
-    String eviction = eviction(info);
+    String eviction = evictionPolicy(info);
     String replication = replication(info);
-    boolean fencesMayBeEvicted = eviction != null && eviction.contains("allkeys-");
+    // allkeys-* may evict fence counters (tokens repeat); volatile-* only keys with a TTL.
+    boolean fencesMayBeEvicted = eviction != null && eviction.startsWith("allkeys-");
     return BackendProbe.up(
         BACKEND,
         latency,
         aof && !fencesMayBeEvicted,
         detail
-            + (eviction == null ? "" : "; " + eviction)
+            + (eviction == null ? "" : "; " + describeEviction(eviction, info.get("maxmemory")))
             + (replication == null ? "" : "; " + replication));
   }
 
   /**
-   * What the server may evict under {@code maxmemory}: null when nothing (no limit, or {@code
-   * noeviction}). {@code allkeys-*} may evict fence counters (tokens repeat) and lock keys; {@code
-   * volatile-*} only keys with a TTL, which every lock key has (two holders).
+   * The policy by which the server may evict keys under {@code maxmemory}, or null when it evicts
+   * nothing (no limit, or {@code noeviction}).
    */
-  private static String eviction(Map<String, String> info) {
+  private static String evictionPolicy(Map<String, String> info) {
     String policy = info.get("maxmemory_policy");
     long limit;
     try {
@@ -384,9 +384,14 @@ public final class RedisLockService extends AbstractLockService {
     } catch (NumberFormatException e) {
       limit = 0;
     }
-    if (policy == null || policy.equals("noeviction") || limit == 0) {
-      return null;
-    }
+    return policy == null || policy.equals("noeviction") || limit == 0 ? null : policy;
+  }
+
+  /**
+   * {@code allkeys-*} may evict fence counters (tokens repeat) and lock keys; {@code volatile-*}
+   * only keys with a TTL, which every lock key has (two holders).
+   */
+  private static String describeEviction(String policy, String limit) {
     return "maxmemory-policy "
         + policy
         + " with maxmemory "

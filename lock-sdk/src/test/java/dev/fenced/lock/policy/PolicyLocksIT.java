@@ -13,6 +13,7 @@ import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.contract.TestServers;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,11 +40,14 @@ class PolicyLocksIT {
         dir.resolve("counters.yaml"), policy("counters", "count:*", inProcess(), 0, "10s"));
     Files.writeString(dir.resolve("race.yaml"), policy("race", "race:*", none(), 0, "10s"));
     source = new DirectoryPolicySource(dir, Duration.ofMillis(50), Duration.ofSeconds(10));
+    locks = follow();
+  }
+
+  /** A service following the policy folder, as vote-api does. */
+  private PolicyLocks follow() throws IOException {
     Path secrets = Files.createDirectories(dir.resolve("..secrets"));
-    locks =
-        new PolicyLocks(
-            source,
-            new LockServiceFactory(vertx, new DirectorySecretResolver(secrets), null, null));
+    return new PolicyLocks(
+        source, new LockServiceFactory(vertx, new DirectorySecretResolver(secrets), null, null));
   }
 
   @AfterEach
@@ -199,14 +203,7 @@ class PolicyLocksIT {
     Files.writeString(
         dir.resolve("ledger.yaml"), policy("behind", "ledger:*", etcd(prefix), 8, "5s"));
     source.rescan();
-    locks =
-        new PolicyLocks(
-            source,
-            new LockServiceFactory(
-                vertx,
-                new DirectorySecretResolver(Files.createDirectories(dir.resolve("..secrets"))),
-                null,
-                null));
+    locks = follow();
     LockHandle next = LockService.await(locks.acquire(name));
     assertThat(FencingTokens.epoch(next.fencingToken()))
         .as("the ledger's epoch, not the file's")
