@@ -192,6 +192,45 @@ class BatchVotesIT {
     assertThat(counter(poll, "cat").getLong("count")).isZero();
   }
 
+  /**
+   * An older holder (token 1, as a replica paused past its lease) has written the counter and not
+   * committed; the batch of the current holder arrives and waits on the row; then the older
+   * transaction commits. Its write passed its fence (nobody newer had written yet), so it is kept,
+   * and the batch must count on top of it: a batch that reads the counter from its statement's
+   * snapshot writes {@code 0 + 1} over the older {@code 1} and a vote that was answered 201 is
+   * lost.
+   */
+  @Test
+  void anOlderHoldersCommitWhileTheBatchWaitsOnTheRowIsCountedNotOverwritten() throws Exception {
+    String poll = pollId(FencedTestServers.BATCH);
+    createPoll(poll, List.of("cat")).then().statusCode(201);
+    SqlConnection older = get(pool.getConnection());
+    try {
+      get(older.query("BEGIN").execute());
+      get(
+          older
+              .preparedQuery(
+                  "WITH b AS (INSERT INTO ballots (poll_id, voter, option)"
+                      + " VALUES ($1, 'older', 'cat') RETURNING 1)"
+                      + " UPDATE counters SET count = count + 1, ballots = ballots + 1,"
+                      + " fence = 1, fence_holder = 'older' WHERE poll_id = $1 AND option = 'cat'")
+              .execute(Tuple.of(poll)));
+      CompletableFuture<HttpResponse<String>> answer = vote(poll, "current");
+      await().atMost(WAIT).until(this::waitingOnRowLock);
+      get(older.query("COMMIT").execute());
+
+      JsonObject body = created(answer);
+      assertThat(body.getInteger("count")).as("counted after the older vote").isEqualTo(2);
+      assertThat(body.getLong("fence")).isGreaterThan(1);
+    } finally {
+      older.close();
+    }
+    Row counter = counter(poll, "cat");
+    assertThat(counter.getLong("ballots")).isEqualTo(2);
+    assertThat(counter.getLong("count")).as("the count, both votes").isEqualTo(2);
+    assertThat(ballots(poll)).isEqualTo(2);
+  }
+
   private static LockHandle tryAcquire(LockService locks, String name) {
     try {
       return locks.acquireBlocking(name, Duration.ZERO);

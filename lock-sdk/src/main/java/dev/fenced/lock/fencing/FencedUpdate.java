@@ -31,6 +31,13 @@ import java.util.regex.Pattern;
  * Builder#raise}: {@code column = greatest(column, $n)}), for a value that must never go back, such
  * as a horizon that writers with different views move forward.
  *
+ * <p>The fence checks the write, not a read before it. A value computed from a read ({@code count =
+ * read + 1}) must read the row with {@code SELECT ... FOR UPDATE} in the same transaction (or be an
+ * increment in the {@code SET} itself): an older holder's transaction that commits after this
+ * holder's read but before its write passes its own fence (nobody newer has written yet), and a
+ * plain read would then write over it. Taking the row first leaves two orders, both safe: the older
+ * write committed first and is read, or it comes after and meets the newer fence.
+ *
  * <p>Zero rows updated means a newer holder has written already (or the row is missing): the writer
  * is stale and must roll back. The fence column must be {@code bigint NOT NULL}, starting at 0; the
  * holder column {@code text}, nullable.

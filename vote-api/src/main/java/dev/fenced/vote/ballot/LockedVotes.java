@@ -2,6 +2,7 @@ package dev.fenced.vote.ballot;
 
 import dev.fenced.lock.fencing.Fence;
 import dev.fenced.lock.fencing.StaleFenceException;
+import dev.fenced.lock.none.NoLockService;
 import dev.fenced.lock.policy.PolicyLocks.ActivePolicy;
 import dev.fenced.lock.sql.HeldTransactions;
 import dev.fenced.lock.support.Combiner;
@@ -87,11 +88,15 @@ public class LockedVotes {
     Fence fence = Fence.of(held.handle());
     String[] voters = votes.stream().map(Pending::voter).toArray(String[]::new);
     Tuple params = Tuple.of(first.poll(), first.option(), voters, fence.token(), fence.holder());
+    String statement =
+        NoLockService.BACKEND.equals(held.backend())
+            ? VoteSql.RECORD_BATCH_UNLOCKED
+            : VoteSql.RECORD_BATCH;
     return transactions
         .run(
             held.handle(),
             conn ->
-                conn.preparedQuery(VoteSql.RECORD_BATCH)
+                conn.preparedQuery(statement)
                     .execute(params)
                     .map(rows -> outcomes(rows, votes, fence.token())))
         .whenComplete(
