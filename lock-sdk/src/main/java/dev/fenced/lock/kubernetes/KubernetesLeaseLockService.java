@@ -1,6 +1,7 @@
 package dev.fenced.lock.kubernetes;
 
 import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockSettings;
@@ -33,9 +34,11 @@ import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +105,19 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   private final AtomicBoolean watchStarted = new AtomicBoolean();
   private final LeaseLedgerStore ledgerStore;
   private volatile Watch watch;
+
+  /**
+   * The last version seen of each lock Lease that had issued tokens ({@code leaseTransitions > 0}),
+   * by Lease name: when such a Lease is gone, creating it again would start its tokens at 1.
+   */
+  private final Map<String, Lease> issued = new ConcurrentHashMap<>();
+
+  /**
+   * Lease names whose Lease this service saw issue tokens and then vanish: it creates none of them
+   * again at its epoch. The deletion is in the ledger, so the epoch rises and a new service, at the
+   * higher epoch, creates them.
+   */
+  private final Set<String> deletedAfterIssuing = ConcurrentHashMap.newKeySet();
 
   /**
    * @param client the caller's client; it stays open when this service closes
@@ -176,9 +192,11 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     Lease current = leases().withName(leaseName).get();
     String owner = Owners.newOwnerId();
     if (current == null) {
+      refuseRecreating(name, leaseName);
       return create(name, leaseName, owner);
     }
     checkBelongsTo(name, current);
+    noteIssued(current);
     LeaseSpec spec = current.getSpec() == null ? new LeaseSpec() : current.getSpec();
     long now = System.nanoTime();
     if (!isFree(spec)) {
@@ -218,6 +236,48 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     return Attempt.acquired(held(name, leaseName, owner, transitions + 1, written, sentAt));
   }
 
+  /**
+   * A Lease this service saw issue tokens is gone (deleted by hand, by a namespace clean-up): its
+   * transitions, and so the name's tokens, would start at 1 again. Records the deletion in the
+   * ledger (the watch may not have yet), has the incarnation checked, and fails the attempt: the
+   * epoch rises before the Lease is created again, so no token repeats even when an acquire outruns
+   * the watch event. A service nobody raises the epoch for (used without {@code PolicyLocks})
+   * creates it again, and its tokens restart: storage that checks the holder refuses the repeated
+   * ones.
+   */
+  private void refuseRecreating(String name, String leaseName) {
+    if (!incarnationWatched()) {
+      return;
+    }
+    Lease gone = issued.get(leaseName);
+    if (gone == null && !deletedAfterIssuing.contains(leaseName)) {
+      return;
+    }
+    if (gone != null && !deletedAfterIssuing.contains(leaseName)) {
+      ledgerStore.recordDeletion(gone);
+      deletedAfterIssuing.add(leaseName);
+    }
+    incarnationDoubt();
+    throw new BackendUnavailableException(
+        BACKEND,
+        name,
+        new IllegalStateException(
+            "Lease "
+                + namespace
+                + "/"
+                + leaseName
+                + " issued tokens and was deleted; it is not created again at fencing epoch "
+                + settings.epoch()
+                + ", whose tokens it would repeat: the epoch rises first"));
+  }
+
+  private void noteIssued(Lease lease) {
+    Integer transitions = lease.getSpec() == null ? null : lease.getSpec().getLeaseTransitions();
+    if (transitions != null && transitions > 0 && lease.getMetadata() != null) {
+      issued.put(lease.getMetadata().getName(), lease);
+    }
+  }
+
   private Attempt<LockHandle> create(String name, String leaseName, String owner) {
     ZonedDateTime wallNow = ZonedDateTime.now(ZoneOffset.UTC);
     Lease fresh =
@@ -253,6 +313,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   private LockHandle held(
       String name, String leaseName, String owner, int transitions, Lease written, long sentAt) {
     observations.observe(written, System.nanoTime());
+    noteIssued(written);
     return started(new Handle(name, leaseName, token(transitions), owner, written, sentAt));
   }
 
@@ -414,7 +475,10 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
           && lease.getSpec().getLeaseTransitions() > 0) {
         // Its transitions, and so the name's tokens, start again at 1 when it is created anew:
         // record it in the ledger (a new incarnation), then have the epoch checked at once.
+        deletedAfterIssuing.add(leaseName);
         ledgerStore.noteDeleted(lease).thenRun(KubernetesLeaseLockService.this::incarnationDoubt);
+      } else if (!gone) {
+        noteIssued(lease);
       }
       if (gone || lease.getSpec() == null || isFree(lease.getSpec())) {
         observations.forget(leaseName);

@@ -71,27 +71,8 @@ final class LeaseLedgerStore implements LedgerStore {
    * Completes when recorded (or when recording failed, which is logged).
    */
   CompletableFuture<Void> noteDeleted(Lease deleted) {
-    String uid = deleted.getMetadata().getUid();
     return call(() -> {
-          for (int tries = 0; tries < 5; tries++) {
-            Lease ledger = lease();
-            if (ledger == null) {
-              ledger = client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
-            }
-            Map<String, String> annotations = annotations(ledger);
-            if (uid != null && uid.equals(annotations.get(RESET_ANNOTATION))) {
-              return null;
-            }
-            annotations.put(RESET_ANNOTATION, uid == null ? deleted.getMetadata().getName() : uid);
-            try {
-              update(ledger, annotations);
-              return null;
-            } catch (KubernetesClientException e) {
-              if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                throw e;
-              }
-            }
-          }
+          recordDeletion(deleted);
           return null;
         })
         .handle(
@@ -106,6 +87,35 @@ final class LeaseLedgerStore implements LedgerStore {
               }
               return null;
             });
+  }
+
+  /**
+   * {@link #noteDeleted} on the caller's thread, for a caller already on the service's executor.
+   * Blocking; throws when the ledger could not be written.
+   */
+  void recordDeletion(Lease deleted) {
+    String uid = deleted.getMetadata().getUid();
+    for (int tries = 0; tries < 5; tries++) {
+      Lease ledger = lease();
+      if (ledger == null) {
+        ledger = client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
+      }
+      Map<String, String> annotations = annotations(ledger);
+      if (uid != null && uid.equals(annotations.get(RESET_ANNOTATION))) {
+        return;
+      }
+      annotations.put(RESET_ANNOTATION, uid == null ? deleted.getMetadata().getName() : uid);
+      try {
+        update(ledger, annotations);
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "the ledger Lease " + namespace + "/" + NAME + " kept changing under 5 updates");
   }
 
   @Override

@@ -213,6 +213,14 @@ public abstract class AbstractLockService implements LockService {
     doubtListeners.add(listener);
   }
 
+  /**
+   * Whether anyone acts on {@link #incarnationDoubt()}: a service followed by {@code PolicyLocks}
+   * has its epoch raised after an incident; a service used on its own has nobody to raise it.
+   */
+  protected final boolean incarnationWatched() {
+    return !doubtListeners.isEmpty();
+  }
+
   /** A sign that the backend may have changed incarnation: see {@link #onIncarnationDoubt}. */
   protected final void incarnationDoubt() {
     doubtListeners.forEach(Runnable::run);
