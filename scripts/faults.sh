@@ -15,6 +15,10 @@
 #              reset, both ends only time out
 #   clock      vote-api-3's wall clock (libfaketime, Debian's faketime) jumps an hour forward, stays
 #              there for the lease, and jumps back; its monotonic clock runs on
+#   failover   Redis only: every service reaches Redis through Sentinel (the policy's redis.sentinel,
+#              scripts/backends.sh's master set: a primary, an asynchronous replica, one Sentinel);
+#              the primary is killed (SIGKILL) mid-load, and the Sentinel promotes the replica, which
+#              may lack the last fence increments and lock keys: the deck's failure, through nginx
 #
 # Each cell checks, and the table shows:
 #   - the invariant: 201 answers = ballots = sum of counts = sum of tally = tallied (the checker,
@@ -36,8 +40,9 @@
 #   scripts/faults.sh --report RUN-DIR [--write-docs]    the table of an earlier run again
 #
 #   --only       policies: redis,postgres-locktable,postgres-rowlock,postgres-advisory,etcd,zookeeper [all]
-#   --faults     faults: pause,kill,restart,partition,clock [all]
-#   --ci         the subset CI runs (redis×pause, postgres-locktable×partition), no docs
+#   --faults     faults: pause,kill,restart,partition,clock,failover [all; failover for redis only]
+#   --ci         the subset CI runs (redis×pause, redis×failover, postgres-locktable×partition),
+#                no docs
 #   --write-docs the table of this run into docs/faults.md (generated section); the default when
 #                the whole matrix runs
 #   --load-seconds N [45]  --concurrency N [12]  --min-acknowledged X [0.5]
@@ -52,8 +57,8 @@ SCRIPT_NAME=faults
 source "$ROOT/scripts/lib/loadtest.sh"
 
 POLICIES=(redis postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
-FAULTS=(pause kill restart partition clock)
-CI_CELLS=(redis:pause postgres-locktable:partition)
+FAULTS=(pause kill restart partition clock failover)
+CI_CELLS=(redis:pause redis:failover postgres-locktable:partition)
 ONLY=""
 ONLY_FAULTS=""
 CI=0
@@ -96,6 +101,7 @@ else
     [[ -z "$ONLY" || ",$ONLY," == *",$p,"* ]] || continue
     for f in "${FAULTS[@]}"; do
       [[ -z "$ONLY_FAULTS" || ",$ONLY_FAULTS," == *",$f,"* ]] || continue
+      [[ $f != failover || $p == redis ]] || continue
       CELLS+=("$p:$f")
     done
   done
@@ -124,6 +130,7 @@ cleanup() {
   stop_proxy
   "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1 || true
   rm -rf "$FENCED_HOME/run/overrides"
+  "$ROOT/scripts/backends.sh" down sentinel >/dev/null 2>&1 || true
   backends_restore
 }
 
@@ -224,6 +231,27 @@ prepare() {
 
 victim_pid() { head -n 1 "$FENCED_HOME/run/pids/$VICTIM.pid"; }
 
+# sentinel_policy <redis-policy-file> <out>: the same policies, reaching Redis through the Sentinel
+# of scripts/backends.sh's master set instead of one server's URL.
+sentinel_policy() {
+  local node="${FENCED_SENTINEL_NODES%%,*}"
+  awk -v master="${FENCED_SENTINEL_MASTER:-fenced}" -v node="$node" '
+    /^ *url: redis:\/\// {
+      indent = substr($0, 1, index($0, "url:") - 1)
+      print indent "sentinel:"
+      print indent "  masterName: " master
+      print indent "  nodes: [\"" node "\"]"
+      next
+    }
+    { print }' "$1" >"$2"
+  grep -q 'masterName:' "$2" || fail "no redis url in $1 to replace with the Sentinel"
+}
+
+# The primary of the master set, whichever server it is now.
+sentinel_primary_port() {
+  redis-cli -p "${FENCED_SENTINEL_NODES##*:}" sentinel get-master-addr-by-name "${FENCED_SENTINEL_MASTER:-fenced}" 2>/dev/null | tail -n 1
+}
+
 # inject <policy> <fault>: the fault, start to end; sets FAULT_MS, how long the fault lasted, and
 # EXTRA_MS, how much of it the goal allows on top of the lease (the backend's own downtime).
 inject() {
@@ -246,6 +274,21 @@ inject() {
     restart)
       "$ROOT/scripts/backends.sh" restart "$(backend_of "$key")" >>"$cell_dir/backend-restart.log" 2>&1 ||
         fail "the backend did not come back; see $cell_dir/backend-restart.log"
+      FAULT_MS=$(($(now_ms) - t0))
+      EXTRA_MS=$FAULT_MS
+      ;;
+    failover)
+      local before
+      before=$(sentinel_primary_port)
+      echo "primary before: $before; fence counters there: $(redis-cli -p "$before" --scan --pattern '*:fence' 2>/dev/null | wc -l)" >>"$cell_dir/failover.log"
+      kill -9 "$(head -n 1 "$FENCED_HOME/sentinel/primary.pid")"
+      # The fault lasts until the Sentinel names another primary (down-after 1 s, then the vote).
+      for ((i = 0; i < 300; i++)); do
+        [[ "$(sentinel_primary_port)" != "$before" ]] && break
+        sleep 0.1
+      done
+      echo "primary after: $(sentinel_primary_port), $(($(now_ms) - t0)) ms after the kill" >>"$cell_dir/failover.log"
+      [[ "$(sentinel_primary_port)" != "$before" ]] || fail "the Sentinel promoted no replica in 30 s; see $FENCED_HOME/sentinel/sentinel.log"
       FAULT_MS=$(($(now_ms) - t0))
       EXTRA_MS=$FAULT_MS
       ;;
@@ -276,8 +319,18 @@ cell() {
   [[ "$LEASE" =~ ^[0-9]+$ && "$LEASE" -gt 0 ]] || fail "no leaseDuration in $file"
   say "[$key × $fault] starting 3 vote-api + 1 tally-worker (lease ${LEASE} s)"
   "$ROOT/scripts/local-run.sh" down >"$cell_dir/local-run.log" 2>&1
-  # shellcheck disable=SC2046 # one backend a word
-  only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
+  if [[ $fault == failover ]]; then
+    # Every service through the Sentinel of a fresh master set; no standalone Redis.
+    sentinel_policy "$file" "$cell_dir/policy.yaml"
+    file="$cell_dir/policy.yaml"
+    only_backends postgres
+    "$ROOT/scripts/backends.sh" restart sentinel >"$cell_dir/sentinel.log" 2>&1 ||
+      fail "the Sentinel set did not start; see $cell_dir/sentinel.log"
+  else
+    "$ROOT/scripts/backends.sh" down sentinel >/dev/null 2>&1 || true
+    # shellcheck disable=SC2046 # one backend a word
+    only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
+  fi
   fresh_database "$FENCED_PG_DATABASE" "$TEMPLATE"
   rm -f "$FENCED_HOME/run/logs/"*.log
   prepare "$key" "$fault" "$file"
@@ -396,11 +449,9 @@ table() {
   echo
   echo "Not in the matrix:"
   echo
-  echo "- Redis failover (a primary with an asynchronous replica under Sentinel, the primary killed"
-  echo "  mid-load): not built yet. The services reach Redis through Sentinel (a policy's"
-  echo "  \`redis.sentinel\`) and \`scripts/backends.sh up sentinel\` starts the set; the cell is a policy"
-  echo "  naming the Sentinel and SIGKILL of whichever server is primary. The failover itself is"
-  echo "  tested below the services, in lock-sdk's SentinelFailoverIT (docs/incidents.md)."
+  echo "- A failover for the backends other than Redis: PostgreSQL, etcd and ZooKeeper run as one"
+  echo "  server here (etcd and ZooKeeper replicate synchronously, by quorum; a PostgreSQL standby"
+  echo "  promotion is a new timeline, an incarnation the services detect, docs/incidents.md)."
   echo "- KubernetesLease: the local run has no Kubernetes API server."
   echo "- InProcess: not distributed; nothing to partition or restart."
 }

@@ -83,7 +83,11 @@ needed_backends() {
   echo postgres
   awk '/^ *type:/ {print $2}' "$1" | sort -u | while read -r type; do
     case "$type" in
-      Redis) echo redis ;;
+      Redis)
+        # Through a Sentinel (scripts/backends.sh's master set), or one server by its URL.
+        if grep -qE '^ *sentinel:' "$1"; then echo sentinel; fi
+        if grep -qE '^ *url: rediss?://' "$1"; then echo redis; fi
+        ;;
       Etcd) echo etcd ;;
       ZooKeeper) echo zookeeper ;;
     esac

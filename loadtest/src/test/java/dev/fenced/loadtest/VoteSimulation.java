@@ -443,31 +443,22 @@ public class VoteSimulation extends Simulation {
             });
   }
 
-  /** Level {@code index}: its first user judges the level before, and stops the run if missed. */
+  /**
+   * Level {@code index}: its first user judges the level before, and stops the run if missed. No
+   * user of a stopped level sends a vote: one sent while the load generator stops would be recorded
+   * by the service without its answer ever reaching the load test.
+   */
   private ScenarioBuilder capacityLevel(int index) {
     LevelState level = levels.get(index);
     AtomicBoolean judged = new AtomicBoolean(index == 0);
     AtomicInteger nextCapacityVoter = new AtomicInteger();
     return scenario(String.format(Locale.ROOT, "capacity %.0f/s", level.rate))
-        .exec(
-            session -> {
-              if (judged.compareAndSet(false, true)) {
-                VoteSummary.Level before = levels.get(index - 1).result();
-                System.out.printf(
-                    Locale.ROOT,
-                    "[loadtest] capacity %.0f/s: %s%n",
-                    before.rate(),
-                    before.miss() == null ? "met" : "missed, " + before.miss());
-                if (before.miss() != null) {
-                  capacityStopped.set(true);
-                }
-              }
-              return session;
-            })
+        .exec(session -> session.set("levelOpen", levelOpen(index, judged)))
         .exec(
             stopLoadGeneratorIf(
                 session -> "the capacity ladder ends at the first level that missed",
-                session -> capacityStopped.get()))
+                session -> !session.getBoolean("levelOpen")))
+        .exitHereIf(session -> !session.getBoolean("levelOpen"))
         .exec(
             session -> {
               level.sent.incrementAndGet();
@@ -484,6 +475,25 @@ public class VoteSimulation extends Simulation {
               }
               return session;
             });
+  }
+
+  /**
+   * Whether level {@code index} runs: the first of its users to ask judges the level before, and a
+   * miss stops the ladder. One at a time, so that no user of a level passes before its judgment.
+   */
+  private synchronized boolean levelOpen(int index, AtomicBoolean judged) {
+    if (judged.compareAndSet(false, true)) {
+      VoteSummary.Level before = levels.get(index - 1).result();
+      System.out.printf(
+          Locale.ROOT,
+          "[loadtest] capacity %.0f/s: %s%n",
+          before.rate(),
+          before.miss() == null ? "met" : "missed, " + before.miss());
+      if (before.miss() != null) {
+        capacityStopped.set(true);
+      }
+    }
+    return !capacityStopped.get();
   }
 
   private static String randomOption() {
