@@ -368,8 +368,9 @@ cell() {
   say "[$key × $fault] fault at $ballots ballots"
   inject "$key" "$fault"
   say "[$key × $fault] fault over after $FAULT_MS ms; the load runs on"
-  local load_ok=1
+  local load_ok=1 t_load_end
   wait "$load_pid" || load_ok=0
+  t_load_end=$(now_ms)
   load_pid=""
   local outcome=FAIL check_rc=0
   if ((load_ok)); then
@@ -388,7 +389,7 @@ cell() {
   cp -r "$FENCED_HOME/run/logs" "$cell_dir/service-logs" 2>/dev/null || true
   local writes shard_writes backward repeated miscounted recovered threshold goal numbers n503 problems=()
   read -r writes shard_writes backward repeated miscounted < <(fence_audit_check "$poll")
-  read -r recovered threshold < <(ballots_resumed "$poll" "$t_fault")
+  read -r recovered threshold < <(ballots_resumed "$poll" "$t_fault" "$t_load_end")
   goal=$(((LEASE + 2) * 1000 + EXTRA_MS))
   ((backward == 0)) || problems+=("$backward fence(s) went backward")
   ((repeated == 0)) || problems+=("$repeated token(s) repeated by another holder")

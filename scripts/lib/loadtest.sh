@@ -320,17 +320,29 @@ fence_audit_check() {
        WHERE (tbl = 'counters' AND row_key LIKE '$1 %') OR tbl = 'tally_shards'" | tr '|' ' '
 }
 
-# ballots_resumed <poll> <since-millis>: "<millis> <threshold>": from <since> to the end of the last
-# pause in the poll's recorded ballots (any option) longer than the threshold (0: none after
-# <since>). The threshold is a second, or the longest pause in the 10 s before <since> if that was
-# longer (on a busy machine votes come slowly even without a fault). A ballot's time is its transaction's
-# start, i.e. right after its vote got the lock.
+# ballots_resumed <poll> <since-millis> [<until-millis>]: "<millis> <threshold>": from <since> to
+# the end of the last pause in the poll's recorded ballots (any option) longer than the threshold
+# (0: none after <since>). The threshold is a second, or the longest pause in the 10 s before
+# <since> if that was longer (on a busy machine votes come slowly even without a fault). A ballot's
+# time is its transaction's start, i.e. right after its vote got the lock.
+#
+# With <until> (the load's end), ballots after it are left out: the checker sends the votes a fault
+# left without an answer again once the load is over, and their ballots come after a pause that is
+# not the system's. A load whose ballots stopped more than the threshold + 10 s (the load's own
+# wind-down) before <until> never recovered within it: the answer is then <until> - <since>.
 ballots_resumed() {
+  local until="${3:-}" within="" stalled="false"
+  if [[ -n "$until" ]]; then
+    within="WHERE t <= $until"
+    stalled="(SELECT max(t) FROM b WHERE t <= $until) < $until - 10000 - th.ms"
+  fi
   sql "WITH b AS (SELECT option, (extract(epoch FROM cast_at) * 1000)::bigint AS t
                   FROM ballots WHERE poll_id = '$1'),
-            g AS (SELECT t, t - lag(t) OVER (PARTITION BY option ORDER BY t) AS gap FROM b),
+            g AS (SELECT t, t - lag(t) OVER (PARTITION BY option ORDER BY t) AS gap FROM b $within),
             th AS (SELECT greatest(1000, coalesce(max(gap) FILTER (WHERE t <= $2 AND t > $2 - 10000), 0)) AS ms FROM g)
-       SELECT greatest(0, coalesce(max(g.t) FILTER (WHERE g.gap > th.ms AND g.t > $2), $2) - $2), th.ms
+       SELECT CASE WHEN $stalled THEN ${until:-0} - $2
+              ELSE greatest(0, coalesce(max(g.t) FILTER (WHERE g.gap > th.ms AND g.t > $2), $2) - $2) END,
+              th.ms
        FROM g, th GROUP BY th.ms" | tr '|' ' '
 }
 
