@@ -278,17 +278,18 @@ inject() {
       EXTRA_MS=$FAULT_MS
       ;;
     failover)
-      local before
+      local before after
       before=$(sentinel_primary_port)
       echo "primary before: $before; fence counters there: $(redis-cli -p "$before" --scan --pattern '*:fence' 2>/dev/null | wc -l)" >>"$cell_dir/failover.log"
       kill -9 "$(head -n 1 "$FENCED_HOME/sentinel/primary.pid")"
       # The fault lasts until the Sentinel names another primary (down-after 1 s, then the vote).
       for ((i = 0; i < 300; i++)); do
-        [[ "$(sentinel_primary_port)" != "$before" ]] && break
+        after=$(sentinel_primary_port)
+        [[ "$after" != "$before" ]] && break
         sleep 0.1
       done
-      echo "primary after: $(sentinel_primary_port), $(($(now_ms) - t0)) ms after the kill" >>"$cell_dir/failover.log"
-      [[ "$(sentinel_primary_port)" != "$before" ]] || fail "the Sentinel promoted no replica in 30 s; see $FENCED_HOME/sentinel/sentinel.log"
+      echo "primary after: $after, $(($(now_ms) - t0)) ms after the kill" >>"$cell_dir/failover.log"
+      [[ "$after" != "$before" ]] || fail "the Sentinel promoted no replica in 30 s; see $FENCED_HOME/sentinel/sentinel.log"
       FAULT_MS=$(($(now_ms) - t0))
       EXTRA_MS=$FAULT_MS
       ;;
