@@ -26,24 +26,24 @@ final class PgAdvisoryLockHandle extends PinnedConnectionHandle {
       LeaseKeeper keeper,
       long sentAt,
       SqlConnection conn,
-      int backendPid) {
-    super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid);
+      int backendPid,
+      PgAdvisoryLockService service) {
+    super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid, service);
+    this.service = service;
   }
+
+  private final PgAdvisoryLockService service;
 
   @Override
   Future<Boolean> heartbeat() {
-    return conn()
-        .preparedQuery(STILL_HELD)
-        .execute(Tuple.of(name()))
+    return bounded(conn().preparedQuery(STILL_HELD).execute(Tuple.of(name())))
         .map(rows -> rows.iterator().next().getBoolean(0));
   }
 
   @Override
   Future<Boolean> endOnServer() {
-    return conn()
-        .preparedQuery(UNLOCK)
-        .execute(Tuple.of(name()))
+    return bounded(conn().preparedQuery(UNLOCK).execute(Tuple.of(name())))
         .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)))
-        .compose(unlocked -> PgAdvisoryLockService.resetSession(conn()).map(unlocked));
+        .compose(unlocked -> service.resetSession(conn()).map(unlocked));
   }
 }

@@ -15,6 +15,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code Postgres/Advisory}: a session-level {@code pg_advisory_lock} held on a connection pinned
@@ -79,7 +80,7 @@ public final class PgAdvisoryLockService extends PostgresLockService {
             .compose(
                 conn ->
                     lockOn(conn, name, maxWait, deadline)
-                        .onFailure(e -> resetSession(conn).onComplete(ar -> conn.close())));
+                        .onFailure(e -> giveBack(conn, e, this::resetSession)));
     return handedOver(acquired);
   }
 
@@ -95,14 +96,16 @@ public final class PgAdvisoryLockService extends PostgresLockService {
             + "ms'; SET idle_session_timeout = '"
             + leaseMillis()
             + "ms'";
-    return conn.query(setup)
-        .execute()
-        .compose(r -> conn.preparedQuery(LOCK).execute(Tuple.of(name)))
+    return bounded(0, conn.query(setup).execute())
+        .compose(
+            r ->
+                bounded(
+                    TimeUnit.NANOSECONDS.toMillis(waitNanos),
+                    conn.preparedQuery(LOCK).execute(Tuple.of(name))))
         .compose(
             locked -> {
               long sentAt = System.nanoTime();
-              return conn.query(NEXT_FENCE)
-                  .execute()
+              return bounded(0, conn.query(NEXT_FENCE).execute())
                   .map(rows -> (LockHandle) hold(conn, name, rows, sentAt));
             });
   }
@@ -121,13 +124,14 @@ public final class PgAdvisoryLockService extends PostgresLockService {
                 keeper,
                 sentAt,
                 conn,
-                row.getInteger(1)));
+                row.getInteger(1),
+                this));
     handle.watchConnection();
     return handle;
   }
 
   /** Leaves the session as the pool gave it: no advisory locks, default timeouts. */
-  static Future<Void> resetSession(SqlConnection conn) {
-    return conn.query(RESET).execute().mapEmpty();
+  Future<Void> resetSession(SqlConnection conn) {
+    return bounded(0, conn.query(RESET).execute()).mapEmpty();
   }
 }

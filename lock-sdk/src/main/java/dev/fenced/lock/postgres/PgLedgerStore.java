@@ -3,7 +3,6 @@ package dev.fenced.lock.postgres;
 import dev.fenced.lock.ledger.Incarnation;
 import dev.fenced.lock.ledger.LedgerStore;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -36,16 +35,17 @@ final class PgLedgerStore implements LedgerStore {
           + "')::oid::bigint, current_setting('fsync'), current_setting('synchronous_commit'),"
           + " pg_postmaster_start_time()::text";
 
-  private final Pool pool;
+  /** Its calls go through the service's, so they are bounded by its request timeout. */
+  private final PostgresLockService service;
 
-  PgLedgerStore(Pool pool) {
-    this.pool = pool;
+  PgLedgerStore(PostgresLockService service) {
+    this.service = service;
   }
 
   @Override
   public CompletionStage<Snapshot> read() {
-    return pool.query("SELECT document FROM " + TABLE + " WHERE id = 1")
-        .execute()
+    return service
+        .request(conn -> conn.query("SELECT document FROM " + TABLE + " WHERE id = 1").execute())
         .map(
             rows -> {
               String document = rows.size() == 0 ? null : rows.iterator().next().getString(0);
@@ -63,26 +63,35 @@ final class PgLedgerStore implements LedgerStore {
   public CompletionStage<Boolean> compareAndSet(Snapshot expected, String document) {
     Future<RowSet<Row>> write =
         expected.document() == null
-            ? pool.preparedQuery(
-                    "INSERT INTO "
-                        + TABLE
-                        + " (id, document) VALUES (1, $1) ON CONFLICT DO NOTHING")
-                .execute(Tuple.of(document))
-            : pool.preparedQuery(
-                    "UPDATE " + TABLE + " SET document = $2 WHERE id = 1 AND document = $1")
-                .execute(Tuple.of(expected.document(), document));
+            ? service.request(
+                conn ->
+                    conn.preparedQuery(
+                            "INSERT INTO "
+                                + TABLE
+                                + " (id, document) VALUES (1, $1) ON CONFLICT DO NOTHING")
+                        .execute(Tuple.of(document)))
+            : service.request(
+                conn ->
+                    conn.preparedQuery(
+                            "UPDATE " + TABLE + " SET document = $2 WHERE id = 1 AND document = $1")
+                        .execute(Tuple.of(expected.document(), document)));
     return write.map(rows -> rows.rowCount() == 1).toCompletionStage();
   }
 
   @Override
   public CompletionStage<Incarnation> incarnation() {
-    return pool.query(FACTS.formatted("(SELECT system_identifier FROM pg_control_system())::text"))
-        .execute()
+    return service
+        .request(
+            conn ->
+                conn.query(
+                        FACTS.formatted(
+                            "(SELECT system_identifier FROM pg_control_system())::text"))
+                    .execute())
         .recover(
             e ->
                 // Some managed servers keep the control data from ordinary roles.
                 "42501".equals(PostgresLockService.sqlState(e))
-                    ? pool.query(FACTS.formatted("'unreadable'")).execute()
+                    ? service.request(conn -> conn.query(FACTS.formatted("'unreadable'")).execute())
                     : Future.failedFuture(e))
         .map(
             rows -> {

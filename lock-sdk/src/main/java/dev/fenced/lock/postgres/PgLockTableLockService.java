@@ -8,7 +8,9 @@ import dev.fenced.lock.support.AcquireLoop.Attempt;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.support.Owners;
 import dev.fenced.lock.support.Waiters;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -86,6 +88,7 @@ public final class PgLockTableLockService extends PostgresLockService {
   private final Duration maxBackoff;
   private final CompletableFuture<Void> listening = new CompletableFuture<>();
   private final LongAdder attempts = new LongAdder();
+  private final LockTableOrphans orphans;
 
   PgLockTableLockService(
       Vertx vertx, PostgresLockConfig config, LockSettings settings, LeaseKeeper keeper) {
@@ -104,6 +107,7 @@ public final class PgLockTableLockService extends PostgresLockService {
       Duration maxBackoff) {
     super(vertx, config, settings, keeper);
     this.maxBackoff = maxBackoff;
+    this.orphans = new LockTableOrphans(this::deleteOrphan, this.keeper, this::isClosed);
     this.subscriber = PgSubscriber.subscriber(vertx, config.connectOptions());
     subscriber.reconnectPolicy(retries -> Math.min(2_000L, 100L << Math.min(retries, 5)));
     subscriber
@@ -172,8 +176,8 @@ public final class PgLockTableLockService extends PostgresLockService {
   private CompletionStage<Attempt<LockHandle>> attempt(String name, String owner) {
     attempts.increment();
     long sentAt = System.nanoTime();
-    return pool.preparedQuery(ACQUIRE)
-        .execute(Tuple.of(name, owner, leaseMillis()))
+    return request(
+            conn -> conn.preparedQuery(ACQUIRE).execute(Tuple.of(name, owner, leaseMillis())))
         .map(
             rows -> {
               Row row = rows.iterator().next();
@@ -186,7 +190,22 @@ public final class PgLockTableLockService extends PostgresLockService {
               return Attempt.<LockHandle>busy(
                   busyMs == null ? 0 : TimeUnit.MILLISECONDS.toNanos(Math.max(0, busyMs)));
             })
+        .onFailure(
+            e -> {
+              // The server's own refusal rolled the statement back; anything else (no answer in
+              // time, a closed connection) may have left a committed row nobody holds.
+              if (!(e instanceof PgException)) {
+                orphans.sweep(name, owner, sentAt, leaseMillis());
+              }
+            })
         .toCompletionStage();
+  }
+
+  /** Deletes the row an unanswered attempt may have left; true when there was one. */
+  private Future<Boolean> deleteOrphan(LockTableOrphans.Orphan orphan) {
+    return request(
+            conn -> conn.preparedQuery(RELEASE).execute(Tuple.of(orphan.name(), orphan.owner())))
+        .map(rows -> rows.size() == 1);
   }
 
   @Override
@@ -203,16 +222,15 @@ public final class PgLockTableLockService extends PostgresLockService {
 
     @Override
     protected CompletionStage<Boolean> renewOnBackend() {
-      return pool.preparedQuery(RENEW)
-          .execute(Tuple.of(name(), ownerId(), leaseMillis()))
+      return request(
+              conn -> conn.preparedQuery(RENEW).execute(Tuple.of(name(), ownerId(), leaseMillis())))
           .map(rows -> rows.rowCount() == 1)
           .toCompletionStage();
     }
 
     @Override
     protected CompletionStage<Boolean> releaseOnBackend() {
-      return pool.preparedQuery(RELEASE)
-          .execute(Tuple.of(name(), ownerId()))
+      return request(conn -> conn.preparedQuery(RELEASE).execute(Tuple.of(name(), ownerId())))
           .map(
               rows -> {
                 // The DELETE has committed: this service's own next waiter tries now, without

@@ -45,8 +45,9 @@ public final class PgRowLockHandle extends PinnedConnectionHandle implements Sql
       long sentAt,
       SqlConnection conn,
       int backendPid,
-      long transactionId) {
-    super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid);
+      long transactionId,
+      PostgresLockService service) {
+    super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid, service);
     this.transactionId = transactionId;
   }
 
@@ -76,9 +77,7 @@ public final class PgRowLockHandle extends PinnedConnectionHandle implements Sql
 
   @Override
   Future<Boolean> heartbeat() {
-    return conn()
-        .preparedQuery(STILL_HELD)
-        .execute(Tuple.of(transactionId))
+    return bounded(conn().preparedQuery(STILL_HELD).execute(Tuple.of(transactionId)))
         .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
   }
 
@@ -87,6 +86,6 @@ public final class PgRowLockHandle extends PinnedConnectionHandle implements Sql
     // After a loss the caller must not see its writes committed behind its back: roll back.
     // (a loss marks the hold lost before it gets here; a release cannot race past it).
     boolean doCommit = commit && !wasLost();
-    return conn().query(doCommit ? "COMMIT" : "ROLLBACK").execute().map(true);
+    return bounded(conn().query(doCommit ? "COMMIT" : "ROLLBACK").execute()).map(true);
   }
 }

@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code Postgres/RowLock}: the pessimistic lock, {@code SELECT ... FOR UPDATE} on a row per lock
@@ -78,12 +79,12 @@ public final class PgRowLockService extends PostgresLockService {
   protected CompletionStage<LockHandle> doAcquire(String name, Duration maxWait) {
     long deadline = System.nanoTime() + maxWait.toNanos();
     Future<LockHandle> acquired =
-        pool.preparedQuery(ENSURE_ROW)
-            .execute(Tuple.of(name))
+        request(conn -> conn.preparedQuery(ENSURE_ROW).execute(Tuple.of(name)))
             .compose(r -> pool.getConnection())
             .compose(
                 conn ->
-                    lockOn(conn, name, maxWait, deadline).onFailure(e -> abandonTransaction(conn)));
+                    lockOn(conn, name, maxWait, deadline)
+                        .onFailure(e -> giveBack(conn, e, c -> c.query("ROLLBACK").execute())));
     return handedOver(acquired);
   }
 
@@ -100,9 +101,12 @@ public final class PgRowLockService extends PostgresLockService {
             + "ms'; SET LOCAL idle_in_transaction_session_timeout = '"
             + leaseMillis()
             + "ms'";
-    return conn.query(begin)
-        .execute()
-        .compose(r -> conn.preparedQuery(LOCK_ROW).execute(Tuple.of(name)))
+    return bounded(0, conn.query(begin).execute())
+        .compose(
+            r ->
+                bounded(
+                    TimeUnit.NANOSECONDS.toMillis(waitNanos),
+                    conn.preparedQuery(LOCK_ROW).execute(Tuple.of(name))))
         .compose(
             locked -> {
               if (locked.size() != 1) {
@@ -111,8 +115,7 @@ public final class PgRowLockService extends PostgresLockService {
                         "the row of lock '" + name + "' vanished from " + TABLE));
               }
               long sentAt = System.nanoTime();
-              return conn.query(NEXT_FENCE)
-                  .execute()
+              return bounded(0, conn.query(NEXT_FENCE).execute())
                   .map(rows -> (LockHandle) hold(conn, name, rows, sentAt));
             });
   }
@@ -131,13 +134,9 @@ public final class PgRowLockService extends PostgresLockService {
                 sentAt,
                 conn,
                 row.getInteger(1),
-                row.getLong(2)));
+                row.getLong(2),
+                this));
     handle.watchConnection();
     return handle;
-  }
-
-  /** Ends a transaction that did not become a hold and gives the connection back. */
-  private static void abandonTransaction(SqlConnection conn) {
-    conn.query("ROLLBACK").execute().onComplete(ar -> conn.close());
   }
 }

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Renewal is a heartbeat on the connection, which also restarts the server-side idle timeout
  * that ends the session of a holder that stopped (paused, partitioned) after one lease. The
- * connection goes back to the pool only when the hold ended cleanly on the server; otherwise the
- * session is terminated, so nothing the hold left behind can be inherited by the next borrower.
+ * connection goes back to the pool only when the hold ended cleanly on the server; otherwise it is
+ * discarded (its socket closed, which ends the session), so nothing the hold left behind can be
+ * inherited by the next borrower. Every statement on it is bounded by the request timeout.
  */
 abstract class PinnedConnectionHandle extends AbstractLockHandle {
 
@@ -25,6 +26,7 @@ abstract class PinnedConnectionHandle extends AbstractLockHandle {
 
   private final SqlConnection conn;
   private final int backendPid;
+  private final PostgresLockService service;
   private volatile boolean endedCleanly;
 
   PinnedConnectionHandle(
@@ -36,10 +38,17 @@ abstract class PinnedConnectionHandle extends AbstractLockHandle {
       LeaseKeeper keeper,
       long sentAt,
       SqlConnection conn,
-      int backendPid) {
+      int backendPid,
+      PostgresLockService service) {
     super(backend, name, token, owner, settings, keeper, sentAt);
     this.conn = conn;
     this.backendPid = backendPid;
+    this.service = service;
+  }
+
+  /** A statement on this hold's connection, bounded by the service's request timeout. */
+  final <T> Future<T> bounded(Future<T> statement) {
+    return service.bounded(0, statement);
   }
 
   /** Reports the loss as soon as the connection closes; call once the handle is started. */
@@ -94,10 +103,10 @@ abstract class PinnedConnectionHandle extends AbstractLockHandle {
     if (endedCleanly) {
       conn.close();
     } else {
-      // Unsure what the session still holds: end it rather than hand it to the next borrower.
-      conn.query("SELECT pg_terminate_backend(pg_backend_pid())")
-          .execute()
-          .onComplete(ar -> conn.close());
+      // Unsure what the session still holds: end it rather than hand it to the next borrower. No
+      // statement that might go unanswered: the socket closes, and the server ends the session
+      // (and its locks) when it notices, or at its idle timeout (the lease) if it never does.
+      PgConnections.discard(conn);
     }
   }
 

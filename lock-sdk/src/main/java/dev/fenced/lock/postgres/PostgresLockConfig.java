@@ -1,6 +1,7 @@
 package dev.fenced.lock.postgres;
 
 import io.vertx.pgclient.PgConnectOptions;
+import java.time.Duration;
 
 /**
  * Where a PostgreSQL lock service connects and which mode it uses.
@@ -14,6 +15,11 @@ import io.vertx.pgclient.PgConnectOptions;
  * @param maxPoolSize connections this service may open. RowLock and Advisory pin one connection per
  *     hold and per waiting acquire, so this also bounds how many of them one service can have at
  *     once
+ * @param requestTimeout how long one statement may go unanswered (beyond the lock wait it is asked
+ *     to make) before it fails as backend unavailable: a frozen server or a network that drops
+ *     packets never answers. The connection of a statement that timed out is closed, not returned
+ *     to the pool, since its answer may still come. Waiting for a connection of the pool (a new
+ *     one, or one that {@code maxPoolSize} holds and waiters have all taken) is bounded by it too
  */
 public record PostgresLockConfig(
     String host,
@@ -22,10 +28,14 @@ public record PostgresLockConfig(
     String user,
     String password,
     PostgresMode mode,
-    int maxPoolSize) {
+    int maxPoolSize,
+    Duration requestTimeout) {
 
   /** Pool size when none is given. */
   public static final int DEFAULT_POOL_SIZE = 16;
+
+  /** Request timeout when none is given. */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
   public PostgresLockConfig {
     requireText("host", host);
@@ -43,6 +53,21 @@ public record PostgresLockConfig(
     if (maxPoolSize < 1) {
       throw new IllegalArgumentException("maxPoolSize must be at least 1, was " + maxPoolSize);
     }
+    if (requestTimeout == null || requestTimeout.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "requestTimeout must be at least 1ms, was " + requestTimeout);
+    }
+  }
+
+  public PostgresLockConfig(
+      String host,
+      int port,
+      String database,
+      String user,
+      String password,
+      PostgresMode mode,
+      int maxPoolSize) {
+    this(host, port, database, user, password, mode, maxPoolSize, DEFAULT_REQUEST_TIMEOUT);
   }
 
   public PostgresLockConfig(
@@ -51,11 +76,23 @@ public record PostgresLockConfig(
   }
 
   public PostgresLockConfig withMode(PostgresMode value) {
-    return new PostgresLockConfig(host, port, database, user, password, value, maxPoolSize);
+    return new PostgresLockConfig(
+        host, port, database, user, password, value, maxPoolSize, requestTimeout);
   }
 
   public PostgresLockConfig withMaxPoolSize(int value) {
-    return new PostgresLockConfig(host, port, database, user, password, mode, value);
+    return new PostgresLockConfig(
+        host, port, database, user, password, mode, value, requestTimeout);
+  }
+
+  public PostgresLockConfig withRequestTimeout(Duration value) {
+    return new PostgresLockConfig(host, port, database, user, password, mode, maxPoolSize, value);
+  }
+
+  /** Another server (a proxy in front of it, say), all else the same. */
+  public PostgresLockConfig withServer(String otherHost, int otherPort) {
+    return new PostgresLockConfig(
+        otherHost, otherPort, database, user, password, mode, maxPoolSize, requestTimeout);
   }
 
   /** The Vert.x connect options for this server. */
@@ -87,6 +124,8 @@ public record PostgresLockConfig(
         + mode
         + ", maxPoolSize="
         + maxPoolSize
+        + ", requestTimeout="
+        + requestTimeout
         + "]";
   }
 

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Locks on PostgreSQL through the Vert.x reactive client, in one of three {@link PostgresMode}s.
@@ -51,18 +52,103 @@ public abstract sealed class PostgresLockService extends AbstractLockService
   protected final Vertx vertx;
   protected final PostgresLockConfig config;
   protected final Pool pool;
+  private final long requestTimeoutMillis;
 
   PostgresLockService(
       Vertx vertx, PostgresLockConfig config, LockSettings settings, LeaseKeeper keeper) {
     super(settings, keeper);
     this.vertx = Objects.requireNonNull(vertx, "vertx must be set");
     this.config = Objects.requireNonNull(config, "config must be set");
+    this.requestTimeoutMillis = config.requestTimeout().toMillis();
     this.pool =
         PgBuilder.pool()
-            .with(new PoolOptions().setMaxSize(config.maxPoolSize()))
+            .with(
+                new PoolOptions()
+                    .setMaxSize(config.maxPoolSize())
+                    // Waiting for a pooled connection is bounded like a request.
+                    .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, requestTimeoutMillis))
+                    .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
             .connectingTo(config.connectOptions())
             .using(vertx)
             .build();
+  }
+
+  /**
+   * This backend's call: {@code work} on a pooled connection, bounded by the request timeout (plus
+   * {@code waitMillis} the work is asked to wait on the server, such as a lock wait). The
+   * connection goes back to the pool afterwards, unless the work timed out: then it is discarded
+   * ({@link PgConnections#discard}).
+   */
+  final <T> Future<T> request(long waitMillis, Function<SqlConnection, Future<T>> work) {
+    return pool.getConnection()
+        .compose(
+            conn -> {
+              Future<T> started;
+              try {
+                started = work.apply(conn);
+              } catch (RuntimeException e) {
+                started = Future.failedFuture(e);
+              }
+              return bounded(waitMillis, started)
+                  .onComplete(
+                      ar -> {
+                        if (ar.failed() && PgConnections.timedOut(ar.cause())) {
+                          PgConnections.discard(conn);
+                        } else {
+                          conn.close();
+                        }
+                      });
+            });
+  }
+
+  /**
+   * Gives back the connection of an acquire that did not become a hold, after {@code cleanup} (a
+   * rollback, a session reset). One that stopped answering, or whose cleanup failed, is discarded
+   * instead: nobody can tell what its session still holds.
+   */
+  final void giveBack(
+      SqlConnection conn, Throwable why, Function<SqlConnection, Future<?>> cleanup) {
+    if (PgConnections.timedOut(why)) {
+      PgConnections.discard(conn);
+      return;
+    }
+    bounded(0, cleanup.apply(conn))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                PgConnections.discard(conn);
+              } else {
+                conn.close();
+              }
+            });
+  }
+
+  /** {@link #request(long, Function)} without a server-side wait. */
+  final <T> Future<T> request(Function<SqlConnection, Future<T>> work) {
+    return request(0, work);
+  }
+
+  /**
+   * A statement bounded by the request timeout plus {@code waitMillis}: it fails with a {@code
+   * TimeoutException} when unanswered. For statements on a connection a hold keeps; the caller
+   * decides what becomes of the connection.
+   */
+  final <T> Future<T> bounded(long waitMillis, Future<T> statement) {
+    return PgConnections.within(vertx, statement, requestTimeoutMillis + waitMillis);
+  }
+
+  /** {@link #request(Function)} in one transaction: committed when {@code work} succeeds. */
+  final <T> Future<T> inTransaction(Function<SqlConnection, Future<T>> work) {
+    return request(
+        conn ->
+            conn.begin()
+                .compose(
+                    tx ->
+                        work.apply(conn)
+                            .compose(
+                                value -> tx.commit().map(value),
+                                error ->
+                                    tx.rollback().transform(ar -> Future.failedFuture(error)))));
   }
 
   /**
@@ -117,10 +203,12 @@ public abstract sealed class PostgresLockService extends AbstractLockService
                     })
                 .compose(
                     v ->
-                        pool.query(
-                                "SELECT current_setting('server_version_num')::int,"
-                                    + " current_setting('server_version')")
-                            .execute())
+                        request(
+                            conn ->
+                                conn.query(
+                                        "SELECT current_setting('server_version_num')::int,"
+                                            + " current_setting('server_version')")
+                                    .execute()))
                 .<Void>map(
                     rows -> {
                       Row row = rows.iterator().next();
@@ -131,7 +219,7 @@ public abstract sealed class PostgresLockService extends AbstractLockService
   }
 
   private Future<Void> createSchema() {
-    return pool.withTransaction(
+    return inTransaction(
         conn -> {
           // "already exists, skipping" notices are the normal case here, not news.
           Future<?> chain =
@@ -183,7 +271,7 @@ public abstract sealed class PostgresLockService extends AbstractLockService
     }
     return typed(
         () ->
-            pool.withTransaction(
+            inTransaction(
                     conn ->
                         conn.query("SET LOCAL client_min_messages = warning; " + PROVISION_LOCK)
                             .execute()
@@ -231,18 +319,20 @@ public abstract sealed class PostgresLockService extends AbstractLockService
   /** The ledger in table {@code fenced_ledger}; see {@link PgLedgerStore}. */
   @Override
   public final Optional<BackendLedger> ledger() {
-    return Optional.of(new BackendLedger(new PgLedgerStore(pool)));
+    return Optional.of(new BackendLedger(new PgLedgerStore(this)));
   }
 
   @Override
   public final CompletionStage<BackendProbe> probe() {
     long start = System.nanoTime();
     try {
-      return pool.query(
-              "SELECT current_setting('server_version'),"
-                  + " current_setting('server_version_num')::int, current_setting('fsync'),"
-                  + " current_setting('synchronous_commit')")
-          .execute()
+      return request(
+              conn ->
+                  conn.query(
+                          "SELECT current_setting('server_version'),"
+                              + " current_setting('server_version_num')::int,"
+                              + " current_setting('fsync'), current_setting('synchronous_commit')")
+                      .execute())
           .map(
               rows -> {
                 Duration latency = Duration.ofNanos(System.nanoTime() - start);

@@ -1,8 +1,10 @@
 package dev.fenced.lock.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
@@ -10,6 +12,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.testing.BlackHoleProxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -168,6 +171,114 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
   }
 
   @Test
+  void aSilentServerFailsAcquiresWithinTheWaitAndPinsNoConnection() throws Exception {
+    try (BlackHoleProxy proxy =
+        BlackHoleProxy.start(0, TestServers.pgHost(), TestServers.pgPort())) {
+      PostgresLockConfig viaProxy =
+          PgTestSupport.config(PostgresMode.LockTable)
+              .withServer("127.0.0.1", proxy.port())
+              .withMaxPoolSize(2)
+              .withRequestTimeout(Duration.ofSeconds(2));
+      PgLockTableLockService service = lockTable(viaProxy, settings(), Duration.ofSeconds(1));
+      try {
+        LockService.await(
+            service.acquireBlocking(uniqueName("pg:silent-before"), MAX_WAIT).release());
+
+        proxy.cut(); // the server is alive and the sockets open, but no byte gets through
+        long start = System.nanoTime();
+        CompletableFuture<LockHandle> silent =
+            service.acquire(uniqueName("pg:silent"), Duration.ofSeconds(2)).toCompletableFuture();
+        assertThatThrownBy(() -> silent.get(30, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(BackendUnavailableException.class)
+            .hasMessageContaining("Postgres/LockTable");
+        // The wait (2 s), plus at most one request timeout (2 s) for the attempt in flight at its
+        // end, and one for a pooled connection.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+
+        // New connections get through again; the old ones stay open and silent. A pool that still
+        // lends them out keeps every acquire from here waiting on an answer that never comes.
+        proxy.healNewConnectionsOnly();
+        LockHandle after =
+            service
+                .acquire(uniqueName("pg:healed"), Duration.ofSeconds(8))
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+        assertThat(LockService.await(after.release())).isEqualTo(ReleaseResult.RELEASED);
+      } finally {
+        service.close();
+      }
+    }
+  }
+
+  @Test
+  void anAttemptWhoseAnswerWasLostLeavesNoRowBehind() throws Exception {
+    // A lease far longer than the waits below: only a cleanup can free the lock in time.
+    LockSettings longLease = settings().withTiming(Duration.ofSeconds(60), Duration.ofSeconds(20));
+    try (BlackHoleProxy proxy =
+        BlackHoleProxy.start(0, TestServers.pgHost(), TestServers.pgPort())) {
+      PgLockTableLockService service =
+          lockTable(
+              PgTestSupport.config(PostgresMode.LockTable)
+                  .withServer("127.0.0.1", proxy.port())
+                  .withMaxPoolSize(2)
+                  .withRequestTimeout(Duration.ofSeconds(2)),
+              longLease,
+              Duration.ofSeconds(1));
+      AbstractLockService direct = service();
+      String name = uniqueName("pg:lost-answer");
+      try {
+        LockService.await(
+            service.acquireBlocking(uniqueName("pg:lost-before"), MAX_WAIT).release());
+        CompletableFuture<LockHandle> lost;
+        try (Connection blocker = TestServers.jdbc()) {
+          // An uncommitted row of the same name: the service's INSERT reaches the server and
+          // waits on it there.
+          blocker.setAutoCommit(false);
+          try (PreparedStatement insert =
+              blocker.prepareStatement(
+                  "INSERT INTO "
+                      + PgLockTableLockService.TABLE
+                      + " (resource, owner, fence, expires_at) VALUES (?, 'blocker', 0, now())")) {
+            insert.setString(1, name);
+            insert.executeUpdate();
+          }
+          lost = service.acquire(name, Duration.ofSeconds(2)).toCompletableFuture();
+          await().atMost(Duration.ofSeconds(10)).until(() -> insertWaits(name));
+          proxy.cut();
+          blocker.rollback(); // the INSERT goes on and commits; its answer is dropped
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> row(name) != null);
+        assertThatThrownBy(() -> lost.get(30, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(BackendUnavailableException.class);
+        assertThat(row(name)).doesNotStartWith("blocker");
+
+        // Once the server can be reached again, the orphan row goes: the lock is free long before
+        // its 60 s lease would have freed it.
+        proxy.healNewConnectionsOnly();
+        LockHandle next = direct.acquireBlocking(name, Duration.ofSeconds(10));
+        assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+      } finally {
+        service.close();
+      }
+    }
+  }
+
+  /** Whether a statement on the lock table waits for a lock (the blocker's uncommitted row). */
+  private static boolean insertWaits(String name) throws Exception {
+    try (Connection c = TestServers.jdbc();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE '%INSERT INTO "
+                    + PgLockTableLockService.TABLE
+                    + "%'")) {
+      rs.next();
+      return rs.getLong(1) > 0;
+    }
+  }
+
+  @Test
   void provisioningRacesSafelyOnAnEmptyDatabase() throws Exception {
     String db = "fenced_race_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     try (Connection c = TestServers.jdbc();
@@ -206,13 +317,13 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
   }
 
   private PgLockTableLockService lockTable(LockSettings settings, Duration maxBackoff) {
+    return lockTable(PgTestSupport.config(PostgresMode.LockTable), settings, maxBackoff);
+  }
+
+  private PgLockTableLockService lockTable(
+      PostgresLockConfig config, LockSettings settings, Duration maxBackoff) {
     PgLockTableLockService service =
-        new PgLockTableLockService(
-            PgTestSupport.VERTX,
-            PgTestSupport.config(PostgresMode.LockTable),
-            settings,
-            null,
-            maxBackoff);
+        new PgLockTableLockService(PgTestSupport.VERTX, config, settings, null, maxBackoff);
     LockService.await(service.provision());
     return service;
   }

@@ -12,6 +12,8 @@ import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.support.LeaseKeeper;
+import dev.fenced.lock.testing.BlackHoleProxy;
 import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -184,6 +186,50 @@ class PgRowLockServiceIT extends PgLockServiceContract {
     // With no hold open, deprovisioning drops the table.
     assertThat(LockService.await(holder.deprovision(record, false))).isTrue();
     LockService.await(holder.provision());
+  }
+
+  @Test
+  void aHoldLostBehindASilentNetworkGivesItsConnectionBack() throws Exception {
+    try (BlackHoleProxy proxy =
+        BlackHoleProxy.start(0, TestServers.pgHost(), TestServers.pgPort())) {
+      // One connection: whatever keeps it after the loss keeps every acquire of this service out.
+      PgRowLockService service =
+          (PgRowLockService)
+              PostgresLockService.create(
+                  PgTestSupport.VERTX,
+                  PgTestSupport.config(PostgresMode.RowLock)
+                      .withServer("127.0.0.1", proxy.port())
+                      .withMaxPoolSize(1)
+                      .withRequestTimeout(Duration.ofSeconds(3)),
+                  settings(),
+                  new LeaseKeeper());
+      try {
+        LockService.await(service.provision());
+        PgRowLockHandle h =
+            LockService.await(service.acquireRowLock(uniqueName("pg:row-silent"), MAX_WAIT));
+
+        proxy.cut();
+        h.lost().toCompletableFuture().get(lease().toMillis() * 3, TimeUnit.MILLISECONDS);
+        proxy.healNewConnectionsOnly();
+
+        // The lost hold's end (a ROLLBACK nobody answers) takes up to a request timeout; then its
+        // connection must be gone from the pool and a new one usable.
+        LockHandle next =
+            await()
+                .atMost(Duration.ofSeconds(15))
+                .ignoreExceptions()
+                .until(
+                    () ->
+                        service
+                            .acquire(uniqueName("pg:row-after"), Duration.ofSeconds(2))
+                            .toCompletableFuture()
+                            .get(5, TimeUnit.SECONDS),
+                    held -> true);
+        assertThat(LockService.await(next.release())).isEqualTo(ReleaseResult.RELEASED);
+      } finally {
+        service.close();
+      }
+    }
   }
 
   private static boolean dropIsWaiting() throws Exception {

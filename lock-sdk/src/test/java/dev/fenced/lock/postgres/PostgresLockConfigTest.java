@@ -3,6 +3,7 @@ package dev.fenced.lock.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class PostgresLockConfigTest {
@@ -38,6 +39,19 @@ class PostgresLockConfigTest {
     assertThatThrownBy(() -> VALID.withMaxPoolSize(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxPoolSize");
+    assertThatThrownBy(() -> VALID.withRequestTimeout(Duration.ofNanos(999_999)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("requestTimeout must be at least 1ms, was PT0.000999999S");
+    assertThatThrownBy(() -> VALID.withRequestTimeout(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("requestTimeout");
+  }
+
+  @Test
+  void aStatementWaitsForItsAnswerFiveSecondsUnlessToldOtherwise() {
+    assertThat(VALID.requestTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(VALID.withRequestTimeout(Duration.ofMillis(750)).requestTimeout())
+        .isEqualTo(Duration.ofMillis(750));
   }
 
   @Test
