@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.FencingTokens;
-import dev.fenced.lock.LockException;
-import dev.fenced.lock.LockHandle;
-import dev.fenced.lock.LockService;
 import dev.fenced.lock.policy.KubernetesPolicySource;
 import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.LockServiceFactory;
 import dev.fenced.lock.policy.PolicyConditions;
 import dev.fenced.lock.policy.PolicyLocks;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
+import dev.fenced.lock.testing.EpochRise;
 import dev.fenced.lock.testing.ScratchRedis;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,8 +21,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -47,6 +45,7 @@ import org.junit.jupiter.api.Test;
 class BackendIncidentsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String NAME = "family:a";
 
   @Inject KubernetesClient client;
 
@@ -176,42 +175,23 @@ class BackendIncidentsIT {
                 source,
                 new LockServiceFactory(
                     vertx, new KubernetesSecretResolver(client, namespace), () -> client, null))) {
-      await().atMost(WAIT).until(() -> locks.resolve("family:a").isPresent());
+      await().atMost(WAIT).until(() -> locks.resolve(NAME).isPresent());
       long before = 0;
       for (int i = 0; i < 3; i++) {
-        before = cycle(locks);
+        before = EpochRise.cycle(locks, NAME);
       }
 
       incident.happen();
       long start = System.nanoTime();
       // The operator's side, watched from the side: when status.epoch rose.
-      java.util.concurrent.CompletableFuture<Long> operatorMillis =
-          java.util.concurrent.CompletableFuture.supplyAsync(
+      CompletableFuture<Long> operatorMillis =
+          CompletableFuture.supplyAsync(
               () -> {
                 awaitPolicy(namespace, p -> p.getStatus().getEpoch() > epoch);
                 return (System.nanoTime() - start) / 1_000_000;
               });
-      List<Long> after = new ArrayList<>();
-      int oldEpochHolds = 0;
-      long serviceMillis = -1;
-      while (System.nanoTime() - start < WAIT.toNanos()) {
-        long token;
-        try {
-          token = cycle(locks);
-        } catch (LockException e) {
-          continue; // held back until the epoch rises, or the backend is coming back
-        }
-        after.add(token);
-        if (FencingTokens.epoch(token) > epoch) {
-          serviceMillis = (System.nanoTime() - start) / 1_000_000;
-          break;
-        }
-        oldEpochHolds++;
-      }
+      EpochRise rise = EpochRise.watch(locks, NAME, epoch, start, WAIT);
       LockPolicy raised = awaitPolicy(namespace, p -> p.getStatus().getEpoch() > epoch);
-      for (int i = 0; i < 3; i++) {
-        after.add(cycle(locks));
-      }
       System.out.printf(
           "incident %s: epoch %d -> %d; operator raised it after %d ms, the service held the lock"
               + " at the new epoch after %d ms (%d holds at the old epoch meanwhile); incarnation"
@@ -220,24 +200,18 @@ class BackendIncidentsIT {
           epoch,
           raised.getStatus().getEpoch(),
           operatorMillis.get(WAIT.toSeconds(), TimeUnit.SECONDS),
-          serviceMillis,
-          oldEpochHolds,
+          rise.millisToNewEpoch(),
+          rise.oldEpochHolds(),
           incarnation,
           raised.getStatus().getBackendIncarnation(),
-          after.stream().map(BackendIncidentsIT::describe).toList(),
-          describe(before));
+          rise.described(),
+          EpochRise.describe(before));
 
       assertThat(raised.getStatus().getEpoch()).as("one incident, one rise").isEqualTo(epoch + 1);
       assertThat(raised.getStatus().getBackendIncarnation()).isNotEqualTo(incarnation);
-      assertThat(serviceMillis).as("the service held the lock again").isNotNegative();
-      List<Long> newEpoch = after.subList(after.size() - 4, after.size());
-      long last = before;
-      assertThat(newEpoch)
-          .allSatisfy(t -> assertThat(t).isGreaterThan(last))
-          .allSatisfy(t -> assertThat(FencingTokens.epoch(t)).isEqualTo(epoch + 1))
-          .isSorted()
-          .doesNotHaveDuplicates();
-      return oldEpochHolds;
+      List<Long> newEpoch = rise.assertRoseAbove(locks, NAME, before, epoch, 3);
+      assertThat(newEpoch).allSatisfy(t -> assertThat(FencingTokens.epoch(t)).isEqualTo(epoch + 1));
+      return rise.oldEpochHolds();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       client.resources(LockPolicy.class).inNamespace(namespace).withName("family").delete();
@@ -256,16 +230,5 @@ class BackendIncidentsIT {
                     && p.getStatus() != null
                     && PolicyConditions.isReadyForCurrentGeneration(p)
                     && until.test(p));
-  }
-
-  private static long cycle(PolicyLocks locks) {
-    LockHandle h = LockService.await(locks.acquire("family:a"));
-    long token = h.fencingToken();
-    LockService.await(h.release());
-    return token;
-  }
-
-  private static String describe(long token) {
-    return FencingTokens.epoch(token) + "/" + FencingTokens.counter(token);
   }
 }

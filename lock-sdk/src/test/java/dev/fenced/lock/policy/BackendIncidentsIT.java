@@ -3,12 +3,12 @@ package dev.fenced.lock.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fenced.lock.FencingTokens;
-import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
 import dev.fenced.lock.support.AbstractLockService;
+import dev.fenced.lock.testing.EpochRise;
 import dev.fenced.lock.testing.ScratchRedis;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -69,13 +69,11 @@ class BackendIncidentsIT {
   }
 
   /** What one incident run saw. */
-  record Seen(
-      long before,
-      long beforeOther,
-      List<Long> after,
-      int oldEpochHolds,
-      long millisToNewEpoch,
-      long unguardedToken) {}
+  record Seen(long before, long beforeOther, EpochRise rise, long unguardedToken) {
+    int oldEpochHolds() {
+      return rise.oldEpochHolds();
+    }
+  }
 
   @FunctionalInterface
   interface Incident {
@@ -208,31 +206,13 @@ class BackendIncidentsIT {
     long before = 0;
     long beforeOther = 0;
     for (int i = 0; i < 3; i++) {
-      before = cycle(locks, name);
-      beforeOther = cycle(locks, other);
+      before = EpochRise.cycle(locks, name);
+      beforeOther = EpochRise.cycle(locks, other);
     }
     long epoch = FencingTokens.epoch(before);
 
     incident.happen();
-    long start = System.nanoTime();
-    List<Long> after = new ArrayList<>();
-    int oldEpochHolds = 0;
-    long millisToNewEpoch = -1;
-    while (System.nanoTime() - start < LIMIT.toNanos()) {
-      long token;
-      try {
-        token = cycle(locks, name);
-      } catch (LockException e) {
-        continue; // refused while the epoch rises, or the backend is coming back
-      }
-      after.add(token);
-      if (FencingTokens.epoch(token) <= epoch) {
-        oldEpochHolds++;
-      } else {
-        millisToNewEpoch = (System.nanoTime() - start) / 1_000_000;
-        break;
-      }
-    }
+    EpochRise rise = EpochRise.watch(locks, name, epoch, System.nanoTime(), LIMIT);
 
     // The counter of the other name as a service without the check meets it, at the old epoch.
     LockPolicy policy = source.policies().get(0);
@@ -247,49 +227,23 @@ class BackendIncidentsIT {
       unguarded.close();
     }
 
-    for (int i = 0; i < 5; i++) {
-      after.add(cycle(locks, name));
-    }
-    Seen seen =
-        new Seen(before, beforeOther, after, oldEpochHolds, millisToNewEpoch, unguardedToken);
     System.out.printf(
         "incident %s: last token before %s; first hold at a higher epoch after %d ms (%d holds"
             + " granted at the old epoch meanwhile), tokens after %s; without the check the other"
             + " name got %s after %s%n",
         type,
-        describe(before),
-        millisToNewEpoch,
-        oldEpochHolds,
-        after.stream().map(BackendIncidentsIT::describe).toList(),
-        describe(unguardedToken),
-        describe(beforeOther));
+        EpochRise.describe(before),
+        rise.millisToNewEpoch(),
+        rise.oldEpochHolds(),
+        rise.described(),
+        EpochRise.describe(unguardedToken),
+        EpochRise.describe(beforeOther));
 
-    assertThat(millisToNewEpoch)
-        .as("a hold at a higher epoch came within %s", LIMIT)
-        .isNotNegative();
-    List<Long> newEpoch = after.subList(after.size() - 6, after.size());
-    long last = before;
-    assertThat(newEpoch)
-        .as("after the rise, every token is above every token before the incident")
-        .allSatisfy(t -> assertThat(t).isGreaterThan(last))
-        .isSorted()
-        .doesNotHaveDuplicates();
-    assertThat(newEpoch).allSatisfy(t -> assertThat(FencingTokens.epoch(t)).isGreaterThan(epoch));
+    rise.assertRoseAbove(locks, name, before, epoch, 5);
     assertThat(unguardedToken)
         .as(
             "the incident restarted the counter: without the epoch rise a token repeats or goes back")
         .isLessThanOrEqualTo(beforeOther);
-    return seen;
-  }
-
-  private static long cycle(PolicyLocks locks, String name) {
-    LockHandle h = LockService.await(locks.acquire(name, Duration.ofSeconds(30)));
-    long token = h.fencingToken();
-    LockService.await(h.release());
-    return token;
-  }
-
-  private static String describe(long token) {
-    return FencingTokens.epoch(token) + "/" + FencingTokens.counter(token);
+    return new Seen(before, beforeOther, rise, unguardedToken);
   }
 }
