@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * and is driven through its control port, one command per line, one answer per line: {@code cut},
- * {@code heal}, {@code status} ({@code passing|cut connections=N dropped=BYTES}), {@code quit}.
+ * {@code heal}, {@code heal-new} ({@link #healNewConnectionsOnly()}), {@code status} ({@code
+ * passing|cut connections=N dropped=BYTES}), {@code quit}.
  */
 public final class BlackHoleProxy implements AutoCloseable {
 
@@ -321,13 +322,19 @@ public final class BlackHoleProxy implements AutoCloseable {
           proxy.heal();
           out.println(proxy.status());
         }
+        case "heal-new" -> {
+          proxy.healNewConnectionsOnly();
+          out.println(proxy.status());
+        }
         case "status" -> out.println(proxy.status());
         case "quit" -> {
           out.println("bye");
           return true;
         }
         case "" -> {}
-        default -> out.println("unknown command: " + line.strip() + " (cut, heal, status, quit)");
+        default ->
+            out.println(
+                "unknown command: " + line.strip() + " (cut, heal, heal-new, status, quit)");
       }
     }
     return false;
