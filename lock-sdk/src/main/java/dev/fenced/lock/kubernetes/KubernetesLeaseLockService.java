@@ -80,6 +80,12 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   /** Annotation holding the original lock name, checked on every acquire. */
   public static final String LOCK_NAME_ANNOTATION = "locks.fenced.dev/lock-name";
 
+  /**
+   * Annotation holding the fencing epoch of the service that last created or took the Lease. A
+   * service at a lower epoch does not take it: its token would sort below tokens already issued.
+   */
+  public static final String EPOCH_ANNOTATION = "locks.fenced.dev/epoch";
+
   /** Label marking a Lease as a fenced lock; the watch selects on it. */
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 
@@ -197,6 +203,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     }
     checkBelongsTo(name, current);
     noteIssued(current);
+    refuseNewerEpoch(name, current);
     LeaseSpec spec = current.getSpec() == null ? new LeaseSpec() : current.getSpec();
     long now = System.nanoTime();
     if (!isFree(spec)) {
@@ -214,6 +221,9 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     ZonedDateTime wallNow = ZonedDateTime.now(ZoneOffset.UTC);
     Lease takeover =
         new LeaseBuilder(current)
+            .editMetadata()
+            .addToAnnotations(EPOCH_ANNOTATION, Long.toString(settings.epoch()))
+            .endMetadata()
             .editOrNewSpec()
             .withHolderIdentity(owner)
             .withLeaseDurationSeconds(leaseSeconds)
@@ -271,6 +281,44 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
                 + ", whose tokens it would repeat: the epoch rises first"));
   }
 
+  /**
+   * A Lease last taken at a higher epoch than this service's is not taken: its transitions go on
+   * from there, but this service's token would carry the lower epoch and sort below the tokens
+   * issued at the higher one. That happens to a service the epoch rose past (a backend incident, a
+   * re-created policy) for as long as it lives on: under {@code PolicyLocks} only until it is
+   * replaced, and this has its epoch checked at once. A Lease without the annotation (written
+   * before it existed) is taken as before.
+   */
+  private void refuseNewerEpoch(String name, Lease current) {
+    Map<String, String> annotations = current.getMetadata().getAnnotations();
+    String recorded = annotations == null ? null : annotations.get(EPOCH_ANNOTATION);
+    long leaseEpoch;
+    try {
+      leaseEpoch = recorded == null ? Long.MIN_VALUE : Long.parseLong(recorded.strip());
+    } catch (NumberFormatException e) {
+      leaseEpoch = Long.MIN_VALUE; // not ours to judge; the fence still is
+    }
+    if (leaseEpoch <= settings.epoch()) {
+      return;
+    }
+    if (incarnationWatched()) {
+      incarnationDoubt();
+    }
+    throw new BackendUnavailableException(
+        BACKEND,
+        name,
+        new IllegalStateException(
+            "Lease "
+                + namespace
+                + "/"
+                + current.getMetadata().getName()
+                + " was last taken at fencing epoch "
+                + leaseEpoch
+                + ", above this service's "
+                + settings.epoch()
+                + ": a hold here would carry a token below those already issued"));
+  }
+
   private void noteIssued(Lease lease) {
     Integer transitions = lease.getSpec() == null ? null : lease.getSpec().getLeaseTransitions();
     if (transitions != null && transitions > 0 && lease.getMetadata() != null) {
@@ -286,7 +334,9 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
             .withName(leaseName)
             .withNamespace(namespace)
             .withLabels(Map.of(MANAGED_BY_LABEL, MANAGED_BY))
-            .withAnnotations(Map.of(LOCK_NAME_ANNOTATION, name))
+            .withAnnotations(
+                Map.of(
+                    LOCK_NAME_ANNOTATION, name, EPOCH_ANNOTATION, Long.toString(settings.epoch())))
             .endMetadata()
             .withNewSpec()
             .withHolderIdentity(owner)

@@ -179,6 +179,48 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void aServiceAtAnOlderEpochDoesNotTakeALeaseANewerEpochHasTaken() throws Exception {
+    String name = uniqueName("lease:epoch");
+    try (AbstractLockService newer = epochService(3);
+        AbstractLockService older = epochService(2)) {
+      aServiceAtAnOlderEpochDoesNotTake(name, newer, older);
+    }
+  }
+
+  private void aServiceAtAnOlderEpochDoesNotTake(
+      String name, AbstractLockService newer, AbstractLockService older) {
+    LockHandle h = newer.acquireBlocking(name, Duration.ofSeconds(10));
+    long newest = h.fencingToken();
+    assertThat(LockService.await(h.release())).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(lease(name).getMetadata().getAnnotations())
+        .containsEntry(KubernetesLeaseLockService.EPOCH_ANNOTATION, "3");
+
+    // Free, and its transitions would go on from 1 to 2: at epoch 2 that token sorts below
+    // (3, 1), the one already issued.
+    assertThat(FencingTokens.compose(2, 2)).isLessThan(newest);
+    assertThatThrownBy(() -> older.acquireBlocking(name, Duration.ofSeconds(2)))
+        .isInstanceOf(BackendUnavailableException.class)
+        .hasMessageContaining("was last taken at fencing epoch 3, above this service's 2");
+    assertThat(lease(name).getSpec().getLeaseTransitions()).isEqualTo(1);
+
+    // The newer epoch goes on as before; a Lease with no epoch recorded is taken at any epoch.
+    LockHandle again = newer.acquireBlocking(name, Duration.ofSeconds(10));
+    assertThat(again.fencingToken()).isGreaterThan(newest);
+    LockService.await(again.release());
+    String unmarked = uniqueName("lease:unmarked");
+    createHeldLease(unmarked, "nobody", 1, 5, ZonedDateTime.now(ZoneOffset.UTC).minusHours(1));
+    LockHandle old = older.acquireBlocking(unmarked, Duration.ofSeconds(10));
+    assertThat(old.fencingToken()).isEqualTo(FencingTokens.compose(2, 6));
+    LockService.await(old.release());
+  }
+
+  private AbstractLockService epochService(long epoch) {
+    AbstractLockService service = createService(settings().withEpoch(epoch), new LeaseKeeper());
+    LockService.await(service.provision());
+    return service;
+  }
+
+  @Test
   void expiryCountsFromWhenThisClientObservedTheRecordNotFromItsRenewTime() {
     String name = uniqueName("lease:observed");
     // By the wall clock this record expired an hour ago; this client has only just seen it.
