@@ -267,18 +267,15 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
       ledgerStore.recordDeletion(gone);
       deletedAfterIssuing.add(leaseName);
     }
-    incarnationDoubt();
-    throw new BackendUnavailableException(
-        BACKEND,
+    throw refusedUntilTheEpochRises(
         name,
-        new IllegalStateException(
-            "Lease "
-                + namespace
-                + "/"
-                + leaseName
-                + " issued tokens and was deleted; it is not created again at fencing epoch "
-                + settings.epoch()
-                + ", whose tokens it would repeat: the epoch rises first"));
+        "Lease "
+            + namespace
+            + "/"
+            + leaseName
+            + " issued tokens and was deleted; it is not created again at fencing epoch "
+            + settings.epoch()
+            + ", whose tokens it would repeat: the epoch rises first");
   }
 
   /**
@@ -301,22 +298,28 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     if (leaseEpoch <= settings.epoch()) {
       return;
     }
+    throw refusedUntilTheEpochRises(
+        name,
+        "Lease "
+            + namespace
+            + "/"
+            + current.getMetadata().getName()
+            + " was last taken at fencing epoch "
+            + leaseEpoch
+            + ", above this service's "
+            + settings.epoch()
+            + ": a hold here would carry a token below those already issued");
+  }
+
+  /**
+   * Has this service's epoch checked (when anyone acts on it) and returns the failure of the
+   * attempt, saying {@code why}.
+   */
+  private BackendUnavailableException refusedUntilTheEpochRises(String name, String why) {
     if (incarnationWatched()) {
       incarnationDoubt();
     }
-    throw new BackendUnavailableException(
-        BACKEND,
-        name,
-        new IllegalStateException(
-            "Lease "
-                + namespace
-                + "/"
-                + current.getMetadata().getName()
-                + " was last taken at fencing epoch "
-                + leaseEpoch
-                + ", above this service's "
-                + settings.epoch()
-                + ": a hold here would carry a token below those already issued"));
+    return new BackendUnavailableException(BACKEND, name, new IllegalStateException(why));
   }
 
   private void noteIssued(Lease lease) {
