@@ -63,13 +63,16 @@ final class PgConnections {
         // client's encoder send Terminate and leave the closing to the server, which here never
         // answers.
         Channel channel = socket.socket().channelHandlerContext().channel();
+        // The pool still counts the connection as lent. Given back at once, it would be lent
+        // again before the pool has seen its socket close; given back once the client reports
+        // it closed, the pool has already dropped it and opens another.
+        conn.closeHandler(closed -> conn.close());
         channel.pipeline().firstContext().close();
+        return;
       }
     } catch (RuntimeException | LinkageError e) {
       LOG.debug("cannot reach the socket of a PostgreSQL connection; closing it instead", e);
     }
-    // The pool still counts the connection as lent: give it back, so the pool drops it (its
-    // socket is closed) and may open another.
     conn.close();
   }
 }
