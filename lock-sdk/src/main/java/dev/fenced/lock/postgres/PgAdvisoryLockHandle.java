@@ -29,10 +29,7 @@ final class PgAdvisoryLockHandle extends PinnedConnectionHandle {
       int backendPid,
       PgAdvisoryLockService service) {
     super(backend, name, token, owner, settings, keeper, sentAt, conn, backendPid, service);
-    this.service = service;
   }
-
-  private final PgAdvisoryLockService service;
 
   @Override
   Future<Boolean> heartbeat() {
@@ -44,6 +41,6 @@ final class PgAdvisoryLockHandle extends PinnedConnectionHandle {
   Future<Boolean> endOnServer() {
     return bounded(conn().preparedQuery(UNLOCK).execute(Tuple.of(name())))
         .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)))
-        .compose(unlocked -> service.resetSession(conn()).map(unlocked));
+        .compose(unlocked -> bounded(PgAdvisoryLockService.resetSession(conn())).map(unlocked));
   }
 }

@@ -80,7 +80,7 @@ public final class PgAdvisoryLockService extends PostgresLockService {
             .compose(
                 conn ->
                     lockOn(conn, name, maxWait, deadline)
-                        .onFailure(e -> giveBack(conn, e, this::resetSession)));
+                        .onFailure(e -> giveBack(conn, e, PgAdvisoryLockService::resetSession)));
     return handedOver(acquired);
   }
 
@@ -130,8 +130,11 @@ public final class PgAdvisoryLockService extends PostgresLockService {
     return handle;
   }
 
-  /** Leaves the session as the pool gave it: no advisory locks, default timeouts. */
-  Future<Void> resetSession(SqlConnection conn) {
-    return bounded(0, conn.query(RESET).execute()).mapEmpty();
+  /**
+   * Leaves the session as the pool gave it: no advisory locks, default timeouts. The caller bounds
+   * it, as every statement on a connection it keeps.
+   */
+  static Future<Void> resetSession(SqlConnection conn) {
+    return conn.query(RESET).execute().mapEmpty();
   }
 }
