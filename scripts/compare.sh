@@ -14,7 +14,11 @@
 #   all                 the four, one after the other
 #
 # Options (defaults in brackets):
-#   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]  --warmup-seconds N [8]
+#   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]
+#   --service-warmup N [60]  the freshly started services are warmed with wrk (fresh voters on a
+#                      poll of their own) in 10 s windows until two windows in a row gain under
+#                      3 %, at most N seconds; 0 skips it. Each row prints its warm-up curve.
+#   --warmup-seconds N [8]   then the load test's own warm-up (Gatling's JVM), not counted either
 #   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
 #                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]; none runs always,
 #                      so that every run shows the race its locks prevent
@@ -23,7 +27,8 @@
 #   --level-seconds N [4]   --no-capacity
 #   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
-#   --long             --voters 10000 --warmup-seconds 20 --level-seconds 10 --wrk-seconds 30
+#   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
+#                      --wrk-seconds 30
 #   --write-docs       write this run's tables into docs/local-run.md and its data and chart into
 #                      docs/compare/
 #   --note TEXT        a line kept with the run (e.g. "quiet machine")
@@ -47,6 +52,8 @@ VOTERS=1500
 CONCURRENCY=32
 SHARE=0.1
 WARMUP=8
+SERVICE_WARMUP=60
+WARM_WINDOW=10
 ONLY=""
 RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
 LEVEL_SECONDS=4
@@ -65,6 +72,7 @@ while (($#)); do
     --concurrency) CONCURRENCY=${2:?}; shift 2 ;;
     --retry-share) SHARE=${2:?}; shift 2 ;;
     --warmup-seconds) WARMUP=${2:?}; shift 2 ;;
+    --service-warmup) SERVICE_WARMUP=${2:?}; shift 2 ;;
     --only) ONLY=${2:?}; shift 2 ;;
     --rates) RATES=${2:?}; shift 2 ;;
     --level-seconds) LEVEL_SECONDS=${2:?}; shift 2 ;;
@@ -73,11 +81,11 @@ while (($#)); do
     --idle-polls) IDLE=${2:?}; shift 2 ;;
     --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
-    --long) VOTERS=10000 WARMUP=20 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
+    --long) VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -88,6 +96,7 @@ positive --level-seconds "$LEVEL_SECONDS"
 positive --read-ballots "$READ_BALLOTS"
 positive --wrk-seconds "$WRK_SECONDS"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || fail "--warmup-seconds must be a whole number, was '$WARMUP'"
+[[ "$SERVICE_WARMUP" =~ ^[0-9]+$ ]] || fail "--service-warmup must be a whole number of seconds, was '$SERVICE_WARMUP'"
 [[ "$SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || fail "--retry-share must be between 0 and 1, was '$SHARE'"
 [[ "$RATES" =~ ^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?)*$ ]] || fail "--rates must be a list like 50,100,200, was '$RATES'"
 [[ "$REPLICAS" =~ ^[1-9](,[1-9])*$ ]] || fail "--replicas must be a list of 1..9 like 1,2,3,4, was '$REPLICAS'"
@@ -109,6 +118,7 @@ cleanup() {
 }
 
 t0=$SECONDS
+[[ "$MEASURE" == reads ]] || ((SERVICE_WARMUP == 0)) || need_wrk
 backends_remember
 trap cleanup EXIT
 if ((BUILD)); then
@@ -126,6 +136,46 @@ policy_file() { echo "$OUT/policies/$1.yaml"; }
 "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1
 TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$(policy_file inprocess)")
 write_meta "$OUT/meta.tsv" note "${NOTE:--}"
+
+need_wrk() {
+  command -v wrk >/dev/null && return 0
+  [[ $(id -u) == 0 ]] || fail "wrk is missing; install the Debian package wrk"
+  say "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+}
+
+# warm_services <dir> <poll>: fresh voters through the ingress on a poll of their own, at the
+# closed loop's concurrency, in windows of WARM_WINDOW seconds, until the services are warm: two
+# windows in a row that do not beat the best window before them by more than 3 % (the JIT has
+# compiled what the load needs, the pools have grown), or SERVICE_WARMUP seconds. On two cores
+# shared by five JVMs this takes a minute or more; a row measured colder reads as a slower lock.
+# Prints "<seconds> <steady|rising> <rate/rate/...>"; the rates go to <dir>/warm-up.txt too.
+warm_services() {
+  local dir=$1 poll=$2 spent=0 best=0 flat=0 rate rates=() state=rising
+  curl -fsS -m 10 -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"id\":\"$poll\",\"title\":\"warm-up\",\"options\":[\"cat\",\"dog\"]}" \
+    "$INGRESS_URL/api/polls" || { echo "0 failed -"; return 0; }
+  while ((spent + WARM_WINDOW <= SERVICE_WARMUP)); do
+    rate=$(wrk -t2 -c"$CONCURRENCY" -d"${WARM_WINDOW}s" --timeout 10s -s "$ROOT/scripts/lib/fresh-votes.lua" \
+      "$INGRESS_URL/api/polls/$poll/votes" -- "w$spent" 2>>"$dir/warm-up.txt" | awk '/^RESULT/ { printf "%.0f", $3 }')
+    spent=$((spent + WARM_WINDOW))
+    rates+=("${rate:-0}")
+    echo "${spent}s ${rate:-0} votes/s" >>"$dir/warm-up.txt"
+    if awk -v r="${rate:-0}" -v b="$best" 'BEGIN { exit !(r > b * 1.03) }'; then
+      flat=0
+    else
+      flat=$((flat + 1))
+    fi
+    ((${rate:-0} > best)) && best=${rate:-0}
+    if ((flat >= 2)); then
+      state=steady
+      break
+    fi
+  done
+  ((${#rates[@]})) || rates=(-)
+  echo "$spent $state $(IFS=/; echo "${rates[*]}")"
+}
 
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
 #         [--idle N] [--cpu] [--tag KEY=VALUE ...]
@@ -170,6 +220,12 @@ measure() {
     cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
     say "[$kind $n] $label: the services did not start; see $dir/local-run.log and $dir/service-logs"
     return 0
+  fi
+  if ((SERVICE_WARMUP > 0)); then
+    local warm
+    read -r -a warm <<<"$(warm_services "$dir" "$poll-services")"
+    say "[$kind $n] $label: services warmed for ${warm[0]} s (${warm[1]}): ${warm[2]//\// → } votes/s"
+    tags+=(--tag "serviceWarmup=${warm[0]}$([[ ${warm[1]} == steady ]] || echo +)")
   fi
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
     -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
@@ -277,12 +333,7 @@ measure_reads() {
   local file dir="$OUT/reads" big="reads-$READ_BALLOTS" results ballots label request path
   file=$(policy_file redis)
   mkdir -p "$dir"
-  command -v wrk >/dev/null || {
-    [[ $(id -u) == 0 ]] || fail "wrk is missing; install the Debian package wrk"
-    say "installing wrk"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-  }
+  need_wrk
   printf 'reads\tthrough nginx, Redis policy, 3 vote-api + 2 tally-worker; wrk -t2 -c32 -d%ss --timeout 30s --latency after a 3 s warm-up\n' \
     "$WRK_SECONDS" >"$OUT/reads.meta.tsv"
   # label|request|path|ballots (-1: the request reads no ballots; "results": as the poll answers)

@@ -88,33 +88,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Fresh voters on every request: a per-thread prefix and a counter; the option alternates.
-cat >"$OUT/votes.lua" <<'LUA'
-local n = 0
-local prefix
-local threads = 0
--- setup runs in the main state once per thread; each thread's own state then knows its number.
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-function init(args)
-  prefix = args[1] .. "-" .. tostring(tid)
-end
-function request()
-  n = n + 1
-  local option = (n % 2 == 0) and "cat" or "dog"
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
-    '{"voter":"' .. prefix .. '-' .. n .. '","option":"' .. option .. '"}')
-end
-function done(summary, latency, requests)
-  local ok = summary.requests - summary.errors.status
-  io.write(string.format("RESULT %d %.1f %.1f %.1f %d %d\n", ok,
-    ok / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
 
 # run <mode>: one replica in that mode, warmed up, then measured.
 run() {
@@ -142,9 +115,9 @@ run() {
   done
   poll="tp-$mode-$stamp"
   # Warm-up on a poll of its own: the JIT and every pooled connection, not counted.
-  wrk -t 2 -c "$CONNECTIONS" -d 5s -s "$OUT/votes.lua" "$base/api/polls/tp-$mode-warm-$stamp/votes" \
+  wrk -t 2 -c "$CONNECTIONS" -d 5s -s "$ROOT/scripts/lib/fresh-votes.lua" "$base/api/polls/tp-$mode-warm-$stamp/votes" \
     -- warm >/dev/null
-  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" -s "$OUT/votes.lua" "$base/api/polls/$poll/votes" -- run \
+  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" -s "$ROOT/scripts/lib/fresh-votes.lua" "$base/api/polls/$poll/votes" -- run \
     | tee "$OUT/wrk-$mode.txt" | awk -v mode="$mode" '/^RESULT/ {
         printf "%-10s %9.0f %8.1f %8.1f %9d %9d\n", mode, $3, $4, $5, $6, $7 }'
   local results

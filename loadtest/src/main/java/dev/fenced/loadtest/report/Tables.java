@@ -56,6 +56,7 @@ final class Tables {
             "counted",
             "lost",
             "tally lag s",
+            "warm-up s",
             "invariant");
     List<String> failures = new ArrayList<>();
     List<String> notes = new ArrayList<>();
@@ -78,6 +79,7 @@ final class Tables {
                 Cells.count(r.counted()),
                 Cells.count(r.lost()),
                 Cells.lag(r.tallyLagMillis()),
+                tag(r, "serviceWarmup"),
                 r.verdict()),
         r -> {
           if (r.policy().equalsIgnoreCase(NO_LOCK)) {

@@ -28,10 +28,20 @@ class TablesTest {
   }
 
   static Row row(String label, String policy, String verdict, double rate, long lost) {
+    return row(label, policy, verdict, rate, lost, Map.of());
+  }
+
+  static Row row(
+      String label,
+      String policy,
+      String verdict,
+      double rate,
+      long lost,
+      Map<String, String> tags) {
     return new Row(
         label,
         policy,
-        Map.of(),
+        tags,
         verdict,
         verdict.equals("PASS") ? List.of() : List.of("sum of counts short (lost " + lost + ")"),
         1500,
@@ -70,8 +80,23 @@ class TablesTest {
     assertThat(r.table().text())
         .contains(
             "policy  votes/s  × Atomic  p50 ms  p99 ms  capacity at SLO, votes/s  votes per hold")
-        .containsPattern("Redis +500 +0\\.50× +12 +85 +200 +15\\.0 +1500 +0 +1500 +0 +0\\.4 +PASS")
+        .containsPattern(
+            "Redis +500 +0\\.50× +12 +85 +200 +15\\.0 +1500 +0 +1500 +0 +0\\.4 +– +PASS")
         .containsPattern("None +900 +0\\.90× .* – +.* FAIL\\(expected\\)");
+  }
+
+  @Test
+  void eachRowShowsHowLongItsServicesWereWarmedAndWhetherTheyStillSpedUp() {
+    Tables.Result r =
+        Tables.of(
+            policies(
+                List.of("Atomic", "Redis"),
+                row("Atomic", "Atomic", "PASS", 1000, 0, Map.of("serviceWarmup", "40")),
+                row("Redis", "Redis", "PASS", 500, 0, Map.of("serviceWarmup", "60+"))));
+    assertThat(r.table().text())
+        .contains("tally lag s  warm-up s  invariant")
+        .containsPattern("Atomic +1000 .* +0\\.4 +40 +PASS")
+        .containsPattern("Redis +500 .* +0\\.4 +60\\+ +PASS");
   }
 
   @Test
