@@ -110,6 +110,14 @@ if [[ -n "$ONLY" ]]; then
   [[ ",$ONLY," == *",none,"* ]] || ONLY="none,$ONLY"
 fi
 
+need_wrk() {
+  command -v wrk >/dev/null && return 0
+  [[ $(id -u) == 0 ]] || fail "wrk is missing; install the Debian package wrk"
+  say "installing wrk"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+}
+
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 cleanup() {
@@ -136,14 +144,6 @@ policy_file() { echo "$OUT/policies/$1.yaml"; }
 "$ROOT/scripts/local-run.sh" down >/dev/null 2>&1
 TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$(policy_file inprocess)")
 write_meta "$OUT/meta.tsv" note "${NOTE:--}"
-
-need_wrk() {
-  command -v wrk >/dev/null && return 0
-  [[ $(id -u) == 0 ]] || fail "wrk is missing; install the Debian package wrk"
-  say "installing wrk"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-}
 
 # warm_services <dir> <poll>: fresh voters through the ingress on a poll of their own, at the
 # closed loop's concurrency, in windows of WARM_WINDOW seconds, until the services are warm: two
