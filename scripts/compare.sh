@@ -118,6 +118,15 @@ need_wrk() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
 }
 
+# How the rows were warmed, for the tables' headers.
+warmup_text() {
+  if ((SERVICE_WARMUP > 0)); then
+    echo "services warmed until steady (at most ${SERVICE_WARMUP} s, column warm-up s), then the load test's warm-up ${WARMUP} s"
+  else
+    echo "warm-up ${WARMUP} s"
+  fi
+}
+
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 cleanup() {
@@ -221,12 +230,6 @@ measure() {
     say "[$kind $n] $label: the services did not start; see $dir/local-run.log and $dir/service-logs"
     return 0
   fi
-  if ((SERVICE_WARMUP > 0)); then
-    local warm
-    read -r -a warm <<<"$(warm_services "$dir" "$poll-services")"
-    say "[$kind $n] $label: services warmed for ${warm[0]} s (${warm[1]}): ${warm[2]//\// → } votes/s"
-    tags+=(--tag "serviceWarmup=${warm[0]}$([[ ${warm[1]} == steady ]] || echo +)")
-  fi
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
     -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
   ((capacity)) && props+=(-DcapacityRates="$RATES" -DlevelSeconds="$LEVEL_SECONDS")
@@ -238,6 +241,14 @@ measure() {
     tags+=(--tag "tallyCpuIdle=$(cpu_share "$c0" "$c1" "$CPU_IDLE_SECONDS")"
       --tag "redisCpuIdle=$(cpu_share "$r0" "$r1" "$CPU_IDLE_SECONDS")")
   fi
+  if ((SERVICE_WARMUP > 0)); then
+    local warm
+    read -r -a warm <<<"$(warm_services "$dir" "$poll-services")"
+    say "[$kind $n] $label: services warmed for ${warm[0]} s (${warm[1]}): ${warm[2]//\// → } votes/s"
+    tags+=(--tag "serviceWarmup=${warm[0]}$([[ ${warm[1]} == steady ]] || echo +)")
+  fi
+  # The load's CPU window starts after the warm-up, as the load's clock does.
+  if ((cpu)); then c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds); fi
   say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$( ((capacity)) && echo ", then the capacity ladder")"
   load_t0=$(date +%s.%N)
   if ! run_gatling "$dir" "$poll" "${props[@]}"; then
@@ -285,7 +296,7 @@ measure_policies() {
     rows+=("$label|$file|$votes|$tallies|$counter|$capacity")
     echo "$label" >>"$OUT/policies.plan"
   done
-  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, warm-up ${WARMUP} s"
+  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, $(warmup_text)"
   local capacity_levels="not measured (--no-capacity)"
   ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
   printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
@@ -302,8 +313,8 @@ measure_policies() {
 
 measure_scaling() {
   local n label
-  printf 'scaling\tRedis, 2 tally-worker replicas; %s voters, %s concurrent, warm-up %s s\n' \
-    "$VOTERS" "$CONCURRENCY" "$WARMUP" >"$OUT/scaling.meta.tsv"
+  printf 'scaling\tRedis, 2 tally-worker replicas; %s voters, %s concurrent, %s\n' \
+    "$VOTERS" "$CONCURRENCY" "$(warmup_text)" >"$OUT/scaling.meta.tsv"
   for n in ${REPLICAS//,/ }; do
     label="$n vote-api"
     echo "$label" >>"$OUT/scaling.plan"
@@ -316,8 +327,8 @@ measure_scaling() {
 
 measure_idle_polls() {
   local n
-  printf 'idle polls\tRedis, 3 vote-api + 2 tally-worker; %s voters, %s concurrent, warm-up %s s; tally lag: from the last answer until tallied = ballots; CPU: %% of one core, both tally-workers together, idle over %s s after the start and during the load (warm-up and closed loop)\n' \
-    "$VOTERS" "$CONCURRENCY" "$WARMUP" "$CPU_IDLE_SECONDS" >"$OUT/idle-polls.meta.tsv"
+  printf 'idle polls\tRedis, 3 vote-api + 2 tally-worker; %s voters, %s concurrent, %s; tally lag: from the last answer until tallied = ballots; CPU: %% of one core, both tally-workers together, idle over %s s after the start and during the load (warm-up and closed loop)\n' \
+    "$VOTERS" "$CONCURRENCY" "$(warmup_text)" "$CPU_IDLE_SECONDS" >"$OUT/idle-polls.meta.tsv"
   for n in ${IDLE//,/ }; do echo "$n" >>"$OUT/idle-polls.plan"; done
   for n in ${IDLE//,/ }; do
     measure idle-polls "$n" Redis "$(policy_file redis)" 3 2 locked 0 --idle "$n" --cpu --tag "idlePolls=$n"
