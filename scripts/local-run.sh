@@ -249,12 +249,16 @@ write_nginx_conf() {
 # Written by scripts/local-run.sh; the ingress of the local run.
 $user_line
 worker_processes 1;
+# Every proxied request holds two connections (client and replica): room for a few thousand votes in
+# flight when a capacity level overloads the services, instead of closing idle keep-alive
+# connections under clients about to reuse them.
+worker_rlimit_nofile 40000;
 daemon on;
 pid $RUN/pids/nginx.pid;
 error_log $RUN/logs/nginx-error.log warn;
 
 events {
-  worker_connections 4096;
+  worker_connections 16384;
 }
 
 http {
