@@ -125,6 +125,7 @@ final class Tables {
             "votes per hold",
             "acknowledged",
             "refused",
+            "warm-up s",
             "invariant");
     double best = d.rows().stream().mapToDouble(Row::votesPerSecond).max().orElse(Double.NaN);
     List<String> failures = new ArrayList<>();
@@ -142,6 +143,7 @@ final class Tables {
                 Cells.perHold(r.lockStats()),
                 Cells.count(r.acknowledged()),
                 Cells.count(r.refused()),
+                tag(r, "serviceWarmup"),
                 r.verdict()),
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());
@@ -161,6 +163,7 @@ final class Tables {
             "Redis CPU % idle",
             "under load",
             "acknowledged",
+            "warm-up s",
             "invariant");
     double empty =
         d.plan().isEmpty()
@@ -184,6 +187,7 @@ final class Tables {
                 tag(r, "redisCpuIdle"),
                 tag(r, "redisCpuLoad"),
                 Cells.count(r.acknowledged()),
+                tag(r, "serviceWarmup"),
                 r.verdict()),
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());

@@ -153,13 +153,15 @@ class TablesTest {
             List.of("1 vote-api", "2 vote-api"),
             List.of(
                 row("1 vote-api", "Redis", "PASS", 400, 0),
-                row("2 vote-api", "Redis", "PASS", 800, 0)),
+                row("2 vote-api", "Redis", "PASS", 800, 0, Map.of("serviceWarmup", "40"))),
             List.of());
     Tables.Result r = Tables.of(d);
     assertThat(r.failures()).isEmpty();
     assertThat(r.table().markdown())
         .contains("| 1 vote-api | 400 | 0.50× |")
         .contains("| 2 vote-api | 800 | 1.00× |")
+        .contains("| 1500 | 0 | – | PASS |")
+        .contains("| 1500 | 0 | 40 | PASS |")
         .startsWith("| vote-api replicas | votes/s | × best |");
   }
 
@@ -211,7 +213,9 @@ class TablesTest {
                 "redisCpuIdle",
                 "1",
                 "redisCpuLoad",
-                "25"),
+                "25",
+                "serviceWarmup",
+                "90"),
             many.verdict(),
             many.problems(),
             many.voters(),
@@ -237,7 +241,7 @@ class TablesTest {
                 List.of()));
     assertThat(r.failures()).isEmpty();
     assertThat(r.table().markdown())
-        .contains("| 0 | 500 | 1.00× | 12 | 85 | 0.4 | – | – | – | – | 1500 | PASS |")
-        .contains("| 100000 | 450 | 0.90× | 12 | 85 | 0.4 | 3 | 40 | 1 | 25 | 1500 | PASS |");
+        .contains("| 0 | 500 | 1.00× | 12 | 85 | 0.4 | – | – | – | – | 1500 | – | PASS |")
+        .contains("| 100000 | 450 | 0.90× | 12 | 85 | 0.4 | 3 | 40 | 1 | 25 | 1500 | 90 | PASS |");
   }
 }
