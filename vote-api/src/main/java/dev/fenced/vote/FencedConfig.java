@@ -60,10 +60,12 @@ public interface FencedConfig {
 
     /**
      * Look the voter up before queueing for the lock, so a repeated vote gets its 409 without
-     * waiting for a hold (env {@code FENCED_VOTE_CHECK_DUPLICATES_FIRST}). The vote's own insert
-     * still decides: a voter whose first vote is in flight is told apart there.
+     * waiting for a hold (env {@code FENCED_VOTE_CHECK_DUPLICATES_FIRST}). Off by default: the read
+     * costs every vote a database round trip, while a repeated vote left to the batch's insert
+     * rides along in a hold that runs anyway and gets the same 409. The vote's own insert decides
+     * either way: a voter whose first vote is in flight is told apart there.
      */
-    @WithDefault("true")
+    @WithDefault("false")
     boolean checkDuplicatesFirst();
 
     /**
