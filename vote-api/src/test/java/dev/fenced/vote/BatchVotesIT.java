@@ -7,9 +7,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.redis.RedisLockConfig;
 import dev.fenced.lock.redis.RedisLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.vote.ballot.LockedVotes;
@@ -64,7 +61,7 @@ class BatchVotesIT {
     String poll = pollId(FencedTestServers.BATCH);
     createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
     Map<String, CompletableFuture<HttpResponse<String>>> answers = new LinkedHashMap<>();
-    try (RedisLockService other = otherReplica()) {
+    try (RedisLockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       for (String voter : List.of("fresh-1", "twice", "late", "fresh-2", "fresh-3")) {
         answers.put(voter, vote(poll, voter));
@@ -116,7 +113,7 @@ class BatchVotesIT {
     String poll = pollId(FencedTestServers.BATCH);
     createPoll(poll, List.of("cat")).then().statusCode(201);
     List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-    try (RedisLockService other = otherReplica()) {
+    try (RedisLockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       for (int i = 0; i < 5; i++) {
         answers.add(vote(poll, "v-" + i));
@@ -155,7 +152,7 @@ class BatchVotesIT {
     String lock = "vote:" + poll + ":cat";
     List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
     SqlConnection rowLock = get(pool.getConnection());
-    try (RedisLockService other = otherReplica()) {
+    try (RedisLockService other = FencedTestServers.otherReplica(vertx)) {
       get(rowLock.query("BEGIN").execute());
       get(
           rowLock
@@ -252,14 +249,6 @@ class BatchVotesIT {
 
   private void awaitQueued(String poll, int votes) {
     await().atMost(WAIT).until(() -> locked.queued(poll, "cat") == votes);
-  }
-
-  private RedisLockService otherReplica() {
-    return new RedisLockService(
-        vertx,
-        new RedisLockConfig(FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-        LockSettings.DEFAULTS,
-        null);
   }
 
   private CompletableFuture<HttpResponse<String>> vote(String poll, String voter) {

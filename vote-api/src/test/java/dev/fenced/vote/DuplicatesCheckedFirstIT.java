@@ -6,10 +6,6 @@ import static org.hamcrest.Matchers.equalTo;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.redis.RedisLockConfig;
-import dev.fenced.lock.redis.RedisLockService;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -45,13 +41,7 @@ class DuplicatesCheckedFirstIT {
     String poll = pollId(FencedTestServers.HELD);
     createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
     Api.vote(poll, "v-1", "cat").then().statusCode(201).body("count", equalTo(1));
-    try (LockService other =
-        new RedisLockService(
-            vertx,
-            new RedisLockConfig(
-                FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-            LockSettings.DEFAULTS,
-            null)) {
+    try (LockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle cat = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       LockHandle dog = other.acquireBlocking("vote:" + poll + ":dog", Duration.ofSeconds(2));
       try {

@@ -1,6 +1,11 @@
 package dev.fenced.vote;
 
+import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.policy.LockServiceFactory;
+import dev.fenced.lock.redis.RedisLockConfig;
+import dev.fenced.lock.redis.RedisLockService;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,6 +23,19 @@ public class FencedTestServers implements QuarkusTestResourceLifecycleManager {
 
   public static final String REDIS_URL =
       env("FENCED_REDIS_URL", "redis://127.0.0.1:" + env("FENCED_REDIS_PORT", "16379"));
+
+  /**
+   * A Redis lock client on the same keys as the service's, as another replica has: what it holds,
+   * the service waits for. The caller closes it.
+   */
+  public static RedisLockService otherReplica(Vertx vertx) {
+    return new RedisLockService(
+        vertx,
+        new RedisLockConfig(REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
+        LockSettings.DEFAULTS,
+        null);
+  }
+
   public static final String PG_PORT = env("FENCED_PG_PORT", "15432");
 
   /** Polls whose id starts with this vote under no lock at all. */

@@ -7,10 +7,6 @@ import static org.hamcrest.Matchers.notNullValue;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.redis.RedisLockConfig;
-import dev.fenced.lock.redis.RedisLockService;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.Vertx;
@@ -34,13 +30,7 @@ class LockHeldElsewhereIT {
   void heldBeyondMaxWait503AndNothingRecorded() {
     String poll = pollId(FencedTestServers.HELD);
     createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
-    try (LockService other =
-        new RedisLockService(
-            vertx,
-            new RedisLockConfig(
-                FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-            LockSettings.DEFAULTS,
-            null)) {
+    try (LockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       try {
         Api.vote(poll, "v-1", "cat")
@@ -73,13 +63,7 @@ class LockHeldElsewhereIT {
     String poll = pollId(FencedTestServers.HELD);
     createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
     Api.vote(poll, "v-1", "cat").then().statusCode(201).body("count", equalTo(1));
-    try (LockService other =
-        new RedisLockService(
-            vertx,
-            new RedisLockConfig(
-                FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-            LockSettings.DEFAULTS,
-            null)) {
+    try (LockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle cat = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       try {
         // No look-up before the lock (fenced.vote.check-duplicates-first is off): the repeated

@@ -7,10 +7,6 @@ import static org.hamcrest.Matchers.containsString;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.redis.RedisLockConfig;
-import dev.fenced.lock.redis.RedisLockService;
 import dev.fenced.vote.ballot.LockedVotes;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -55,7 +51,7 @@ class MetricsIT {
     Scrape before = Scrape.now();
 
     List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
-    try (LockService other = otherReplica()) {
+    try (LockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       for (int i = 0; i < 5; i++) {
         answers.add(vote(poll, "v-" + i));
@@ -93,7 +89,7 @@ class MetricsIT {
     String poll = Api.pollId(FencedTestServers.HELD);
     Api.createPoll(poll, List.of("cat")).then().statusCode(201);
     Scrape before = Scrape.now();
-    try (LockService other = otherReplica()) {
+    try (LockService other = FencedTestServers.otherReplica(vertx)) {
       LockHandle hold = other.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
       Api.vote(poll, "v-2", "cat").then().statusCode(503);
       LockService.await(hold.release());
@@ -124,14 +120,6 @@ class MetricsIT {
         .statusCode(200)
         .body(containsString("/api/polls/{id}/votes"))
         .body(containsString("VoteRequest"));
-  }
-
-  private LockService otherReplica() {
-    return new RedisLockService(
-        vertx,
-        new RedisLockConfig(FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-        LockSettings.DEFAULTS,
-        null);
   }
 
   private CompletableFuture<HttpResponse<String>> vote(String poll, String voter) {

@@ -7,10 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
-import dev.fenced.lock.LockSettings;
-import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.redis.RedisLockConfig;
-import dev.fenced.lock.redis.RedisLockService;
 import dev.fenced.vote.FencedTestServers;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -111,7 +107,7 @@ class VotePageBrowserIT {
       desk.screenshot("06-second-vote-409-desktop");
 
       // The lock of cat held elsewhere past maxWait: 503, try again, nothing recorded; then retry.
-      try (LockService elsewhere = redisLocks()) {
+      try (LockService elsewhere = FencedTestServers.otherReplica(vertx)) {
         LockHandle held = elsewhere.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
         try {
           phone.find(By.xpath("//button[normalize-space()='Vote as someone new']")).click();
@@ -207,13 +203,5 @@ class VotePageBrowserIT {
         .body(Map.of("voter", voter, "option", option))
         .post("/api/polls/{id}/votes", poll)
         .statusCode();
-  }
-
-  private LockService redisLocks() {
-    return new RedisLockService(
-        vertx,
-        new RedisLockConfig(FencedTestServers.REDIS_URL, null, LockServiceFactory.REDIS_KEY_PREFIX),
-        LockSettings.DEFAULTS,
-        null);
   }
 }
