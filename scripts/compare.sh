@@ -168,15 +168,16 @@ warm_services() {
   while ((spent + WARM_WINDOW <= SERVICE_WARMUP)); do
     rate=$(wrk -t2 -c"$CONCURRENCY" -d"${WARM_WINDOW}s" --timeout 10s -s "$ROOT/scripts/lib/fresh-votes.lua" \
       "$INGRESS_URL/api/polls/$poll/votes" -- "w$spent" 2>>"$dir/warm-up.txt" | awk '/^RESULT/ { printf "%.0f", $3 }')
+    rate=${rate:-0} # no RESULT line: the window served nothing
     spent=$((spent + WARM_WINDOW))
-    rates+=("${rate:-0}")
-    echo "${spent}s ${rate:-0} votes/s" >>"$dir/warm-up.txt"
-    if awk -v r="${rate:-0}" -v b="$best" 'BEGIN { exit !(r > b * 1.03) }'; then
+    rates+=("$rate")
+    echo "${spent}s $rate votes/s" >>"$dir/warm-up.txt"
+    if awk -v r="$rate" -v b="$best" 'BEGIN { exit !(r > b * 1.03) }'; then
       flat=0
     else
       flat=$((flat + 1))
     fi
-    ((${rate:-0} > best)) && best=${rate:-0}
+    ((rate > best)) && best=$rate
     if ((flat >= 2)); then
       state=steady
       break

@@ -88,7 +88,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
 # run <mode>: one replica in that mode, warmed up, then measured.
 run() {
   local mode=$1 counter=locked combining=true
