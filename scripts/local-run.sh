@@ -20,6 +20,8 @@
 #   FENCED_VOTE_API_JAR / FENCED_TALLY_WORKER_JAR   [<repo>/<module>/target/quarkus-app/quarkus-run.jar]
 #   FENCED_JAVA_OPTS [-Xmx256m -XX:+UseSerialGC]     JVM options of every service
 #   FENCED_READY_SECONDS [120]      how long to wait for /q/health/ready
+#   FENCED_INGRESS_READ_TIMEOUT [8s]  how long nginx waits for a replica's answer before it takes
+#                                   the replica as stopped (504, and no requests for 10 s)
 #   QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT [30S]  the migrations' connection at start (the
 #                                   services' 5 s default fails on a busy machine)
 #   FENCED_PG_* and the backend ports of scripts/backends.sh
@@ -40,6 +42,7 @@ VOTE_API_JAR="${FENCED_VOTE_API_JAR:-$ROOT/vote-api/target/quarkus-app/quarkus-r
 TALLY_WORKER_JAR="${FENCED_TALLY_WORKER_JAR:-$ROOT/tally-worker/target/quarkus-app/quarkus-run.jar}"
 JAVA_OPTS="${FENCED_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}"
 READY_SECONDS="${FENCED_READY_SECONDS:-120}"
+INGRESS_READ_TIMEOUT="${FENCED_INGRESS_READ_TIMEOUT:-8s}"
 MAX_REPLICAS=9
 
 log() { printf '[local-run] %s\n' "$*" >&2; }
@@ -240,7 +243,7 @@ running_replicas() {
 write_nginx_conf() {
   local votes=$1 conf="$RUN/nginx/nginx.conf" servers=""
   for ((i = 1; i <= votes; i++)); do
-    servers+="    server 127.0.0.1:$(port_of "vote-api-$i") max_fails=1 fail_timeout=5s;"$'\n'
+    servers+="    server 127.0.0.1:$(port_of "vote-api-$i") max_fails=1 fail_timeout=10s;"$'\n'
   done
   local user_line=""
   # As root, nginx would hand its workers to "nobody", who cannot write the run folder.
@@ -280,6 +283,17 @@ $servers    keepalive 64;
       return 200 "ok\n";
     }
 
+    # The live feeds (server-sent events) stay open; an unchanged value comes again every 15 s.
+    location ~ ^/api/polls/[^/]+/(results|locks)/stream\$ {
+      proxy_pass http://vote_api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_connect_timeout 1s;
+      proxy_read_timeout 60s;
+    }
+
     location / {
       proxy_pass http://vote_api;
       proxy_http_version 1.1;
@@ -287,7 +301,13 @@ $servers    keepalive 64;
       proxy_set_header Host \$host;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_connect_timeout 1s;
-      proxy_read_timeout 30s;
+      # A healthy replica answers a vote within the policy's maxWait (2 s in the examples), the
+      # acquire's grace of 3 s and its transaction. One silent for longer is stopped (SIGSTOP, a
+      # frozen JVM): the kernel still accepts its connections, so only this timeout tells. Its
+      # request gets 504, an open answer the client settles by sending the vote again, and
+      # max_fails=1 keeps every request off it for fail_timeout, as a failed readiness probe would
+      # in Kubernetes; otherwise a closed loop's clients pile up on it for as long as it is stopped.
+      proxy_read_timeout $INGRESS_READ_TIMEOUT;
       # Pass a request on to another replica only when it cannot have reached this one. Without
       # "non_idempotent" nginx never re-sends a POST once any byte of it went to a replica, so a
       # vote is never delivered twice; a replica dying mid-vote answers 502 and the client decides.
