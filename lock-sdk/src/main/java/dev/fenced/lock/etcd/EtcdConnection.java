@@ -5,8 +5,10 @@ import io.grpc.Status;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -66,9 +68,11 @@ final class EtcdConnection implements AutoCloseable {
   }
 
   /**
-   * Notes that a call on {@code used} failed; if etcd was unreachable, replaces the client (at most
-   * once per {@link #REBUILD_EVERY_MS}). Calls still running on the old client may finish; it is
-   * closed a request timeout later, which also ends its watches (their waiters then look again).
+   * Notes that a call on {@code used} failed; if etcd was unreachable or the client broken,
+   * replaces the client (at most once per {@link #REBUILD_EVERY_MS}). The new client is built on
+   * this connection's own thread, not on the caller's (see {@link #opened}). Calls still running on
+   * the old client may finish; it is closed a request timeout later, which also ends its watches
+   * (their waiters then look again).
    */
   void failed(Client used, Throwable error) {
     if (factory == null || closed || !isUnreachable(error) || current.get() != used) {
@@ -80,9 +84,20 @@ final class EtcdConnection implements AutoCloseable {
         || !lastRebuild.compareAndSet(last, now)) {
       return;
     }
+    try {
+      closer.execute(() -> replace(used, error));
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
+  }
+
+  private void replace(Client used, Throwable error) {
+    if (closed || current.get() != used) {
+      return;
+    }
     Client fresh;
     try {
-      fresh = factory.get();
+      fresh = opened(factory.get());
     } catch (RuntimeException e) {
       LOG.debug("could not build a new etcd client", e);
       return;
@@ -95,14 +110,38 @@ final class EtcdConnection implements AutoCloseable {
     retiring.add(used);
     try {
       closer.schedule(() -> retire(used), closeOldAfterMs, TimeUnit.MILLISECONDS);
-    } catch (RuntimeException e) {
+    } catch (RejectedExecutionException e) {
       retire(used);
     }
   }
 
+  /**
+   * Makes {@code client} set up its gRPC channel and stubs now, on the calling thread, which is no
+   * Vert.x thread. jetcd sets them up lazily, on the thread of the first call. When that thread
+   * belonged to the Vert.x instance of the client being replaced (a failed call's callback),
+   * closing the old client a moment later left the new one completing nothing more. Measured in the
+   * fault matrix's etcd partition cell (docs/faults.md): the isolated replica's votes stopped again
+   * a few seconds after the heal, and its new lease held up both lock names until it ran out.
+   */
+  private static Client opened(Client client) {
+    client.getKVClient();
+    client.getLeaseClient();
+    client.getWatchClient();
+    client.getMaintenanceClient();
+    return client;
+  }
+
+  /**
+   * True when the call shows that etcd or this client cannot be used: etcd unreachable ({@code
+   * UNAVAILABLE}), or a client that no longer completes its calls: a call that outlived the
+   * client-side bound although its gRPC deadline comes first ({@link EtcdCalls#bounded}), or a
+   * callback refused by an executor that was shut down.
+   */
   private static boolean isUnreachable(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+      if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE
+          || t instanceof TimeoutException
+          || t instanceof RejectedExecutionException) {
         return true;
       }
     }
