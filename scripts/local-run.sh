@@ -279,6 +279,13 @@ $servers    keepalive 64;
   server {
     listen 127.0.0.1:$INGRESS_PORT;
 
+    # How every location below talks to the replicas (each inherits these, having none of its own).
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host \$host;
+    proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    proxy_connect_timeout 1s;
+
     location = /nginx-health {
       return 200 "ok\n";
     }
@@ -286,21 +293,11 @@ $servers    keepalive 64;
     # The live feeds (server-sent events) stay open; an unchanged value comes again every 15 s.
     location ~ ^/api/polls/[^/]+/(results|locks)/stream\$ {
       proxy_pass http://vote_api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_connect_timeout 1s;
       proxy_read_timeout 60s;
     }
 
     location / {
       proxy_pass http://vote_api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_connect_timeout 1s;
       # A healthy replica answers a vote within the policy's maxWait (2 s in the examples), the
       # acquire's grace of 3 s and its transaction. One silent for longer is stopped (SIGSTOP, a
       # frozen JVM): the kernel still accepts its connections, so only this timeout tells. Its
