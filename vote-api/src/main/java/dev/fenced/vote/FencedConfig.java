@@ -98,6 +98,16 @@ public interface FencedConfig {
     @WithDefault("64")
     int maxBatch();
 
+    /**
+     * The most batches one hold serves in a row (env {@code
+     * FENCED_VOTE_COMBINING_MAX_BATCHES_PER_HOLD}): when a batch commits and its hold is still
+     * held, the votes queued meanwhile run as the next batch under the same hold, without a release
+     * and an acquire in between; after this many the hold is released, so other replicas get their
+     * turn. 1 releases after every batch.
+     */
+    @WithDefault("4")
+    int maxBatchesPerHold();
+
     /** The batch size in force: {@link #maxBatch()}, or 1 when combining is off. */
     default int batchLimit() {
       if (maxBatch() < 1) {
@@ -107,6 +117,17 @@ public interface FencedConfig {
                 + maxBatch());
       }
       return enabled() ? maxBatch() : 1;
+    }
+
+    /** The batches per hold in force: {@link #maxBatchesPerHold()}, or 1 when combining is off. */
+    default int holdLimit() {
+      if (maxBatchesPerHold() < 1) {
+        throw new IllegalArgumentException(
+            "fenced.vote.combining.max-batches-per-hold (env"
+                + " FENCED_VOTE_COMBINING_MAX_BATCHES_PER_HOLD) must be at least 1, was "
+                + maxBatchesPerHold());
+      }
+      return enabled() ? maxBatchesPerHold() : 1;
     }
   }
 

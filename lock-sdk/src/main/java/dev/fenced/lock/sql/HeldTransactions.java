@@ -60,6 +60,14 @@ public final class HeldTransactions {
   }
 
   /**
+   * Whether running a transaction under {@code hold} ends it: the hold is itself the transaction
+   * (Postgres RowLock), so its commit is the release and the hold serves one transaction only.
+   */
+  public static boolean commitEndsHold(LockHandle hold) {
+    return hold instanceof SqlTransactionHold;
+  }
+
+  /**
    * Runs {@code work} in one transaction under {@code hold} and commits it.
    *
    * @param work issues the transaction's statements on the connection it is given and completes

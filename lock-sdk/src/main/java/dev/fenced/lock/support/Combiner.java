@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>At most one acquire per queue is in flight. While a batch runs, the next head already asks
  *       for the lock, so a contended lock is handed from batch to batch without a gap; it gets the
  *       lock when the running batch releases it (or at once under a backend without exclusion,
- *       whose batches then overlap, as its holds do).
+ *       whose batches then overlap, as its holds do). With passing (below) the running batch's hold
+ *       serves the queue instead, and the next acquire starts when that hold ends.
  *   <li>Each request waits at most its own {@code maxWait} for a hold; when that passes while it is
  *       still queued, it fails with {@link LockTimeoutException}. The request an acquire is made
  *       for gets that acquire's answer instead (the acquire is given what is left of its wait). A
@@ -44,10 +45,18 @@ import org.slf4j.LoggerFactory;
  *       with its own remaining wait.
  *   <li>Cancelling a request's future withdraws it while it is still queued; once its batch has
  *       started, the batch runs it anyway and the answer is dropped.
+ *   <li>Passing within the process (optional, {@code maxBatchesPerHold} above 1): when a batch
+ *       succeeds, its hold is still held ({@link Reuse}) and requests have queued meanwhile, the
+ *       hold serves them as the next batch instead of being released and taken again: no release,
+ *       no acquire, no hand-off through the backend. At most {@code maxBatchesPerHold} batches run
+ *       under one hold, then it is released, so other processes waiting for the lock get their turn
+ *       (the cohort locks of Dice, Marathe and Shavit pass a global lock within a NUMA node the
+ *       same way, with the same bound). Every batch is still fenced by the hold's token: a hold
+ *       that ended in between makes its write fail, never succeed twice.
  * </ul>
  *
- * <p>The hold is released by the combiner after the batch completes, successfully or not. A batch
- * may end the hold itself first (a hold whose release commits a transaction, see {@code
+ * <p>The hold is released by the combiner after its last batch completes, successfully or not. A
+ * batch may end the hold itself first (a hold whose release commits a transaction, see {@code
  * dev.fenced.lock.sql.HeldTransactions}); the combiner's release is then a no-op, since releasing a
  * hold that has ended releases nothing.
  *
@@ -84,12 +93,27 @@ public final class Combiner<H, T, R> {
     CompletionStage<List<R>> run(H hold, List<T> requests);
   }
 
+  /** Whether a hold can serve one more batch. */
+  @FunctionalInterface
+  public interface Reuse<H> {
+    /**
+     * True while {@code hold} is held and may serve another batch: its lease has not run out, it
+     * was not lost, nothing ended it. Asked once when the hold is had (false: this hold serves one
+     * batch, and the next head's acquire starts at once, as without passing; answer false for a
+     * hold that its batch ends, such as one whose release is the batch's commit, and for a hold
+     * without exclusion, whose batches are meant to overlap) and again before each further batch.
+     */
+    boolean stillHeld(H hold);
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(Combiner.class);
 
   private final Acquire<H, T> acquire;
   private final Batch<H, T, R> batch;
   private final Release<H> release;
   private final int maxBatch;
+  private final int maxBatchesPerHold;
+  private final Reuse<H> reuse;
   private final LeaseKeeper timer;
   private final ConcurrentHashMap<Key, Lane> lanes = new ConcurrentHashMap<>();
 
@@ -106,14 +130,41 @@ public final class Combiner<H, T, R> {
       Release<H> release,
       int maxBatch,
       LeaseKeeper timer) {
+    this(acquire, batch, release, maxBatch, 1, hold -> false, timer);
+  }
+
+  /**
+   * @param acquire takes the lock for a batch
+   * @param batch runs a batch under its hold
+   * @param release ends a hold after its last batch
+   * @param maxBatch the most requests one batch serves; 1 turns combining off
+   * @param maxBatchesPerHold the most batches one hold serves in a row (requests queued while its
+   *     batch ran); 1 releases after every batch
+   * @param reuse whether a hold can serve another batch
+   * @param timer runs the wait deadlines of queued requests; owned by the caller
+   */
+  public Combiner(
+      Acquire<H, T> acquire,
+      Batch<H, T, R> batch,
+      Release<H> release,
+      int maxBatch,
+      int maxBatchesPerHold,
+      Reuse<H> reuse,
+      LeaseKeeper timer) {
     this.acquire = Objects.requireNonNull(acquire, "acquire");
     this.batch = Objects.requireNonNull(batch, "batch");
     this.release = Objects.requireNonNull(release, "release");
+    this.reuse = Objects.requireNonNull(reuse, "reuse");
     this.timer = Objects.requireNonNull(timer, "timer");
     if (maxBatch < 1) {
       throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
     }
+    if (maxBatchesPerHold < 1) {
+      throw new IllegalArgumentException(
+          "maxBatchesPerHold must be at least 1, was " + maxBatchesPerHold);
+    }
     this.maxBatch = maxBatch;
+    this.maxBatchesPerHold = maxBatchesPerHold;
   }
 
   /** A combiner whose holds come straight from {@code locks}. */
@@ -127,9 +178,14 @@ public final class Combiner<H, T, R> {
         timer);
   }
 
-  /** The most requests one hold serves. */
+  /** The most requests one batch serves. */
   public int maxBatch() {
     return maxBatch;
+  }
+
+  /** The most batches one hold serves in a row. */
+  public int maxBatchesPerHold() {
+    return maxBatchesPerHold;
   }
 
   /** {@link #submit(String, String, Object, Duration)} with every request of a name combinable. */
@@ -263,27 +319,25 @@ public final class Combiner<H, T, R> {
       startAcquire(lane);
       return;
     }
-    List<Entry> taken = new ArrayList<>(Math.min(maxBatch, 16));
+    // A hold that can serve more than one batch looks at the queue when its batch ends, and no
+    // acquire runs meanwhile; any other hold is followed by the next head's acquire at once.
+    boolean passing = maxBatchesPerHold > 1 && stillHeld(hold);
+    List<Entry> taken;
     boolean more;
     synchronized (lane) {
       leader.leading = false;
-      while (taken.size() < maxBatch) {
-        Entry e = lane.queue.pollFirst();
-        if (e == null) {
-          break;
-        }
-        if (!e.result.isDone()) {
-          e.taken = true;
-          taken.add(e);
-        }
+      taken = takeBatch(lane);
+      if (passing && !taken.isEmpty()) {
+        more = false;
+      } else {
+        more = dropDead(lane) != null;
+        lane.acquiring = more;
       }
-      more = dropDead(lane) != null;
-      lane.acquiring = more;
     }
     if (taken.isEmpty()) {
       end(hold);
     } else {
-      run(hold, taken, lane.key.name);
+      run(lane, hold, taken, passing, 1);
     }
     if (more) {
       startAcquire(lane);
@@ -292,7 +346,29 @@ public final class Combiner<H, T, R> {
     }
   }
 
-  private void run(H hold, List<Entry> taken, String name) {
+  /** Takes up to {@code maxBatch} live requests off the front of the queue. Guarded by the lane. */
+  private List<Entry> takeBatch(Lane lane) {
+    List<Entry> taken = new ArrayList<>(Math.min(maxBatch, 16));
+    while (taken.size() < maxBatch) {
+      Entry e = lane.queue.pollFirst();
+      if (e == null) {
+        break;
+      }
+      if (!e.result.isDone()) {
+        e.taken = true;
+        taken.add(e);
+      }
+    }
+    return taken;
+  }
+
+  /**
+   * Runs one batch under {@code hold}, the {@code served}-th in a row. A passing hold then either
+   * serves the requests queued meanwhile or ends, and whoever queued since asks for the lock; any
+   * other hold just ends, since the next head's acquire is already under way.
+   */
+  private void run(Lane lane, H hold, List<Entry> taken, boolean passing, int served) {
+    String name = lane.key.name;
     List<T> requests = new ArrayList<>(taken.size());
     for (Entry e : taken) {
       requests.add(e.request);
@@ -305,7 +381,6 @@ public final class Combiner<H, T, R> {
     }
     work.whenComplete(
         (answers, failure) -> {
-          end(hold);
           Throwable cause = failure == null ? null : Failures.unwrap(failure);
           if (cause == null && (answers == null || answers.size() != taken.size())) {
             cause =
@@ -318,6 +393,13 @@ public final class Combiner<H, T, R> {
                         + taken.size()
                         + " requests");
           }
+          List<Entry> next =
+              cause == null && passing && served < maxBatchesPerHold
+                  ? nextUnderSameHold(lane, hold)
+                  : List.of();
+          if (next.isEmpty()) {
+            end(hold);
+          }
           for (int i = 0; i < taken.size(); i++) {
             if (cause == null) {
               taken.get(i).result.complete(answers.get(i));
@@ -325,7 +407,53 @@ public final class Combiner<H, T, R> {
               taken.get(i).result.completeExceptionally(cause);
             }
           }
+          if (!next.isEmpty()) {
+            run(lane, hold, next, true, served + 1);
+          } else if (passing) {
+            afterLastBatch(lane);
+          }
         });
+  }
+
+  /** The hold has ended: whoever queued since asks for the lock anew. */
+  private void afterLastBatch(Lane lane) {
+    boolean more;
+    synchronized (lane) {
+      more = dropDead(lane) != null;
+      lane.acquiring = more;
+    }
+    if (more) {
+      startAcquire(lane);
+    } else {
+      retireIfIdle(lane);
+    }
+  }
+
+  /**
+   * The next batch for a hold that may serve one more: the requests queued while its batch ran, if
+   * it is still held; none, and the hold is to be ended, otherwise.
+   */
+  private List<Entry> nextUnderSameHold(Lane lane, H hold) {
+    synchronized (lane) {
+      if (dropDead(lane) == null) {
+        return List.of();
+      }
+    }
+    if (!stillHeld(hold)) {
+      return List.of();
+    }
+    synchronized (lane) {
+      return takeBatch(lane);
+    }
+  }
+
+  private boolean stillHeld(H hold) {
+    try {
+      return reuse.stillHeld(hold);
+    } catch (RuntimeException e) {
+      LOG.warn("could not tell whether a hold can serve another batch: {}", e.toString());
+      return false;
+    }
   }
 
   private void end(H hold) {

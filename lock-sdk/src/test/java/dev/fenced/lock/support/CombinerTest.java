@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -68,6 +69,34 @@ class CombinerTest {
         },
         maxBatch,
         keeper);
+  }
+
+  /** Like {@link #manual}, with holds that serve up to {@code perHold} batches while not ended. */
+  private Combiner<String, String, String> passing(int maxBatch, int perHold, Set<String> ended) {
+    return new Combiner<>(
+        (name, head, wait) -> {
+          heads.add(head);
+          CompletableFuture<String> hold = new CompletableFuture<>();
+          acquires.add(hold);
+          return hold;
+        },
+        (hold, requests) -> {
+          CompletableFuture<List<String>> answer = new CompletableFuture<>();
+          runs.add(new Run(hold, requests, answer));
+          return answer;
+        },
+        hold -> {
+          released.add(hold);
+          return CompletableFuture.completedFuture(null);
+        },
+        maxBatch,
+        perHold,
+        hold -> !ended.contains(hold),
+        keeper);
+  }
+
+  private void answer(int run) {
+    runs.get(run).answer().complete(answers(runs.get(run).requests()));
   }
 
   private static List<String> answers(List<String> requests) {
@@ -250,6 +279,82 @@ class CombinerTest {
   }
 
   @Test
+  void requestsQueuedWhileABatchRunsAreServedByTheSameHoldUpToTheBound() {
+    Combiner<String, String, String> combiner = passing(64, 2, Set.of());
+    CompletableFuture<String> a = combiner.submit("n", "a", WAIT);
+    acquires.get(0).complete("hold-1");
+    CompletableFuture<String> b = combiner.submit("n", "b", WAIT);
+    CompletableFuture<String> c = combiner.submit("n", "c", WAIT);
+    // The running batch's hold will serve them: no acquire meanwhile.
+    assertThat(acquires).hasSize(1);
+
+    answer(0);
+    assertThat(a).isCompletedWithValue("answer-a");
+    assertThat(runs).hasSize(2);
+    assertThat(runs.get(1).hold()).isEqualTo("hold-1");
+    assertThat(runs.get(1).requests()).containsExactly("b", "c");
+    assertThat(released).isEmpty();
+
+    CompletableFuture<String> d = combiner.submit("n", "d", WAIT);
+    answer(1);
+    assertThat(b).isCompletedWithValue("answer-b");
+    assertThat(c).isCompletedWithValue("answer-c");
+    // Two batches served: the hold is released, and d asks for the lock anew.
+    assertThat(released).containsExactly("hold-1");
+    assertThat(acquires).hasSize(2);
+    assertThat(heads).containsExactly("a", "d");
+
+    acquires.get(1).complete("hold-2");
+    answer(2);
+    assertThat(d).isCompletedWithValue("answer-d");
+    assertThat(released).containsExactly("hold-1", "hold-2");
+    assertThat(acquires).hasSize(2);
+    assertThat(combiner.queued("n")).isZero();
+  }
+
+  @Test
+  void aHoldThatCannotServeMoreIsFollowedByTheNextAcquireWhileItsBatchRuns() {
+    Combiner<String, String, String> combiner = passing(64, 8, Set.of("hold-1"));
+    combiner.submit("n", "a", WAIT);
+    acquires.get(0).complete("hold-1");
+    combiner.submit("n", "b", WAIT);
+    // hold-1 serves one batch only (a hold its batch ends, or one without exclusion): the next
+    // head asks for the lock at once, as without passing.
+    assertThat(heads).containsExactly("a", "b");
+    answer(0);
+    assertThat(released).containsExactly("hold-1");
+    assertThat(runs).hasSize(1);
+  }
+
+  @Test
+  void aHoldThatEndedOrABatchThatFailedServesNoFurtherBatch() {
+    Set<String> ended = new java.util.HashSet<>();
+    Combiner<String, String, String> combiner = passing(64, 8, ended);
+    combiner.submit("n", "a", WAIT);
+    acquires.get(0).complete("hold-1");
+    CompletableFuture<String> b = combiner.submit("n", "b", WAIT);
+    assertThat(heads).containsExactly("a");
+    ended.add("hold-1"); // its lease ran out while the batch ran
+
+    answer(0);
+    // hold-1 is no longer held: released, and b waits for a hold of its own.
+    assertThat(released).containsExactly("hold-1");
+    assertThat(runs).hasSize(1);
+    assertThat(heads).containsExactly("a", "b");
+
+    acquires.get(1).complete("hold-2");
+    CompletableFuture<String> c = combiner.submit("n", "c", WAIT);
+    runs.get(1).answer().completeExceptionally(new IllegalStateException("rolled back"));
+    assertThat(b).isCompletedExceptionally();
+    // A failed batch ends its hold even though it is still held; c asks anew.
+    assertThat(released).containsExactly("hold-1", "hold-2");
+    assertThat(heads).containsExactly("a", "b", "c");
+    acquires.get(2).complete("hold-3");
+    answer(2);
+    assertThat(c).isCompletedWithValue("answer-c");
+  }
+
+  @Test
   void groupsOfOneNameNeverShareABatch() {
     Combiner<String, String, String> combiner = manual(8);
     combiner.submit("n", "x", "x1", WAIT);
@@ -301,20 +406,29 @@ class CombinerTest {
 
       Counted racy = count(none, requests);
       assertThat(racy.value()).isLessThan(requests);
+
+      // Holds that serve several batches in a row: still exact, with fewer holds.
+      Counted passed = count(locked, requests, 4);
+      assertThat(passed.value()).isEqualTo(requests);
     }
   }
 
   private record Counted(long value, int holds) {}
 
   private Counted count(dev.fenced.lock.LockService locks, int requests) throws Exception {
+    return count(locks, requests, 1);
+  }
+
+  private Counted count(dev.fenced.lock.LockService locks, int requests, int perHold)
+      throws Exception {
     AtomicLong counter = new AtomicLong();
     AtomicInteger holds = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(16);
     // Each batch reads, yields the processor, then writes back read + batch size: the lost update
     // of a read-modify-write, unless one hold at a time runs.
     Combiner<LockHandle, Integer, Long> combiner =
-        Combiner.onLocks(
-            locks,
+        new Combiner<>(
+            (name, head, wait) -> locks.acquire(name, wait),
             (hold, batch) ->
                 CompletableFuture.supplyAsync(
                     () -> {
@@ -330,7 +444,10 @@ class CombinerTest {
                       return answers;
                     },
                     pool),
+            LockHandle::release,
             64,
+            perHold,
+            LockHandle::isHeld,
             keeper);
     ConcurrentLinkedQueue<CompletableFuture<Long>> all = new ConcurrentLinkedQueue<>();
     ExecutorService clients = Executors.newFixedThreadPool(16);

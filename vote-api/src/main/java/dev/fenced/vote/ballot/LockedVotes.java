@@ -31,7 +31,9 @@ import java.util.concurrent.CompletionStage;
  * one transaction for its whole batch ({@link VoteSql#RECORD_BATCH}) through {@link
  * HeldTransactions}, in the lock's own transaction under Postgres RowLock and in a pool transaction
  * elsewhere. One acquire, one statement, one commit, one release per batch; a batch that fails
- * (stale fence, lost hold, database error) keeps nothing and fails every vote in it.
+ * (stale fence, lost hold, database error) keeps nothing and fails every vote in it. A hold still
+ * held when its batch commits serves the votes queued meanwhile as its next batch, up to {@code
+ * fenced.vote.combining.max-batches-per-hold} batches, before it is released.
  */
 @ApplicationScoped
 public class LockedVotes {
@@ -55,6 +57,8 @@ public class LockedVotes {
             this::record,
             locks::release,
             config.vote().combining().batchLimit(),
+            config.vote().combining().holdLimit(),
+            LockedVotes::servesAnotherBatch,
             timer);
   }
 
@@ -78,12 +82,23 @@ public class LockedVotes {
     return combiner.queued(lockName(poll, option));
   }
 
+  /**
+   * Whether a hold may run one more batch after the one it runs: while it is held, unless its
+   * commit ends it (Postgres RowLock, where the next batch's acquire waits on the row instead) or
+   * it excludes nobody (policy {@code None}, whose batches are meant to overlap).
+   */
+  private static boolean servesAnotherBatch(Held held) {
+    return !NoLockService.BACKEND.equals(held.backend())
+        && !HeldTransactions.commitEndsHold(held.handle())
+        && held.handle().isHeld();
+  }
+
   static String lockName(String poll, String option) {
     return "vote:" + poll + ":" + option;
   }
 
   private CompletionStage<List<Outcome>> record(Held held, List<Pending> votes) {
-    metrics.batch(held.backend(), held.policy(), votes.size());
+    held.served(votes.size());
     Pending first = votes.get(0);
     Fence fence = Fence.of(held.handle());
     String[] voters = votes.stream().map(Pending::voter).toArray(String[]::new);

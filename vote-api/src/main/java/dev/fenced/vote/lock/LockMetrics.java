@@ -53,8 +53,8 @@ public class LockMetrics {
         .record(Duration.ofNanos(nanos));
   }
 
-  /** How many votes one hold served. */
-  public void batch(String backend, String policy, int votes) {
+  /** How many votes one hold served, over every batch it ran. */
+  public void batch(String backend, String policy, long votes) {
     DistributionSummary.builder("fenced.lock.batch.votes")
         .description("Votes served by one hold of a vote lock (combining)")
         .baseUnit("votes")

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 
@@ -33,8 +34,18 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class VoteLocks {
 
-  /** A hold as this service tracks it: the policy and backend it was taken through. */
-  public record Held(LockHandle handle, String backend, String policy, long acquiredNanos) {}
+  /**
+   * A hold as this service tracks it: the policy and backend it was taken through, and the votes it
+   * has served (over every batch it ran), recorded when it is released.
+   */
+  public record Held(
+      LockHandle handle, String backend, String policy, long acquiredNanos, LongAdder votes) {
+
+    /** Counts {@code n} more votes served by this hold. */
+    public void served(int n) {
+      votes.add(n);
+    }
+  }
 
   private static final Logger LOG = Logger.getLogger(VoteLocks.class);
 
@@ -86,7 +97,7 @@ public class VoteLocks {
             handle -> {
               long now = System.nanoTime();
               metrics.waited(backend, ref, true, now - start);
-              return new Held(handle, backend, ref, now);
+              return new Held(handle, backend, ref, now, new LongAdder());
             })
         .onFailure()
         .invoke(
@@ -98,11 +109,15 @@ public class VoteLocks {
   }
 
   /**
-   * Releases a hold taken here and records how long it was held; never fails (a failed release ends
-   * with the lease). A hold whose release already happened (a RowLock commit) is released again
-   * harmlessly: nothing of anybody else's is touched.
+   * Releases a hold taken here and records how long it was held and how many votes it served; never
+   * fails (a failed release ends with the lease). A hold whose release already happened (a RowLock
+   * commit) is released again harmlessly: nothing of anybody else's is touched.
    */
   public CompletionStage<Void> release(Held held) {
+    long votes = held.votes().sum();
+    if (votes > 0) {
+      metrics.batch(held.backend(), held.policy(), votes);
+    }
     return held.handle()
         .release()
         .handle(
