@@ -6,6 +6,13 @@
 #
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant
+#
+# Each row runs two closed loops on the warm services, each on a poll of its own: first wrk (a C
+# client light enough to leave the two cores to the system) for --loop-seconds, whose votes/s, p50
+# and p99 the tables show, with that poll's own check (201 answers = ballots, and = Σ counts under
+# a lock); then Gatling's, which checks every voter's answer against the database (the invariant,
+# lost votes, repeated voters) and then runs the capacity ladder. Gatling's own rate is shown too:
+# its JVM takes about one of the two cores, so it reads lower.
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99
 #   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, the new
 #                       poll's tally lag, CPU of the tally-workers and of Redis
@@ -18,6 +25,8 @@
 #   --service-warmup N [60]  the freshly started services are warmed with wrk (fresh voters on a
 #                      poll of their own) in 10 s windows until two windows in a row gain under
 #                      3 %, at most N seconds; 0 skips it. Each row prints its warm-up curve.
+#   --loop-seconds N [15]    the wrk closed loop's length; 0 skips it (the tables then show
+#                      Gatling's closed loop)
 #   --warmup-seconds N [8]   then the load test's own warm-up (Gatling's JVM), not counted either
 #   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
 #                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]; none runs always,
@@ -28,7 +37,7 @@
 #   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
 #   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
-#                      --wrk-seconds 30
+#                      --wrk-seconds 30 --loop-seconds 30
 #   --write-docs       write this run's tables into docs/local-run.md and its data and chart into
 #                      docs/compare/
 #   --note TEXT        a line kept with the run (e.g. "quiet machine")
@@ -62,6 +71,7 @@ REPLICAS=1,2,3,4
 IDLE=0,10000,100000
 READ_BALLOTS=1000000
 WRK_SECONDS=10
+LOOP_SECONDS=15
 CPU_IDLE_SECONDS=10
 WRITE_DOCS=0
 BUILD=1
@@ -81,7 +91,8 @@ while (($#)); do
     --idle-polls) IDLE=${2:?}; shift 2 ;;
     --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
-    --long) VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30; shift ;;
+    --loop-seconds) LOOP_SECONDS=${2:?}; shift 2 ;;
+    --long) VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30 LOOP_SECONDS=30; shift ;;
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
@@ -95,6 +106,7 @@ positive --concurrency "$CONCURRENCY"
 positive --level-seconds "$LEVEL_SECONDS"
 positive --read-ballots "$READ_BALLOTS"
 positive --wrk-seconds "$WRK_SECONDS"
+[[ "$LOOP_SECONDS" =~ ^[0-9]+$ ]] || fail "--loop-seconds must be a whole number of seconds, was '$LOOP_SECONDS'"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || fail "--warmup-seconds must be a whole number, was '$WARMUP'"
 [[ "$SERVICE_WARMUP" =~ ^[0-9]+$ ]] || fail "--service-warmup must be a whole number of seconds, was '$SERVICE_WARMUP'"
 [[ "$SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || fail "--retry-share must be between 0 and 1, was '$SHARE'"
@@ -120,10 +132,12 @@ need_wrk() {
 
 # How the rows were warmed, for the tables' headers.
 warmup_text() {
+  local loop=""
+  ((LOOP_SECONDS > 0)) && loop="; closed loop measured with wrk for ${LOOP_SECONDS} s, then Gatling's"
   if ((SERVICE_WARMUP > 0)); then
-    echo "services warmed until steady (at most ${SERVICE_WARMUP} s, column warm-up s), then the load test's warm-up ${WARMUP} s"
+    echo "services warmed until steady (at most ${SERVICE_WARMUP} s, column warm-up s)${loop}, after its warm-up ${WARMUP} s"
   else
-    echo "warm-up ${WARMUP} s"
+    echo "warm-up ${WARMUP} s${loop}"
   fi
 }
 
@@ -185,6 +199,43 @@ warm_services() {
   done
   ((${#rates[@]})) || rates=(-)
   echo "$spent $state $(IFS=/; echo "${rates[*]}")"
+}
+
+# light_loop <dir> <poll> <locked 0|1>: the closed loop measured with wrk, CONCURRENCY connections
+# of fresh voters for LOOP_SECONDS on a poll of its own, then that poll's own check: every 201
+# recorded (ballots ≥ 201 answers) and nothing else but the votes in flight when wrk stopped, whose
+# answers it drops (ballots ≤ 201 answers + CONCURRENCY; a 503 records nothing), and under a lock
+# every ballot counted (Σ counts = ballots). A socket error or timeout leaves a vote unresolved, so
+# the check then says so instead of judging. Prints --tag options for the checker's row.
+light_loop() {
+  local dir=$1 poll=$2 locked=$3 line ok rate p50 p99 non2xx sockerr results ballots counted check
+  curl -fsS -m 10 -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"id\":\"$poll\",\"title\":\"closed loop (wrk)\",\"options\":[\"cat\",\"dog\"]}" \
+    "$INGRESS_URL/api/polls" || return 0
+  line=$(wrk -t2 -c"$CONCURRENCY" -d"${LOOP_SECONDS}s" --timeout 10s -s "$ROOT/scripts/lib/fresh-votes.lua" \
+    "$INGRESS_URL/api/polls/$poll/votes" -- loop 2>&1 | tee "$dir/wrk-loop.txt" | awk '/^RESULT/')
+  [[ -n "$line" ]] || return 0
+  read -r _ ok rate p50 p99 non2xx sockerr <<<"$line"
+  sleep 1 # a replica's cached results live 500 ms
+  results=$(curl -fsS -m 10 "$INGRESS_URL/api/polls/$poll/results") || return 0
+  echo "$results" >"$dir/wrk-loop-results.json"
+  ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
+  counted=$(grep -o '"counts":{[^}]*}' <<<"$results" | grep -o ':[0-9]*' | tr -d : | awk '{ s += $1 } END { print s + 0 }')
+  if ((sockerr > 0)); then
+    check="unresolved: $sockerr votes without an answer"
+  elif ((ballots < ok)); then
+    check="FAIL: $ballots ballots for $ok answers 201"
+  elif ((ballots > ok + CONCURRENCY)); then
+    check="FAIL: $ballots ballots for $ok answers 201 and at most $CONCURRENCY in flight"
+  elif ((locked && counted != ballots)); then
+    check="FAIL: counts $counted for $ballots ballots"
+  elif ((counted != ballots)); then
+    check="lost $((ballots - counted))"
+  else
+    check=PASS
+  fi
+  printf -- '--tag\nloopVotes=%s\n--tag\nloopP50=%s\n--tag\nloopP99=%s\n--tag\nloopCheck=%s\n' \
+    "$rate" "$p50" "$p99" "$check"
 }
 
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
@@ -250,6 +301,16 @@ measure() {
   fi
   # The load's CPU window starts after the warm-up, as the load's clock does.
   if ((cpu)); then c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds); fi
+  if ((LOOP_SECONDS > 0)); then
+    local loop
+    mapfile -t loop < <(light_loop "$dir" "$poll-loop" "$([[ $policy == None ]] && echo 0 || echo 1)")
+    if ((${#loop[@]})); then
+      tags+=("${loop[@]}")
+      say "[$kind $n] $label: closed loop (wrk, ${LOOP_SECONDS} s): ${loop[1]#*=} votes/s, p50 ${loop[3]#*=} ms, p99 ${loop[5]#*=} ms; ${loop[7]#*=}"
+    else
+      say "[$kind $n] $label: the wrk closed loop gave no result; see $dir/wrk-loop.txt"
+    fi
+  fi
   say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$( ((capacity)) && echo ", then the capacity ladder")"
   load_t0=$(date +%s.%N)
   if ! run_gatling "$dir" "$poll" "${props[@]}"; then

@@ -36,8 +36,8 @@ final class PolicyChart {
             width,
             height,
             esc(title)));
-    panel(s, rows, LABEL, "votes/s (longer is better)", Row::votesPerSecond);
-    panel(s, rows, LABEL + PANEL + GAP, "p99 ms (shorter is better)", r -> r.p99());
+    panel(s, rows, LABEL, "votes/s (longer is better)", r -> ClosedLoop.of(r).votesPerSecond());
+    panel(s, rows, LABEL + PANEL + GAP, "p99 ms (shorter is better)", r -> ClosedLoop.of(r).p99());
     for (int i = 0; i < rows.size(); i++) {
       s.append(
           String.format(

@@ -49,6 +49,8 @@ final class Tables {
             "× Atomic",
             "p50 ms",
             "p99 ms",
+            "loop check",
+            "Gatling votes/s",
             "capacity at SLO, votes/s",
             "votes per hold",
             "acknowledged",
@@ -60,7 +62,7 @@ final class Tables {
             "invariant");
     List<String> failures = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    double atomic = d.row(ATOMIC).map(Row::votesPerSecond).orElse(Double.NaN);
+    double atomic = d.row(ATOMIC).map(r -> ClosedLoop.of(r).votesPerSecond()).orElse(Double.NaN);
     voteRows(
         d,
         table,
@@ -68,10 +70,12 @@ final class Tables {
         r ->
             List.of(
                 r.label(),
+                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
+                Cells.times(ClosedLoop.of(r).votesPerSecond() / atomic),
+                Cells.millis(ClosedLoop.of(r).p50()),
+                Cells.millis(ClosedLoop.of(r).p99()),
+                ClosedLoop.of(r).check(),
                 Cells.rate(r.votesPerSecond()),
-                Cells.times(r.votesPerSecond() / atomic),
-                Cells.millis(r.p50()),
-                Cells.millis(r.p99()),
                 Cells.capacity(r.capacity()),
                 Cells.perHold(r.lockStats()),
                 Cells.count(r.acknowledged()),
@@ -88,6 +92,7 @@ final class Tables {
             passOrFail(r, failures);
           }
         });
+
     if (!d.plan().contains(NO_LOCK)) {
       notes.add(
           "None was not run: this run does not show the race, only that the rows it ran kept the"
@@ -122,12 +127,18 @@ final class Tables {
             "× best",
             "p50 ms",
             "p99 ms",
+            "loop check",
+            "Gatling votes/s",
             "votes per hold",
             "acknowledged",
             "refused",
             "warm-up s",
             "invariant");
-    double best = d.rows().stream().mapToDouble(Row::votesPerSecond).max().orElse(Double.NaN);
+    double best =
+        d.rows().stream()
+            .mapToDouble(r -> ClosedLoop.of(r).votesPerSecond())
+            .max()
+            .orElse(Double.NaN);
     List<String> failures = new ArrayList<>();
     voteRows(
         d,
@@ -136,10 +147,12 @@ final class Tables {
         r ->
             List.of(
                 r.label(),
+                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
+                Cells.times(ClosedLoop.of(r).votesPerSecond() / best),
+                Cells.millis(ClosedLoop.of(r).p50()),
+                Cells.millis(ClosedLoop.of(r).p99()),
+                ClosedLoop.of(r).check(),
                 Cells.rate(r.votesPerSecond()),
-                Cells.times(r.votesPerSecond() / best),
-                Cells.millis(r.p50()),
-                Cells.millis(r.p99()),
                 Cells.perHold(r.lockStats()),
                 Cells.count(r.acknowledged()),
                 Cells.count(r.refused()),
@@ -157,6 +170,7 @@ final class Tables {
             "× no idle poll",
             "p50 ms",
             "p99 ms",
+            "loop check",
             "tally lag s",
             "tally-workers CPU % idle",
             "under load",
@@ -168,7 +182,7 @@ final class Tables {
     double empty =
         d.plan().isEmpty()
             ? Double.NaN
-            : d.row(d.plan().get(0)).map(Row::votesPerSecond).orElse(Double.NaN);
+            : d.row(d.plan().get(0)).map(r -> ClosedLoop.of(r).votesPerSecond()).orElse(Double.NaN);
     List<String> failures = new ArrayList<>();
     voteRows(
         d,
@@ -177,10 +191,11 @@ final class Tables {
         r ->
             List.of(
                 r.label(),
-                Cells.rate(r.votesPerSecond()),
-                Cells.times(r.votesPerSecond() / empty),
-                Cells.millis(r.p50()),
-                Cells.millis(r.p99()),
+                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
+                Cells.times(ClosedLoop.of(r).votesPerSecond() / empty),
+                Cells.millis(ClosedLoop.of(r).p50()),
+                Cells.millis(ClosedLoop.of(r).p99()),
+                ClosedLoop.of(r).check(),
                 Cells.lag(r.tallyLagMillis()),
                 tag(r, "tallyCpuIdle"),
                 tag(r, "tallyCpuLoad"),
@@ -261,6 +276,9 @@ final class Tables {
   private static void passOrFail(Row r, List<String> failures) {
     if (!r.passed()) {
       failures.add(r.label() + ": " + String.join("; ", r.problems()));
+    }
+    if (ClosedLoop.of(r).failed()) {
+      failures.add(r.label() + ": the wrk closed loop's poll: " + ClosedLoop.of(r).check());
     }
   }
 
