@@ -217,6 +217,54 @@ class PolicyLocksIT {
     assertThat(probe.reachable()).as("the probe of the service in force: %s", probe).isTrue();
   }
 
+  /**
+   * A policy moves to a backend whose ledger records a higher epoch for it than the move's (the
+   * policy ran there before, and its file was rolled back since): the new backend's tokens start at
+   * its ledger's epoch, above every token it issued before, not at the file's.
+   */
+  @Test
+  void aMoveToABackendWhoseLedgerIsAheadStartsAtTheLedgersEpoch() throws Exception {
+    String prefix = "/fenced-move-" + UUID.randomUUID();
+    String name = "move:" + UUID.randomUUID();
+    Path file = dir.resolve("move.yaml");
+    Files.writeString(file, policy("mover", "move:*", etcd(prefix), 9, "5s"));
+    source.rescan();
+    await().atMost(Duration.ofSeconds(10)).until(() -> locks.resolve(name).isPresent());
+    LockHandle onEtcd = LockService.await(locks.acquire(name));
+    assertThat(FencingTokens.epoch(onEtcd.fencingToken())).isEqualTo(9);
+    LockService.await(onEtcd.release());
+
+    // Rolled back to an in-process lock at a lower epoch, by a service that starts afresh.
+    locks.close();
+    Files.writeString(file, policy("mover", "move:*", inProcess(), 3, "5s"));
+    source.rescan();
+    locks = follow();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                locks
+                    .resolve(name)
+                    .map(p -> p.service().backend().equals("InProcess"))
+                    .orElse(false));
+    LockHandle inProcess = LockService.await(locks.acquire(name));
+    assertThat(FencingTokens.epoch(inProcess.fencingToken())).isEqualTo(3);
+    LockService.await(inProcess.release());
+
+    // Back to etcd with a raised epoch, 4: a valid move, but below what etcd's ledger records.
+    Files.writeString(file, policy("mover", "move:*", etcd(prefix), 4, "5s"));
+    source.rescan();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> locks.resolve(name).orElseThrow().service().backend().equals("Etcd"));
+    LockHandle back = LockService.await(locks.acquire(name, Duration.ofSeconds(10)));
+    assertThat(FencingTokens.epoch(back.fencingToken()))
+        .as("the epoch etcd's ledger records, not the file's 4")
+        .isGreaterThanOrEqualTo(9);
+    assertThat(back.fencingToken()).isGreaterThan(onEtcd.fencingToken());
+    LockService.await(back.release());
+  }
+
   private static String etcd(String prefix) {
     return "    type: Etcd\n    etcd:\n      endpoints: [\""
         + TestServers.etcdEndpoints().split(",")[0]
