@@ -74,7 +74,7 @@ if [[ -z "${FENCED_SKIP_FAULTS:-}" ]]; then
   if [[ -z "${FENCED_SKIP_E2E:-}" ]]; then scripts/faults.sh --ci --skip-build; else scripts/faults.sh --ci; fi
 fi
 
-# A reduced comparison, None (the race shown) and Redis, closed loop only: compare.sh measures,
+# A reduced comparison, None (the race shown) and Redis, closed loops only (wrk's, then Gatling's): compare.sh measures,
 # checks and reports end to end, and fails on a missing row or a race not shown. The full
 # comparison runs locally (docs/local-run.md). FENCED_SKIP_COMPARE=1 leaves it out.
 if [[ -z "${FENCED_SKIP_COMPARE:-}" ]]; then
