@@ -110,24 +110,27 @@ public interface FencedConfig {
 
     /** The batch size in force: {@link #maxBatch()}, or 1 when combining is off. */
     default int batchLimit() {
-      if (maxBatch() < 1) {
-        throw new IllegalArgumentException(
-            "fenced.vote.combining.max-batch (env FENCED_VOTE_COMBINING_MAX_BATCH) must be at least"
-                + " 1, was "
-                + maxBatch());
-      }
-      return enabled() ? maxBatch() : 1;
+      int limit = atLeastOne("max-batch", "MAX_BATCH", maxBatch());
+      return enabled() ? limit : 1;
     }
 
     /** The batches per hold in force: {@link #maxBatchesPerHold()}, or 1 when combining is off. */
     default int holdLimit() {
-      if (maxBatchesPerHold() < 1) {
+      int limit = atLeastOne("max-batches-per-hold", "MAX_BATCHES_PER_HOLD", maxBatchesPerHold());
+      return enabled() ? limit : 1;
+    }
+
+    private static int atLeastOne(String key, String env, int value) {
+      if (value < 1) {
         throw new IllegalArgumentException(
-            "fenced.vote.combining.max-batches-per-hold (env"
-                + " FENCED_VOTE_COMBINING_MAX_BATCHES_PER_HOLD) must be at least 1, was "
-                + maxBatchesPerHold());
+            "fenced.vote.combining."
+                + key
+                + " (env FENCED_VOTE_COMBINING_"
+                + env
+                + ") must be at least 1, was "
+                + value);
       }
-      return enabled() ? maxBatchesPerHold() : 1;
+      return value;
     }
   }
 

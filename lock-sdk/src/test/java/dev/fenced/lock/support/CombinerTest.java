@@ -50,28 +50,15 @@ class CombinerTest {
     keeper.close();
   }
 
+  /** A combiner whose acquires and batches the test completes by hand; one batch per hold. */
   private Combiner<String, String, String> manual(int maxBatch) {
-    return new Combiner<>(
-        (name, head, wait) -> {
-          heads.add(head);
-          CompletableFuture<String> hold = new CompletableFuture<>();
-          acquires.add(hold);
-          return hold;
-        },
-        (hold, requests) -> {
-          CompletableFuture<List<String>> answer = new CompletableFuture<>();
-          runs.add(new Run(hold, requests, answer));
-          return answer;
-        },
-        hold -> {
-          released.add(hold);
-          return CompletableFuture.completedFuture(null);
-        },
-        maxBatch,
-        keeper);
+    return passing(maxBatch, 1, Set.of());
   }
 
-  /** Like {@link #manual}, with holds that serve up to {@code perHold} batches while not ended. */
+  /**
+   * A combiner whose acquires and batches the test completes by hand, with holds that serve up to
+   * {@code perHold} batches while not in {@code ended}.
+   */
   private Combiner<String, String, String> passing(int maxBatch, int perHold, Set<String> ended) {
     return new Combiner<>(
         (name, head, wait) -> {
