@@ -6,19 +6,19 @@
 #
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant
-#
-# Each row runs two closed loops on the warm services, each on a poll of its own: first wrk (a C
-# client light enough to leave the two cores to the system) for --loop-seconds, whose votes/s, p50
-# and p99 the tables show, with that poll's own check (201 answers = ballots, and = Σ counts under
-# a lock); then Gatling's, which checks every voter's answer against the database (the invariant,
-# lost votes, repeated voters) and then runs the capacity ladder. Gatling's own rate is shown too:
-# its JVM takes about one of the two cores, so it reads lower.
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99
 #   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, the new
 #                       poll's tally lag, CPU of the tally-workers and of Redis
 #   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots,
 #                       beside nginx alone and the cached GET /api/polls/{id}
 #   all                 the four, one after the other
+#
+# Each row runs two closed loops on the warm services, each on a poll of its own: first wrk (a C
+# client light enough to leave the two cores to the system) for --loop-seconds, whose votes/s, p50
+# and p99 the tables show, with that poll's own check (every 201 recorded, nothing else but the
+# votes in flight at its end, and Σ counts = ballots under a lock); then Gatling's, which checks every voter's answer against the database (the invariant,
+# lost votes, repeated voters) and then runs the capacity ladder. Gatling's own rate is shown too:
+# its JVM takes about one of the two cores, so it reads lower.
 #
 # Options (defaults in brackets):
 #   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]
@@ -96,7 +96,7 @@ while (($#)); do
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done

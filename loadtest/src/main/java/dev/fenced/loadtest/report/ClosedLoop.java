@@ -12,25 +12,20 @@ import dev.fenced.loadtest.Row;
  * @param votesPerSecond 201 answers per second
  * @param p50 median latency, ms
  * @param p99 99th percentile, ms
- * @param by {@code wrk} or {@code Gatling}
  * @param check the loop poll's own check ({@code PASS}, {@code FAIL: …}, {@code lost N} without a
  *     lock, {@code unresolved: …}); {@code –} for Gatling's loop, which the row's verdict checks
  */
-record ClosedLoop(double votesPerSecond, double p50, double p99, String by, String check) {
-
-  static final String WRK = "wrk";
-  static final String GATLING = "Gatling";
+record ClosedLoop(double votesPerSecond, double p50, double p99, String check) {
 
   static ClosedLoop of(Row r) {
     String votes = r.tags().get("loopVotes");
     if (votes == null) {
-      return new ClosedLoop(r.votesPerSecond(), r.p50(), r.p99(), GATLING, Cells.NONE);
+      return new ClosedLoop(r.votesPerSecond(), r.p50(), r.p99(), Cells.NONE);
     }
     return new ClosedLoop(
         number(votes),
         number(r.tags().get("loopP50")),
         number(r.tags().get("loopP99")),
-        WRK,
         r.tags().getOrDefault("loopCheck", Cells.NONE));
   }
 

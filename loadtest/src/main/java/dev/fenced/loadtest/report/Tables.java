@@ -67,24 +67,26 @@ final class Tables {
         d,
         table,
         failures,
-        r ->
-            List.of(
-                r.label(),
-                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
-                Cells.times(ClosedLoop.of(r).votesPerSecond() / atomic),
-                Cells.millis(ClosedLoop.of(r).p50()),
-                Cells.millis(ClosedLoop.of(r).p99()),
-                ClosedLoop.of(r).check(),
-                Cells.rate(r.votesPerSecond()),
-                Cells.capacity(r.capacity()),
-                Cells.perHold(r.lockStats()),
-                Cells.count(r.acknowledged()),
-                Cells.count(r.refused()),
-                Cells.count(r.counted()),
-                Cells.count(r.lost()),
-                Cells.lag(r.tallyLagMillis()),
-                tag(r, "serviceWarmup"),
-                r.verdict()),
+        r -> {
+          ClosedLoop loop = ClosedLoop.of(r);
+          return List.of(
+              r.label(),
+              Cells.rate(loop.votesPerSecond()),
+              Cells.times(loop.votesPerSecond() / atomic),
+              Cells.millis(loop.p50()),
+              Cells.millis(loop.p99()),
+              loop.check(),
+              Cells.rate(r.votesPerSecond()),
+              Cells.capacity(r.capacity()),
+              Cells.perHold(r.lockStats()),
+              Cells.count(r.acknowledged()),
+              Cells.count(r.refused()),
+              Cells.count(r.counted()),
+              Cells.count(r.lost()),
+              Cells.lag(r.tallyLagMillis()),
+              tag(r, "serviceWarmup"),
+              r.verdict());
+        },
         r -> {
           if (r.policy().equalsIgnoreCase(NO_LOCK)) {
             judgeNoLock(r, failures, notes);
@@ -92,7 +94,6 @@ final class Tables {
             passOrFail(r, failures);
           }
         });
-
     if (!d.plan().contains(NO_LOCK)) {
       notes.add(
           "None was not run: this run does not show the race, only that the rows it ran kept the"
@@ -144,20 +145,22 @@ final class Tables {
         d,
         table,
         failures,
-        r ->
-            List.of(
-                r.label(),
-                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
-                Cells.times(ClosedLoop.of(r).votesPerSecond() / best),
-                Cells.millis(ClosedLoop.of(r).p50()),
-                Cells.millis(ClosedLoop.of(r).p99()),
-                ClosedLoop.of(r).check(),
-                Cells.rate(r.votesPerSecond()),
-                Cells.perHold(r.lockStats()),
-                Cells.count(r.acknowledged()),
-                Cells.count(r.refused()),
-                tag(r, "serviceWarmup"),
-                r.verdict()),
+        r -> {
+          ClosedLoop loop = ClosedLoop.of(r);
+          return List.of(
+              r.label(),
+              Cells.rate(loop.votesPerSecond()),
+              Cells.times(loop.votesPerSecond() / best),
+              Cells.millis(loop.p50()),
+              Cells.millis(loop.p99()),
+              loop.check(),
+              Cells.rate(r.votesPerSecond()),
+              Cells.perHold(r.lockStats()),
+              Cells.count(r.acknowledged()),
+              Cells.count(r.refused()),
+              tag(r, "serviceWarmup"),
+              r.verdict());
+        },
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());
   }
@@ -188,22 +191,24 @@ final class Tables {
         d,
         table,
         failures,
-        r ->
-            List.of(
-                r.label(),
-                Cells.rate(ClosedLoop.of(r).votesPerSecond()),
-                Cells.times(ClosedLoop.of(r).votesPerSecond() / empty),
-                Cells.millis(ClosedLoop.of(r).p50()),
-                Cells.millis(ClosedLoop.of(r).p99()),
-                ClosedLoop.of(r).check(),
-                Cells.lag(r.tallyLagMillis()),
-                tag(r, "tallyCpuIdle"),
-                tag(r, "tallyCpuLoad"),
-                tag(r, "redisCpuIdle"),
-                tag(r, "redisCpuLoad"),
-                Cells.count(r.acknowledged()),
-                tag(r, "serviceWarmup"),
-                r.verdict()),
+        r -> {
+          ClosedLoop loop = ClosedLoop.of(r);
+          return List.of(
+              r.label(),
+              Cells.rate(loop.votesPerSecond()),
+              Cells.times(loop.votesPerSecond() / empty),
+              Cells.millis(loop.p50()),
+              Cells.millis(loop.p99()),
+              loop.check(),
+              Cells.lag(r.tallyLagMillis()),
+              tag(r, "tallyCpuIdle"),
+              tag(r, "tallyCpuLoad"),
+              tag(r, "redisCpuIdle"),
+              tag(r, "redisCpuLoad"),
+              Cells.count(r.acknowledged()),
+              tag(r, "serviceWarmup"),
+              r.verdict());
+        },
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());
   }
@@ -277,8 +282,9 @@ final class Tables {
     if (!r.passed()) {
       failures.add(r.label() + ": " + String.join("; ", r.problems()));
     }
-    if (ClosedLoop.of(r).failed()) {
-      failures.add(r.label() + ": the wrk closed loop's poll: " + ClosedLoop.of(r).check());
+    ClosedLoop loop = ClosedLoop.of(r);
+    if (loop.failed()) {
+      failures.add(r.label() + ": the wrk closed loop's poll: " + loop.check());
     }
   }
 

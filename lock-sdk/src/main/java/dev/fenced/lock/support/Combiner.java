@@ -183,11 +183,6 @@ public final class Combiner<H, T, R> {
     return maxBatch;
   }
 
-  /** The most batches one hold serves in a row. */
-  public int maxBatchesPerHold() {
-    return maxBatchesPerHold;
-  }
-
   /** {@link #submit(String, String, Object, Duration)} with every request of a name combinable. */
   public CompletableFuture<R> submit(String name, T request, Duration maxWait) {
     return submit(name, "", request, maxWait);

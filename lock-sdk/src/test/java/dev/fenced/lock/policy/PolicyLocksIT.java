@@ -190,26 +190,18 @@ class PolicyLocksIT {
   void aFileBehindItsLedgerRisesToTheLedgerEpochAndStaysReady() throws Exception {
     String prefix = "/fenced-behind-" + UUID.randomUUID();
     String name = "ledger:" + UUID.randomUUID();
-    Files.writeString(
-        dir.resolve("ledger.yaml"), policy("behind", "ledger:*", etcd(prefix), 9, "5s"));
+    Path file = dir.resolve("ledger.yaml");
+    Files.writeString(file, policy("behind", "ledger:*", etcd(prefix), 9, "5s"));
     source.rescan();
     await().atMost(Duration.ofSeconds(10)).until(() -> locks.resolve(name).isPresent());
-    LockHandle first = LockService.await(locks.acquire(name));
-    assertThat(FencingTokens.epoch(first.fencingToken())).isEqualTo(9);
-    LockService.await(first.release());
+    long first = tokenOfOneHold(name);
+    assertThat(FencingTokens.epoch(first)).isEqualTo(9);
 
     // The same policy, its file now at a lower epoch, followed by a service that starts afresh.
-    locks.close();
-    Files.writeString(
-        dir.resolve("ledger.yaml"), policy("behind", "ledger:*", etcd(prefix), 8, "5s"));
-    source.rescan();
-    locks = follow();
-    LockHandle next = LockService.await(locks.acquire(name));
-    assertThat(FencingTokens.epoch(next.fencingToken()))
-        .as("the ledger's epoch, not the file's")
-        .isEqualTo(9);
-    assertThat(next.fencingToken()).isGreaterThan(first.fencingToken());
-    LockService.await(next.release());
+    restartWith(file, policy("behind", "ledger:*", etcd(prefix), 8, "5s"));
+    long next = tokenOfOneHold(name);
+    assertThat(FencingTokens.epoch(next)).as("the ledger's epoch, not the file's").isEqualTo(9);
+    assertThat(next).isGreaterThan(first);
 
     PolicyLocks.ActivePolicy active = locks.resolve(name).orElseThrow();
     assertThat(active.settings().epoch()).isEqualTo(9);
@@ -230,15 +222,11 @@ class PolicyLocksIT {
     Files.writeString(file, policy("mover", "move:*", etcd(prefix), 9, "5s"));
     source.rescan();
     await().atMost(Duration.ofSeconds(10)).until(() -> locks.resolve(name).isPresent());
-    LockHandle onEtcd = LockService.await(locks.acquire(name));
-    assertThat(FencingTokens.epoch(onEtcd.fencingToken())).isEqualTo(9);
-    LockService.await(onEtcd.release());
+    long onEtcd = tokenOfOneHold(name);
+    assertThat(FencingTokens.epoch(onEtcd)).isEqualTo(9);
 
     // Rolled back to an in-process lock at a lower epoch, by a service that starts afresh.
-    locks.close();
-    Files.writeString(file, policy("mover", "move:*", inProcess(), 3, "5s"));
-    source.rescan();
-    locks = follow();
+    restartWith(file, policy("mover", "move:*", inProcess(), 3, "5s"));
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -247,9 +235,7 @@ class PolicyLocksIT {
                     .resolve(name)
                     .map(p -> p.service().backend().equals("InProcess"))
                     .orElse(false));
-    LockHandle inProcess = LockService.await(locks.acquire(name));
-    assertThat(FencingTokens.epoch(inProcess.fencingToken())).isEqualTo(3);
-    LockService.await(inProcess.release());
+    assertThat(FencingTokens.epoch(tokenOfOneHold(name))).isEqualTo(3);
 
     // Back to etcd with a raised epoch, 4: a valid move, but below what etcd's ledger records.
     Files.writeString(file, policy("mover", "move:*", etcd(prefix), 4, "5s"));
@@ -257,12 +243,28 @@ class PolicyLocksIT {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> locks.resolve(name).orElseThrow().service().backend().equals("Etcd"));
-    LockHandle back = LockService.await(locks.acquire(name, Duration.ofSeconds(10)));
-    assertThat(FencingTokens.epoch(back.fencingToken()))
+    long back = tokenOfOneHold(name);
+    assertThat(FencingTokens.epoch(back))
         .as("the epoch etcd's ledger records, not the file's 4")
         .isGreaterThanOrEqualTo(9);
-    assertThat(back.fencingToken()).isGreaterThan(onEtcd.fencingToken());
-    LockService.await(back.release());
+    assertThat(back).isGreaterThan(onEtcd);
+  }
+
+  /** Takes {@code name} once, within the policy's maxWait, and releases it; its fencing token. */
+  private long tokenOfOneHold(String name) throws Exception {
+    LockHandle hold = LockService.await(locks.acquire(name));
+    LockService.await(hold.release());
+    return hold.fencingToken();
+  }
+
+  /**
+   * Stops following, writes {@code file} anew, and follows again as a service that starts afresh.
+   */
+  private void restartWith(Path file, String policy) throws Exception {
+    locks.close();
+    Files.writeString(file, policy);
+    source.rescan();
+    locks = follow();
   }
 
   private static String etcd(String prefix) {
