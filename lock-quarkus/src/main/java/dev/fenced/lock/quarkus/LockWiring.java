@@ -128,6 +128,7 @@ public class LockWiring {
   @Produces
   @Singleton
   LockServiceFactory lockServiceFactory(
+      LocksConfig config,
       Vertx vertx,
       SecretResolver secrets,
       LeaseKeeper keeper,
@@ -141,13 +142,27 @@ public class LockWiring {
             .map(URI::create)
             .toList();
     // The Kubernetes client is asked for only when a KubernetesLease policy is built.
-    return new LockServiceFactory(vertx, secrets, kubernetes::get, keeper)
+    return withClockDrift(new LockServiceFactory(vertx, secrets, kubernetes::get, keeper), config)
         .withRedisClients(
             url -> {
               URI wanted = URI.create(url);
               boolean same = managed.stream().anyMatch(m -> sameServer(m, wanted));
               return same && redis.isResolvable() ? redis.get() : null;
             });
+  }
+
+  /** The factory with {@code fenced.lock.clock-drift}; a value out of range stops the service. */
+  static LockServiceFactory withClockDrift(LockServiceFactory factory, LocksConfig config) {
+    double drift = config.lock().clockDrift();
+    try {
+      return factory.withClockDrift(drift);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "fenced.lock.clock-drift (env FENCED_LOCK_CLOCK_DRIFT) must be at least 0 and below 0.5"
+              + " (a fraction of the lease, e.g. 0.01 for 1%), was "
+              + drift,
+          e);
+    }
   }
 
   /** Same scheme, host, port and database; credentials are not part of the comparison. */

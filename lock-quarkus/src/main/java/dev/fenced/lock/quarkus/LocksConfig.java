@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * Where a service reads its LockPolicies and the Secrets they reference ({@code fenced.policies.*},
- * {@code fenced.secrets.*}; environment {@code FENCED_*}).
+ * {@code fenced.secrets.*}), and what its holds assume of the machine ({@code fenced.lock.*});
+ * environment {@code FENCED_*}.
  */
 @ConfigMapping(prefix = "fenced")
 public interface LocksConfig {
@@ -14,6 +15,21 @@ public interface LocksConfig {
   Policies policies();
 
   Secrets secrets();
+
+  Lock lock();
+
+  interface Lock {
+    /**
+     * How much faster a lock backend's clock may run than this process's, as a fraction of the
+     * lease (env {@code FENCED_LOCK_CLOCK_DRIFT}; at least 0, below 0.5): every hold is trusted for
+     * the lease less this share of it, so {@code lost()} fires before the backend can give the lock
+     * to someone else although this machine's clock runs that much slow. The default, 0.01, is the
+     * Redlock factor; raise it on machines whose clocks are not disciplined (no NTP, VMs that are
+     * paused and resumed).
+     */
+    @WithDefault("0.01")
+    double clockDrift();
+  }
 
   interface Policies {
     /**

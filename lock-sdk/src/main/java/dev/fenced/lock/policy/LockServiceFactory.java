@@ -47,6 +47,7 @@ public final class LockServiceFactory {
   private final Supplier<KubernetesClient> kubernetes;
   private final LeaseKeeper keeper;
   private final Function<String, Redis> redisClients;
+  private final double clockDrift;
 
   /**
    * @param vertx for the Redis and PostgreSQL clients; owned by the caller
@@ -65,14 +66,17 @@ public final class LockServiceFactory {
     this.kubernetes = kubernetes;
     this.keeper = keeper;
     this.redisClients = url -> null;
+    this.clockDrift = LockSettings.DEFAULT_CLOCK_DRIFT;
   }
 
-  private LockServiceFactory(LockServiceFactory from, Function<String, Redis> redisClients) {
+  private LockServiceFactory(
+      LockServiceFactory from, Function<String, Redis> redisClients, double clockDrift) {
     this.vertx = from.vertx;
     this.secrets = from.secrets;
     this.kubernetes = from.kubernetes;
     this.keeper = from.keeper;
     this.redisClients = redisClients;
+    this.clockDrift = clockDrift;
   }
 
   /**
@@ -81,7 +85,26 @@ public final class LockServiceFactory {
    * The function answers null for a URL it has no client for; the clients it gives stay its own.
    */
   public LockServiceFactory withRedisClients(Function<String, Redis> clientForUrl) {
-    return new LockServiceFactory(this, Objects.requireNonNull(clientForUrl, "clientForUrl"));
+    return new LockServiceFactory(
+        this, Objects.requireNonNull(clientForUrl, "clientForUrl"), clockDrift);
+  }
+
+  /**
+   * A factory whose services trust a hold for the lease less {@code fraction} of it ({@link
+   * LockSettings#clockDrift}): how much faster the backend's clock may run than this process's. The
+   * LockPolicy does not carry it, because it is a property of the machines a service runs on, not
+   * of the lock family; every service built from now on uses it.
+   *
+   * @throws IllegalArgumentException unless {@code 0 <= fraction < 0.5}
+   */
+  public LockServiceFactory withClockDrift(double fraction) {
+    LockSettings.DEFAULTS.withClockDrift(fraction); // the same checks every hold's settings pass
+    return new LockServiceFactory(this, redisClients, fraction);
+  }
+
+  /** The clock-drift margin every service this factory builds uses. */
+  public double clockDrift() {
+    return clockDrift;
   }
 
   /**
@@ -97,6 +120,20 @@ public final class LockServiceFactory {
       settings = LockPolicyValidator.toSettings(policy);
     } catch (IllegalArgumentException e) {
       throw new InvalidLockPolicyException(null, e.getMessage());
+    }
+    try {
+      settings = settings.withClockDrift(clockDrift);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidLockPolicyException(
+          null,
+          "LockPolicy "
+              + ref
+              + " leaves no room for this service's clock-drift margin of "
+              + clockDrift
+              + " of the lease: "
+              + e.getMessage()
+              + "; lengthen spec.leaseDuration or shorten spec.renewInterval, or lower the"
+              + " service's clock drift");
     }
     Backend backend = policy.getSpec().getBackend();
     try {
