@@ -38,6 +38,11 @@ import org.slf4j.LoggerFactory;
  *       queue of waiters of that name ({@link Waiters}); after it reconnects it wakes every head,
  *       since notifications may have been missed. Jittered, bounded back-off (and the expiry hint)
  *       covers what notifications do not: expired holds, and a listener that is down.
+ *   <li>Release commits asynchronously ({@code synchronous_commit = off} for its own transaction):
+ *       the row is gone for everyone at once, without waiting for the WAL flush. A release lost in
+ *       a server crash costs availability, never safety: the row comes back with its expiry, and
+ *       the lock is free again when that passes. Acquire and renew keep synchronous commits, since
+ *       a hold or a longer lease the server forgets would be a second holder.
  * </ul>
  *
  * <p>Each busy attempt also draws (and discards) a sequence value: PostgreSQL evaluates the
@@ -81,7 +86,7 @@ public final class PgLockTableLockService extends PostgresLockService {
           + " WHERE resource = $1 AND owner = $2 RETURNING resource)"
           + " SELECT pg_notify('"
           + CHANNEL
-          + "', resource) FROM gone";
+          + "', resource), set_config('synchronous_commit', 'off', true) FROM gone";
 
   private final Waiters waiters = new Waiters();
   private final PgSubscriber subscriber;

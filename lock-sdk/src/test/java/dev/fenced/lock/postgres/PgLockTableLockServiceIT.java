@@ -328,6 +328,81 @@ class PgLockTableLockServiceIT extends PgLockServiceContract {
     return service;
   }
 
+  /**
+   * A release does not wait for the server's WAL flush, an acquire does: counted by the server
+   * ({@code pg_stat_wal.wal_write}, which counts with {@code fsync} off too). Each synchronous
+   * commit writes the WAL itself; asynchronous ones leave it to the WAL writer. A session reports
+   * its counts when it ends, so each phase closes its service: the first only acquires, the second
+   * acquires as many and releases them all; with synchronous releases the second would count at
+   * least {@code holds} more than the first. The counter is the server's, so anything else writing
+   * at the time only adds to the second phase: the least of up to three measurements is kept.
+   */
+  @Test
+  void aReleaseCommitsWithoutWaitingForTheWalAndAnAcquireWaits() throws Exception {
+    int holds = 60;
+    long[] best = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      long[] measured = walWritesOfAcquiresThenOfAcquiresAndReleases(holds);
+      if (best == null || measured[1] - measured[0] < best[1] - best[0]) {
+        best = measured;
+      }
+      if (best[1] - best[0] < holds / 2) {
+        break;
+      }
+    }
+    assertThat(best[0]).as("WAL writes of %d acquires", holds).isGreaterThanOrEqualTo(holds);
+    assertThat(best[1] - best[0])
+        .as("WAL writes of %d releases (acquires and releases less acquires alone)", holds)
+        .isLessThan(holds / 2);
+  }
+
+  private long[] walWritesOfAcquiresThenOfAcquiresAndReleases(int holds) throws Exception {
+    long start = settledWalWrites();
+    try (AbstractLockService acquiring = service()) {
+      for (int i = 0; i < holds; i++) {
+        acquiring.acquireBlocking(uniqueName("pg:sync-acquire"), MAX_WAIT);
+      }
+    }
+    long afterAcquires = settledWalWrites();
+    List<LockHandle> handles = new ArrayList<>();
+    try (AbstractLockService releasing = service()) {
+      for (int i = 0; i < holds; i++) {
+        handles.add(releasing.acquireBlocking(uniqueName("pg:async-release"), MAX_WAIT));
+      }
+      for (LockHandle handle : handles) {
+        assertThat(LockService.await(handle.release())).isEqualTo(ReleaseResult.RELEASED);
+      }
+    }
+    long afterReleases = settledWalWrites();
+    for (LockHandle handle : handles) {
+      assertThat(row(handle.name())).as("row of %s", handle.name()).isNull();
+    }
+    return new long[] {afterAcquires - start, afterReleases - afterAcquires};
+  }
+
+  /** {@code pg_stat_wal.wal_write} once two reads 1.5 s apart agree. */
+  private static long settledWalWrites() throws Exception {
+    long last = walWrites();
+    for (int i = 0; i < 20; i++) {
+      Thread.sleep(1_500);
+      long now = walWrites();
+      if (now == last) {
+        return now;
+      }
+      last = now;
+    }
+    return last;
+  }
+
+  private static long walWrites() throws Exception {
+    try (Connection c = TestServers.jdbc();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT wal_write FROM pg_stat_wal")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   private static boolean rowExpired(String name) throws Exception {
     try (Connection c = TestServers.jdbc();
         PreparedStatement s =
