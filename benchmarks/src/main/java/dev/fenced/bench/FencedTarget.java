@@ -3,6 +3,7 @@ package dev.fenced.bench;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.etcd.EtcdLockConfig;
 import dev.fenced.lock.etcd.EtcdLockService;
 import dev.fenced.lock.inprocess.InProcessLockService;
@@ -36,7 +37,7 @@ final class FencedTarget implements LockTarget {
   private final MockApiServer apiServer;
   private final LockService service;
 
-  private FencedTarget(Vertx vertx, MockApiServer apiServer, LockService service) {
+  private FencedTarget(Vertx vertx, MockApiServer apiServer, ManagedLockService service) {
     this.vertx = vertx;
     this.apiServer = apiServer;
     this.service = service;

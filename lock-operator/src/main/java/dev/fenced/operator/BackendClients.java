@@ -1,9 +1,9 @@
 package dev.fenced.operator;
 
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.LockServiceFactory;
 import dev.fenced.lock.policy.SecretResolver;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.vertx.core.Vertx;
@@ -36,7 +36,7 @@ public class BackendClients {
   private final Vertx vertx;
   private final KubernetesClient kubernetes;
   private final LeaseKeeper keeper = new LeaseKeeper();
-  private final Map<String, AbstractLockService> services = new HashMap<>();
+  private final Map<String, ManagedLockService> services = new HashMap<>();
   private final Map<String, Set<String>> users = new HashMap<>();
   private final Map<String, String> keyOfPolicy = new HashMap<>();
 
@@ -53,14 +53,14 @@ public class BackendClients {
    *     SecretRefs#of} order
    * @throws dev.fenced.lock.InvalidLockPolicyException when the service cannot be built
    */
-  synchronized AbstractLockService serviceFor(
+  synchronized ManagedLockService serviceFor(
       String uid, LockPolicy policy, SecretResolver secrets, List<String> credentials) {
     String key = BackendIdentity.of(policy) + "#" + digest(credentials);
     String previous = keyOfPolicy.get(uid);
     if (previous != null && !previous.equals(key)) {
       release(uid);
     }
-    AbstractLockService service = services.get(key);
+    ManagedLockService service = services.get(key);
     if (service == null) {
       service = new LockServiceFactory(vertx, secrets, () -> kubernetes, keeper).create(policy);
       services.put(key, service);
@@ -76,7 +76,7 @@ public class BackendClients {
    * identity} (the policy moved); null otherwise. Valid until {@link #serviceFor} or {@link
    * #release} for the policy.
    */
-  synchronized AbstractLockService movedFrom(String uid, String identity) {
+  synchronized ManagedLockService movedFrom(String uid, String identity) {
     String key = keyOfPolicy.get(uid);
     if (key == null || key.startsWith(identity + "#")) {
       return null;
@@ -95,7 +95,7 @@ public class BackendClients {
       left.remove(uid);
       if (left.isEmpty()) {
         users.remove(key);
-        AbstractLockService service = services.remove(key);
+        ManagedLockService service = services.remove(key);
         if (service != null) {
           LOG.infof("closing the unused client of %s", key.substring(0, key.indexOf('#')));
           closeQuietly(service);
@@ -118,7 +118,7 @@ public class BackendClients {
     keeper.close();
   }
 
-  private static void closeQuietly(AbstractLockService service) {
+  private static void closeQuietly(ManagedLockService service) {
     try {
       service.close();
     } catch (RuntimeException e) {

@@ -8,12 +8,12 @@ import static dev.fenced.lock.policy.PolicyConditions.READY;
 import static dev.fenced.lock.policy.PolicyConditions.TRUE;
 import static dev.fenced.lock.policy.PolicyConditions.UNKNOWN;
 
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.PolicyConflict;
 import dev.fenced.lock.policy.PolicyRef;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
 import dev.fenced.lock.policy.v1alpha1.LockPolicyStatus;
-import dev.fenced.lock.support.AbstractLockService;
 import java.util.List;
 
 /**
@@ -46,7 +46,7 @@ final class Pass {
   List<String> credentials = List.of();
 
   /** The lock-sdk service for the backend (set by {@link ProvisionStep}). */
-  AbstractLockService service;
+  ManagedLockService service;
 
   Pass(LockPolicy policy, List<LockPolicy> all, Backoff backoff) {
     this.policy = policy;

@@ -1,12 +1,12 @@
 package dev.fenced.operator;
 
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.ledger.Ledger;
 import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.PolicyRef;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
-import dev.fenced.lock.support.AbstractLockService;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import java.util.ArrayList;
@@ -87,7 +87,7 @@ final class PolicyCleanup {
       for (SecretRefs.Ref ref : SecretRefs.of(policy)) {
         credentials.add(secrets.require(ref.name(), ref.key()));
       }
-      AbstractLockService service = clients.serviceFor(uid, policy, secrets, credentials);
+      ManagedLockService service = clients.serviceFor(uid, policy, secrets, credentials);
       boolean usedInLedger = false;
       BackendLedger ledger = service.ledger().orElse(null);
       if (ledger != null) {

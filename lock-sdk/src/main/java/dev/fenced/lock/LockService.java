@@ -28,6 +28,10 @@ import java.util.concurrent.ExecutionException;
  *   <li>While held, the lease is renewed every {@link LockSettings#renewInterval()}; when renewal
  *       fails for longer than the lease, {@link LockHandle#lost()} completes.
  * </ul>
+ *
+ * <p>Only the locks are here. Preparing the backend for them, probing it and its ledger of epochs
+ * are {@link LockAdmin}'s; the service a backend builds is both ({@link ManagedLockService}), and
+ * code that only takes locks is given this view.
  */
 public interface LockService extends AutoCloseable {
 
@@ -65,28 +69,6 @@ public interface LockService extends AutoCloseable {
       throw e;
     }
   }
-
-  /**
-   * Creates what this backend needs (tables, sequences, scripts, base paths). Idempotent; safe to
-   * call from several processes at once.
-   */
-  CompletionStage<Void> provision();
-
-  /**
-   * Undoes {@link #provision()} for {@code owner}: unless {@code sharedWithOthers}, removes what
-   * provisioning created that can go without letting a later hold get a smaller fencing token
-   * (fence counters, sequences and the backend's ledger of epochs stay). Idempotent: removing what
-   * is already gone succeeds. The default does nothing.
-   *
-   * @return whether the shared resources were removed (false when kept for another user or when
-   *     there is nothing to remove)
-   */
-  default CompletionStage<Boolean> deprovision(PolicyRecord owner, boolean sharedWithOthers) {
-    return java.util.concurrent.CompletableFuture.completedFuture(false);
-  }
-
-  /** Checks that the backend answers, and what it can promise; never throws, reports instead. */
-  CompletionStage<BackendProbe> probe();
 
   /**
    * Stops renewing and closes connections. Holds still open are not released: like a crash, the

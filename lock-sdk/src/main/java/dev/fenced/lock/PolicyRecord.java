@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * Which LockPolicy a backend's resources were provisioned for, as the operator hands it to {@link
- * LockService#deprovision}; the backend's ledger ({@code dev.fenced.lock.ledger}) keeps the same
+ * LockAdmin#deprovision}; the backend's ledger ({@code dev.fenced.lock.ledger}) keeps the same
  * facts beyond the policy's life. Carries no secret.
  *
  * @param policy {@code <namespace>/<name>} of the LockPolicy

@@ -1,11 +1,11 @@
 package dev.fenced.lock.policy;
 
+import dev.fenced.lock.LockAdmin;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.ledger.Epochs;
 import dev.fenced.lock.ledger.Incarnation;
 import dev.fenced.lock.ledger.LedgerEntry;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import java.time.Duration;
@@ -45,7 +45,7 @@ final class IncarnationGuard {
   private final LockPolicy policy;
   private final long policyEpoch;
   private final long epoch;
-  private final AbstractLockService service;
+  private final LockAdmin service;
   private final BackendLedger ledger;
   private final boolean operatorManaged;
   private final LeaseKeeper timer;
@@ -75,7 +75,7 @@ final class IncarnationGuard {
       LockPolicy policy,
       long policyEpoch,
       long epoch,
-      AbstractLockService service,
+      LockAdmin service,
       boolean operatorManaged,
       Memory memory,
       LeaseKeeper timer,

@@ -2,6 +2,7 @@ package dev.fenced.lock.policy;
 
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.etcd.EtcdLockConfig;
 import dev.fenced.lock.etcd.EtcdLockService;
 import dev.fenced.lock.inprocess.InProcessLockService;
@@ -19,7 +20,6 @@ import dev.fenced.lock.postgres.PostgresLockService;
 import dev.fenced.lock.postgres.PostgresMode;
 import dev.fenced.lock.redis.RedisLockConfig;
 import dev.fenced.lock.redis.RedisLockService;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import dev.fenced.lock.zookeeper.ZooKeeperLockConfig;
 import dev.fenced.lock.zookeeper.ZooKeeperLockService;
@@ -33,9 +33,9 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Builds the {@link dev.fenced.lock.LockService} a valid LockPolicy stands for, with its secrets
- * resolved. The caller owns the result and closes it; the factory owns nothing but a reference to
- * what it was given.
+ * Builds the service a valid LockPolicy stands for ({@link ManagedLockService}: its locks and their
+ * administration), with its secrets resolved. The caller owns the result and closes it; the factory
+ * owns nothing but a reference to what it was given.
  */
 public final class LockServiceFactory {
 
@@ -113,7 +113,7 @@ public final class LockServiceFactory {
    * @throws InvalidLockPolicyException naming the policy and every problem: an invalid spec, or a
    *     Secret or key it references that does not exist
    */
-  public AbstractLockService create(LockPolicy policy) {
+  public ManagedLockService create(LockPolicy policy) {
     String ref = PolicyRef.of(policy).toString();
     LockSettings settings;
     try {
@@ -164,7 +164,7 @@ public final class LockServiceFactory {
     }
   }
 
-  private AbstractLockService redis(RedisBackend redis, LockSettings settings) {
+  private ManagedLockService redis(RedisBackend redis, LockSettings settings) {
     SecretKeyRef ref = redis.getPasswordSecretRef();
     if (redis.getSentinel() != null) {
       // Only a client of its own follows the Sentinels; an application's client is for one URL.
@@ -185,7 +185,7 @@ public final class LockServiceFactory {
         vertx, new RedisLockConfig(redis.getUrl(), password, REDIS_KEY_PREFIX), settings, keeper);
   }
 
-  private AbstractLockService postgres(PostgresBackend pg, LockSettings settings) {
+  private ManagedLockService postgres(PostgresBackend pg, LockSettings settings) {
     String host = pg.getHost();
     int port = pg.getPort() == null ? PostgresBackend.DEFAULT_PORT : pg.getPort();
     String database = pg.getDatabase();
@@ -218,7 +218,7 @@ public final class LockServiceFactory {
         keeper);
   }
 
-  private AbstractLockService lease(LockPolicy policy, LockSettings settings) {
+  private ManagedLockService lease(LockPolicy policy, LockSettings settings) {
     if (kubernetes == null) {
       throw new IllegalStateException(
           "spec.backend.type KubernetesLease needs a Kubernetes client, and this process has none");

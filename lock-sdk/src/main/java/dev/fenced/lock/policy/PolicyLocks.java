@@ -6,9 +6,9 @@ import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockNames;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
 import dev.fenced.lock.policy.v1alpha1.LockPolicyStatus;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.Failures;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -73,7 +73,7 @@ public final class PolicyLocks implements AutoCloseable {
       return active.policy;
     }
 
-    public AbstractLockService service() {
+    public ManagedLockService service() {
       return active.service;
     }
 
@@ -114,7 +114,7 @@ public final class PolicyLocks implements AutoCloseable {
       long epoch,
       String fingerprint,
       String backendKey,
-      AbstractLockService service,
+      ManagedLockService service,
       IncarnationGuard guard,
       CompletableFuture<Void> drained,
       AtomicReference<CompletableFuture<Void>> ready,
@@ -486,7 +486,7 @@ public final class PolicyLocks implements AutoCloseable {
       LOG.error("LockPolicy {}: backend move refused: the fencing epoch was not raised", ref);
       return old;
     }
-    AbstractLockService service;
+    ManagedLockService service;
     try {
       service = factory.create(epoch == epochOf(policy) ? policy : withEpoch(policy, epoch));
     } catch (InvalidLockPolicyException e) {

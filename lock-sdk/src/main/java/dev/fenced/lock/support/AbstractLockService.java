@@ -4,14 +4,11 @@ import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
-import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
-import dev.fenced.lock.ledger.BackendLedger;
-import dev.fenced.lock.ledger.Incarnation;
+import dev.fenced.lock.ManagedLockService;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -36,7 +33,7 @@ import java.util.function.Supplier;
  * {@code LockException} stays as it is, what {@link #classify} recognises becomes that, anything
  * else is {@link BackendUnavailableException}.
  */
-public abstract class AbstractLockService implements LockService {
+public abstract class AbstractLockService implements ManagedLockService {
 
   private static final AtomicInteger CALLBACK_THREADS = new AtomicInteger();
 
@@ -136,8 +133,8 @@ public abstract class AbstractLockService implements LockService {
   }
 
   /**
-   * {@code stage} with its failure mapped by {@link #failure}, for the administrative calls ({@link
-   * #provision()}, {@link #deprovision}).
+   * {@code stage} with its failure mapped by {@link #failure}, for the administrative calls of
+   * {@link dev.fenced.lock.LockAdmin} ({@link #provision()}, {@link #deprovision}).
    */
   protected final <T> CompletionStage<T> typed(Supplier<? extends CompletionStage<T>> request) {
     CompletableFuture<T> result = new CompletableFuture<>();
@@ -174,7 +171,7 @@ public abstract class AbstractLockService implements LockService {
     return handle;
   }
 
-  /** How many holds of this service are neither released nor lost. */
+  @Override
   public final int liveHolds() {
     return live.size();
   }
@@ -184,31 +181,7 @@ public abstract class AbstractLockService implements LockService {
     return FencingTokens.compose(settings.epoch(), counter);
   }
 
-  /**
-   * The backend's ledger: which policies used it at which epoch, and which incarnation of the
-   * backend that was. Administrative, like {@link #provision()}: the operator and {@code
-   * PolicyLocks} read and write it; holders never need it. Empty for backends that keep nothing
-   * outside the process (InProcess, None).
-   */
-  public Optional<BackendLedger> ledger() {
-    return Optional.empty();
-  }
-
-  /**
-   * The incarnation of the backend that this service's epoch was checked against (by {@code
-   * PolicyLocks}, against the policy's status or the ledger). A backend that can tell in the same
-   * round trip as an acquire whether it is still that incarnation refuses holds from now on once it
-   * is not (Redis: the marker key), instead of granting one before the next check. The default does
-   * nothing.
-   */
-  public void confirmIncarnation(Incarnation incarnation) {}
-
-  /**
-   * Tells {@code listener} whenever this service sees a sign that its backend may no longer be the
-   * incarnation its epoch was set for (an acquire refused for it, a lock's Lease deleted), so the
-   * incarnation is checked at once rather than at the next periodic check. Called on the service's
-   * threads; keep it short.
-   */
+  @Override
   public final void onIncarnationDoubt(Runnable listener) {
     doubtListeners.add(listener);
   }

@@ -3,8 +3,8 @@ package dev.fenced.lock.contract;
 import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.fencing.Fence;
-import dev.fenced.lock.support.AbstractLockService;
 import io.vertx.core.Vertx;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -152,7 +152,7 @@ public final class ClockSkewedHolder {
    * Builds the service, retrying: under a doubled clock the client's own connect and request
    * timeouts run out twice as fast, and a busy machine can miss them while the JVM starts.
    */
-  private static AbstractLockService service(Vertx vertx, Path secrets, String backend, String name)
+  private static ManagedLockService service(Vertx vertx, Path secrets, String backend, String name)
       throws InterruptedException {
     for (int attempt = 1; ; attempt++) {
       try {
@@ -174,7 +174,7 @@ public final class ClockSkewedHolder {
     List<AutoCloseable> closing = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String[] pair = args[i].split("=", 2);
-      AbstractLockService service = service(vertx, secrets, pair[0], pair[1]);
+      ManagedLockService service = service(vertx, secrets, pair[0], pair[1]);
       FencedCounter counter = FencedCounter.existing(vertx, pair[1]);
       closing.add(service);
       closing.add(counter);

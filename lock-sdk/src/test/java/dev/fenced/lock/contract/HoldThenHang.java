@@ -2,6 +2,7 @@ package dev.fenced.lock.contract;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.DirectorySecretResolver;
 import dev.fenced.lock.policy.LockPolicyYaml;
 import dev.fenced.lock.policy.LockServiceFactory;
@@ -28,7 +29,7 @@ public final class HoldThenHang {
     Vertx vertx = Vertx.vertx();
     LockServiceFactory factory =
         new LockServiceFactory(vertx, new DirectorySecretResolver(Path.of(args[1])), null, null);
-    LockService service = factory.create(read.policies().get(0));
+    ManagedLockService service = factory.create(read.policies().get(0));
     LockService.await(service.provision());
     LockHandle handle = service.acquireBlocking(args[2], service.settings().maxWait());
     System.out.println("HELD " + handle.fencingToken());

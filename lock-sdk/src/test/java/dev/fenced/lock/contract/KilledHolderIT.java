@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.DirectorySecretResolver;
 import dev.fenced.lock.policy.LockPolicyYaml;
 import dev.fenced.lock.policy.LockServiceFactory;
@@ -69,7 +70,7 @@ class KilledHolderIT {
                 lockName)
             .redirectErrorStream(true)
             .start();
-    LockService next = null;
+    ManagedLockService next = null;
     try {
       long heldToken = readHeldToken(holder);
 

@@ -7,9 +7,9 @@ import dev.fenced.lock.LockException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.fencing.Fence;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.testing.BlackHoleProxy;
 import io.vertx.core.Vertx;
 import java.net.InetSocketAddress;
@@ -88,7 +88,7 @@ class PartitionIT {
     return resource;
   }
 
-  private AbstractLockService service(String backend, InetSocketAddress via) {
+  private ManagedLockService service(String backend, InetSocketAddress via) {
     return closeLater(
         TestPolicies.create(
             vertx, secrets, TestPolicies.yaml(backend, "partition:", LEASE, RENEW, MAX_WAIT, via)));
@@ -100,9 +100,9 @@ class PartitionIT {
     InetSocketAddress server = TestPolicies.address(backend);
     BlackHoleProxy link =
         closeLater(BlackHoleProxy.start(0, server.getHostString(), server.getPort()));
-    AbstractLockService isolated =
+    ManagedLockService isolated =
         service(backend, InetSocketAddress.createUnresolved("127.0.0.1", link.port()));
-    AbstractLockService other = service(backend, null);
+    ManagedLockService other = service(backend, null);
     String name = "partition:" + UUID.randomUUID();
     FencedCounter counter = closeLater(FencedCounter.reset(vertx, name));
     List<Long> tokens = new ArrayList<>();

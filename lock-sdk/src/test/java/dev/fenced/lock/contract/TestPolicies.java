@@ -1,9 +1,9 @@
 package dev.fenced.lock.contract;
 
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.DirectorySecretResolver;
 import dev.fenced.lock.policy.LockPolicyYaml;
 import dev.fenced.lock.policy.LockServiceFactory;
-import dev.fenced.lock.support.AbstractLockService;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -103,12 +103,12 @@ public final class TestPolicies {
   }
 
   /** A new, provisioned service for the policy in {@code yaml}, as a service would build it. */
-  public static AbstractLockService create(Vertx vertx, Path secrets, String yaml) {
+  public static ManagedLockService create(Vertx vertx, Path secrets, String yaml) {
     var read = LockPolicyYaml.read("test.yaml", yaml);
     if (!read.problems().isEmpty()) {
       throw new IllegalArgumentException(read.problems().toString());
     }
-    AbstractLockService service =
+    ManagedLockService service =
         new LockServiceFactory(vertx, new DirectorySecretResolver(secrets), null, null)
             .create(read.policies().get(0));
     try {

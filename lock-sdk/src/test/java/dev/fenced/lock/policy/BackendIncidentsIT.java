@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockService;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.contract.TestServers;
 import dev.fenced.lock.policy.v1alpha1.LockPolicy;
-import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.testing.EpochRise;
 import dev.fenced.lock.testing.ScratchRedis;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -222,7 +222,7 @@ class BackendIncidentsIT {
 
     // The counter of the other name as a service without the check meets it, at the old epoch.
     LockPolicy policy = source.policies().get(0);
-    AbstractLockService unguarded = factory.create(policy);
+    ManagedLockService unguarded = factory.create(policy);
     long unguardedToken;
     try {
       LockService.await(unguarded.provision());

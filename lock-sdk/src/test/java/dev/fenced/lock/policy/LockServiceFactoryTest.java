@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockSettings;
+import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.redis.RedisLockService;
-import dev.fenced.lock.support.AbstractLockService;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +34,7 @@ class LockServiceFactoryTest {
                   asked.add(url);
                   return null;
                 });
-    try (AbstractLockService viaSentinel =
+    try (ManagedLockService viaSentinel =
             factory.create(
                 Policies.read(
                     Policies.yaml(
@@ -42,7 +42,7 @@ class LockServiceFactoryTest {
                         "Redis",
                         "redis:\n  sentinel:\n    masterName: cache\n    nodes: [\"127.0.0.1:1\"]",
                         "s:*")));
-        AbstractLockService viaUrl =
+        ManagedLockService viaUrl =
             factory.create(
                 Policies.read(
                     Policies.yaml("u", "Redis", "redis:\n  url: redis://127.0.0.1:1", "u:*")))) {
@@ -78,8 +78,8 @@ class LockServiceFactoryTest {
     Vertx vertx = Vertx.vertx();
     LockServiceFactory plain = new LockServiceFactory(vertx, NO_SECRETS, null, null);
     LockServiceFactory wide = plain.withClockDrift(0.2);
-    try (AbstractLockService byDefault = plain.create(Policies.read(SHORT_LEASE));
-        AbstractLockService drifting = wide.create(Policies.read(SHORT_LEASE))) {
+    try (ManagedLockService byDefault = plain.create(Policies.read(SHORT_LEASE));
+        ManagedLockService drifting = wide.create(Policies.read(SHORT_LEASE))) {
       assertThat(byDefault.settings().clockDrift()).isEqualTo(LockSettings.DEFAULT_CLOCK_DRIFT);
       assertThat(byDefault.settings().trustedLease()).isEqualTo(Duration.ofMillis(1980));
       assertThat(drifting.settings().clockDrift()).isEqualTo(0.2);
