@@ -64,9 +64,9 @@ public class LockBackends {
   }
 
   private static Uni<BackendProbe> probe(ActivePolicy policy) {
-    String backend = policy.service().backend();
+    String backend = policy.admin().backend();
     return Uni.createFrom()
-        .completionStage(() -> policy.service().probe())
+        .completionStage(() -> policy.admin().probe())
         .ifNoItem()
         .after(PROBE_LIMIT)
         .fail()

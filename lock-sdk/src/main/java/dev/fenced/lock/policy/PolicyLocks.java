@@ -2,8 +2,10 @@ package dev.fenced.lock.policy;
 
 import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.InvalidLockPolicyException;
+import dev.fenced.lock.LockAdmin;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockNames;
+import dev.fenced.lock.LockService;
 import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.ManagedLockService;
@@ -73,7 +75,17 @@ public final class PolicyLocks implements AutoCloseable {
       return active.policy;
     }
 
-    public ManagedLockService service() {
+    /**
+     * The policy's service as code that takes locks sees it (its backend, its settings). Acquire
+     * through {@link #acquire(String, Duration)}, which waits for provisioning, a move's drain and
+     * the incarnation check.
+     */
+    public LockService service() {
+      return active.service;
+    }
+
+    /** The administration of the policy's backend, for readiness probes. */
+    public LockAdmin admin() {
       return active.service;
     }
 

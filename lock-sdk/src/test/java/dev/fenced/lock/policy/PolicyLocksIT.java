@@ -205,7 +205,7 @@ class PolicyLocksIT {
 
     PolicyLocks.ActivePolicy active = locks.resolve(name).orElseThrow();
     assertThat(active.settings().epoch()).isEqualTo(9);
-    BackendProbe probe = active.service().probe().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    BackendProbe probe = active.admin().probe().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(probe.reachable()).as("the probe of the service in force: %s", probe).isTrue();
   }
 

@@ -108,7 +108,7 @@ class SentinelFailoverIT {
     tokens.add(a.fencingToken());
     long v0 = read("fenced:" + name);
     awaitReplicated(set);
-    assertThat(LockService.await(set.a.resolve(name).orElseThrow().service().probe()).detail())
+    assertThat(LockService.await(set.a.resolve(name).orElseThrow().admin().probe()).detail())
         .as("the probe names the replica a failover could promote")
         .contains("1 asynchronous replica(s)");
     System.out.printf(
