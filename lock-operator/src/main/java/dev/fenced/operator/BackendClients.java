@@ -1,5 +1,6 @@
 package dev.fenced.operator;
 
+import dev.fenced.lock.LockAdmin;
 import dev.fenced.lock.ManagedLockService;
 import dev.fenced.lock.policy.LockServiceFactory;
 import dev.fenced.lock.policy.SecretResolver;
@@ -46,14 +47,15 @@ public class BackendClients {
   }
 
   /**
-   * The service for {@code policy}'s backend, created on first use. The policy (by uid) is counted
-   * as a user of it until {@link #release(String)} or until it asks for another backend.
+   * The administration of {@code policy}'s backend (the operator takes no lock), its service
+   * created on first use. The policy (by uid) is counted as a user of it until {@link
+   * #release(String)} or until it asks for another backend.
    *
    * @param credentials the values of the Secret keys the policy references, in {@link
    *     SecretRefs#of} order
    * @throws dev.fenced.lock.InvalidLockPolicyException when the service cannot be built
    */
-  synchronized ManagedLockService serviceFor(
+  synchronized LockAdmin serviceFor(
       String uid, LockPolicy policy, SecretResolver secrets, List<String> credentials) {
     String key = BackendIdentity.of(policy) + "#" + digest(credentials);
     String previous = keyOfPolicy.get(uid);
@@ -76,7 +78,7 @@ public class BackendClients {
    * identity} (the policy moved); null otherwise. Valid until {@link #serviceFor} or {@link
    * #release} for the policy.
    */
-  synchronized ManagedLockService movedFrom(String uid, String identity) {
+  synchronized LockAdmin movedFrom(String uid, String identity) {
     String key = keyOfPolicy.get(uid);
     if (key == null || key.startsWith(identity + "#")) {
       return null;

@@ -8,7 +8,7 @@ import static dev.fenced.lock.policy.PolicyConditions.READY;
 import static dev.fenced.lock.policy.PolicyConditions.TRUE;
 import static dev.fenced.lock.policy.PolicyConditions.UNKNOWN;
 
-import dev.fenced.lock.ManagedLockService;
+import dev.fenced.lock.LockAdmin;
 import dev.fenced.lock.policy.KubernetesSecretResolver;
 import dev.fenced.lock.policy.PolicyConflict;
 import dev.fenced.lock.policy.PolicyRef;
@@ -45,8 +45,8 @@ final class Pass {
 
   List<String> credentials = List.of();
 
-  /** The lock-sdk service for the backend (set by {@link ProvisionStep}). */
-  ManagedLockService service;
+  /** The administration of the backend, through lock-sdk (set by {@link ProvisionStep}). */
+  LockAdmin service;
 
   Pass(LockPolicy policy, List<LockPolicy> all, Backoff backoff) {
     this.policy = policy;

@@ -1,6 +1,6 @@
 package dev.fenced.operator;
 
-import dev.fenced.lock.ManagedLockService;
+import dev.fenced.lock.LockAdmin;
 import dev.fenced.lock.PolicyRecord;
 import dev.fenced.lock.ledger.BackendLedger;
 import dev.fenced.lock.ledger.Ledger;
@@ -87,7 +87,7 @@ final class PolicyCleanup {
       for (SecretRefs.Ref ref : SecretRefs.of(policy)) {
         credentials.add(secrets.require(ref.name(), ref.key()));
       }
-      ManagedLockService service = clients.serviceFor(uid, policy, secrets, credentials);
+      LockAdmin service = clients.serviceFor(uid, policy, secrets, credentials);
       boolean usedInLedger = false;
       BackendLedger ledger = service.ledger().orElse(null);
       if (ledger != null) {

@@ -5,7 +5,7 @@ import static dev.fenced.lock.policy.PolicyConditions.TRUE;
 
 import dev.fenced.lock.BackendProbe;
 import dev.fenced.lock.BackendUnavailableException;
-import dev.fenced.lock.ManagedLockService;
+import dev.fenced.lock.LockAdmin;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,7 +29,7 @@ final class ProvisionStep implements ReconcileStep {
   @Override
   public Outcome run(Pass pass) {
     retireOnTheOldBackend(pass);
-    ManagedLockService service;
+    LockAdmin service;
     try {
       service = clients.serviceFor(pass.uid, pass.policy, pass.secrets, pass.credentials);
     } catch (RuntimeException e) {
@@ -71,7 +71,7 @@ final class ProvisionStep implements ReconcileStep {
    * old backend may be gone, and an operator restarted since the move no longer knows it.
    */
   private void retireOnTheOldBackend(Pass pass) {
-    ManagedLockService old = clients.movedFrom(pass.uid, pass.identity);
+    LockAdmin old = clients.movedFrom(pass.uid, pass.identity);
     if (old == null) {
       return;
     }
