@@ -6,7 +6,9 @@
 #
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant
-#   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99
+#   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99, and at each count
+#                       Atomic (no lock), the control: what a replica more costs the machine
+#                       whatever the lock
 #   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, the new
 #                       poll's tally lag, CPU of the tally-workers and of Redis
 #   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots,
@@ -34,7 +36,8 @@
 #   --skip-build       use the jars and the load test an earlier build made
 #   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
-#   --replicas LIST [1,2,3,4]   --idle-polls LIST [0,10000,100000]
+#   --replicas LIST [1,2,3,4]   --no-scaling-control (scaling without the Atomic rows)
+#   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
 #   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
 #                      --wrk-seconds 30 --loop-seconds 30
@@ -68,6 +71,7 @@ RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
 LEVEL_SECONDS=4
 CAPACITY=1
 REPLICAS=1,2,3,4
+SCALING_CONTROL=1
 IDLE=0,10000,100000
 READ_BALLOTS=1000000
 WRK_SECONDS=10
@@ -88,6 +92,7 @@ while (($#)); do
     --level-seconds) LEVEL_SECONDS=${2:?}; shift 2 ;;
     --no-capacity) CAPACITY=0; shift ;;
     --replicas) REPLICAS=${2:?}; shift 2 ;;
+    --no-scaling-control) SCALING_CONTROL=0; shift ;;
     --idle-polls) IDLE=${2:?}; shift 2 ;;
     --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
@@ -96,7 +101,7 @@ while (($#)); do
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -374,15 +379,20 @@ measure_policies() {
 }
 
 measure_scaling() {
-  local n label
-  printf 'scaling\tRedis, 2 tally-worker replicas; %s voters, %s concurrent, %s\n' \
-    "$VOTERS" "$CONCURRENCY" "$(warmup_text)" >"$OUT/scaling.meta.tsv"
+  local n control=""
+  ((SCALING_CONTROL)) && control="; at each count Atomic (no lock) as the control"
+  printf 'scaling\tRedis, 2 tally-worker replicas%s; %s voters, %s concurrent, %s\n' \
+    "$control" "$VOTERS" "$CONCURRENCY" "$(warmup_text)" >"$OUT/scaling.meta.tsv"
   for n in ${REPLICAS//,/ }; do
-    label="$n vote-api"
-    echo "$label" >>"$OUT/scaling.plan"
+    echo "$n vote-api" >>"$OUT/scaling.plan"
+    ((SCALING_CONTROL)) && echo "$n vote-api, Atomic" >>"$OUT/scaling.plan"
   done
   for n in ${REPLICAS//,/ }; do
     measure scaling "$n vote-api" Redis "$(policy_file redis)" "$n" 2 locked 0 --tag "replicas=$n"
+    if ((SCALING_CONTROL)); then
+      measure scaling "$n vote-api, Atomic" Atomic "$(policy_file atomic)" "$n" 2 atomic 0 \
+        --tag "replicas=$n"
+    fi
   done
   kinds+=(scaling)
 }

@@ -120,12 +120,19 @@ final class Tables {
     }
   }
 
+  /**
+   * Redis at each replica count, and where the run had them, Atomic (no lock) at the same count:
+   * the control that shows what the machine gives up with each replica whatever the lock. "× best"
+   * compares a row with the best of its own policy; "× Atomic" the lock's row with the control at
+   * its replica count.
+   */
   private static Result scaling(Dataset d) {
     Table table =
         new Table(
             "vote-api replicas",
             "votes/s",
             "× best",
+            "× Atomic",
             "p50 ms",
             "p99 ms",
             "loop check",
@@ -135,11 +142,6 @@ final class Tables {
             "refused",
             "warm-up s",
             "invariant");
-    double best =
-        d.rows().stream()
-            .mapToDouble(r -> ClosedLoop.of(r).votesPerSecond())
-            .max()
-            .orElse(Double.NaN);
     List<String> failures = new ArrayList<>();
     voteRows(
         d,
@@ -147,10 +149,26 @@ final class Tables {
         failures,
         r -> {
           ClosedLoop loop = ClosedLoop.of(r);
+          double best =
+              d.rows().stream()
+                  .filter(o -> o.policy().equalsIgnoreCase(r.policy()))
+                  .mapToDouble(o -> ClosedLoop.of(o).votesPerSecond())
+                  .max()
+                  .orElse(Double.NaN);
+          double control =
+              r.policy().equalsIgnoreCase(ATOMIC)
+                  ? Double.NaN
+                  : d.rows().stream()
+                      .filter(o -> o.policy().equalsIgnoreCase(ATOMIC))
+                      .filter(o -> tag(o, "replicas").equals(tag(r, "replicas")))
+                      .mapToDouble(o -> ClosedLoop.of(o).votesPerSecond())
+                      .findFirst()
+                      .orElse(Double.NaN);
           return List.of(
               r.label(),
               Cells.rate(loop.votesPerSecond()),
               Cells.times(loop.votesPerSecond() / best),
+              Cells.times(loop.votesPerSecond() / control),
               Cells.millis(loop.p50()),
               Cells.millis(loop.p99()),
               loop.check(),

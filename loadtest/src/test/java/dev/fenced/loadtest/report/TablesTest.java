@@ -177,24 +177,50 @@ class TablesTest {
   }
 
   @Test
-  void scalingComparesWithTheBestReplicaCount() {
+  void scalingComparesWithTheBestReplicaCountOfItsPolicyAndWithAtomicAtTheSameCount() {
+    Dataset d =
+        new Dataset(
+            Kind.SCALING,
+            Map.of(),
+            List.of("1 vote-api", "1 vote-api, Atomic", "2 vote-api", "2 vote-api, Atomic"),
+            List.of(
+                row("1 vote-api", "Redis", "PASS", 400, 0, Map.of("replicas", "1")),
+                row("1 vote-api, Atomic", "Atomic", "PASS", 200, 0, Map.of("replicas", "1")),
+                row(
+                    "2 vote-api",
+                    "Redis",
+                    "PASS",
+                    800,
+                    0,
+                    Map.of("serviceWarmup", "40", "replicas", "2")),
+                row("2 vote-api, Atomic", "Atomic", "PASS", 100, 0, Map.of("replicas", "2"))),
+            List.of());
+    Tables.Result r = Tables.of(d);
+    assertThat(r.failures()).isEmpty();
+    assertThat(r.table().markdown())
+        .contains("| 1 vote-api | 400 | 0.50× | 2.00× | 12 | 85 | – | 400 |")
+        .contains("| 1 vote-api, Atomic | 200 | 1.00× | – | 12 | 85 | – | 200 |")
+        .contains("| 2 vote-api | 800 | 1.00× | 8.00× | 12 | 85 | – | 800 |")
+        .contains("| 2 vote-api, Atomic | 100 | 0.50× | – | 12 | 85 | – | 100 |")
+        .contains("| 1500 | 0 | – | PASS |")
+        .contains("| 1500 | 0 | 40 | PASS |")
+        .startsWith("| vote-api replicas | votes/s | × best | × Atomic |");
+  }
+
+  @Test
+  void scalingWithoutTheControlShowsNoAtomicRatio() {
     Dataset d =
         new Dataset(
             Kind.SCALING,
             Map.of(),
             List.of("1 vote-api", "2 vote-api"),
             List.of(
-                row("1 vote-api", "Redis", "PASS", 400, 0),
-                row("2 vote-api", "Redis", "PASS", 800, 0, Map.of("serviceWarmup", "40"))),
+                row("1 vote-api", "Redis", "PASS", 400, 0, Map.of("replicas", "1")),
+                row("2 vote-api", "Redis", "PASS", 800, 0, Map.of("replicas", "2"))),
             List.of());
-    Tables.Result r = Tables.of(d);
-    assertThat(r.failures()).isEmpty();
-    assertThat(r.table().markdown())
-        .contains("| 1 vote-api | 400 | 0.50× | 12 | 85 | – | 400 |")
-        .contains("| 2 vote-api | 800 | 1.00× | 12 | 85 | – | 800 |")
-        .contains("| 1500 | 0 | – | PASS |")
-        .contains("| 1500 | 0 | 40 | PASS |")
-        .startsWith("| vote-api replicas | votes/s | × best |");
+    assertThat(Tables.of(d).table().markdown())
+        .contains("| 1 vote-api | 400 | 0.50× | – | 12 |")
+        .contains("| 2 vote-api | 800 | 1.00× | – | 12 |");
   }
 
   private static ReadRow read(String label, long ballots, double rate, long errors) {
