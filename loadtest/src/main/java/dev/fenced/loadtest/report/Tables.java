@@ -2,8 +2,10 @@ package dev.fenced.loadtest.report;
 
 import dev.fenced.loadtest.Row;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -142,6 +144,16 @@ final class Tables {
             "refused",
             "warm-up s",
             "invariant");
+    // Each row's rate once: the best per policy, and Atomic's per replica count.
+    Map<String, Double> bestOfPolicy = new HashMap<>();
+    Map<String, Double> atomicAt = new HashMap<>();
+    for (Row r : d.rows()) {
+      double rate = ClosedLoop.of(r).votesPerSecond();
+      bestOfPolicy.merge(r.policy().toLowerCase(Locale.ROOT), rate, Math::max);
+      if (r.policy().equalsIgnoreCase(ATOMIC)) {
+        atomicAt.putIfAbsent(tag(r, "replicas"), rate);
+      }
+    }
     List<String> failures = new ArrayList<>();
     voteRows(
         d,
@@ -149,21 +161,11 @@ final class Tables {
         failures,
         r -> {
           ClosedLoop loop = ClosedLoop.of(r);
-          double best =
-              d.rows().stream()
-                  .filter(o -> o.policy().equalsIgnoreCase(r.policy()))
-                  .mapToDouble(o -> ClosedLoop.of(o).votesPerSecond())
-                  .max()
-                  .orElse(Double.NaN);
+          double best = bestOfPolicy.getOrDefault(r.policy().toLowerCase(Locale.ROOT), Double.NaN);
           double control =
               r.policy().equalsIgnoreCase(ATOMIC)
                   ? Double.NaN
-                  : d.rows().stream()
-                      .filter(o -> o.policy().equalsIgnoreCase(ATOMIC))
-                      .filter(o -> tag(o, "replicas").equals(tag(r, "replicas")))
-                      .mapToDouble(o -> ClosedLoop.of(o).votesPerSecond())
-                      .findFirst()
-                      .orElse(Double.NaN);
+                  : atomicAt.getOrDefault(tag(r, "replicas"), Double.NaN);
           return List.of(
               r.label(),
               Cells.rate(loop.votesPerSecond()),
