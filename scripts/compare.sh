@@ -7,8 +7,9 @@
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99, and at each count
-#                       Atomic (no lock), the control: what a replica more costs the machine
-#                       whatever the lock
+#                       Redis again with poll affinity at the ingress (each poll's votes to one
+#                       replica), and Atomic (no lock), the control: what a replica more costs the
+#                       machine whatever the lock
 #   idle-polls          Redis with 0, 10,000, 100,000 idle polls in the database: votes/s, the new
 #                       poll's tally lag, CPU of the tally-workers and of Redis
 #   reads               GET /api/polls/{id}/results with wrk, an empty poll and one of 1,000,000 ballots,
@@ -37,6 +38,7 @@
 #   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
 #   --replicas LIST [1,2,3,4]   --no-scaling-control (scaling without the Atomic rows)
+#   --no-scaling-affinity   scaling without the poll-affinity rows
 #   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
 #   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
@@ -72,6 +74,7 @@ LEVEL_SECONDS=4
 CAPACITY=1
 REPLICAS=1,2,3,4
 SCALING_CONTROL=1
+SCALING_AFFINITY=1
 IDLE=0,10000,100000
 READ_BALLOTS=1000000
 WRK_SECONDS=10
@@ -93,6 +96,7 @@ while (($#)); do
     --no-capacity) CAPACITY=0; shift ;;
     --replicas) REPLICAS=${2:?}; shift 2 ;;
     --no-scaling-control) SCALING_CONTROL=0; shift ;;
+    --no-scaling-affinity) SCALING_AFFINITY=0; shift ;;
     --idle-polls) IDLE=${2:?}; shift 2 ;;
     --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
@@ -101,7 +105,7 @@ while (($#)); do
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,52p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,54p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -244,19 +248,21 @@ light_loop() {
 }
 
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
-#         [--idle N] [--cpu] [--tag KEY=VALUE ...]
+#         [--idle N] [--cpu] [--affinity none|poll] [--tag KEY=VALUE ...]
 # One row: fresh services under the policy, warm-up, closed loop, tally lag, capacity ladder, check.
+# --affinity: how the ingress spreads the requests (FENCED_INGRESS_AFFINITY of local-run.sh).
 # --cpu: the tally-workers' and Redis's CPU, idle for CPU_IDLE_SECONDS after the start and during
 # the load, kept with the row as tags.
 # A row that does not come to a verdict leaves no line in <kind>.jsonl; the report fails it.
 measure() {
   local kind=$1 label=$2 policy=$3 file=$4 votes=$5 tallies=$6 counter=$7 capacity=$8
   shift 8
-  local idle=0 cpu=0 tags=()
+  local idle=0 cpu=0 affinity=none tags=()
   while (($#)); do
     case "$1" in
       --idle) idle=$2; shift 2 ;;
       --cpu) cpu=1; shift ;;
+      --affinity) affinity=$2; shift 2 ;;
       --tag) tags+=(--tag "$2"); shift 2 ;;
       *) fail "measure: unknown option $1" ;;
     esac
@@ -280,7 +286,7 @@ measure() {
     insert_idle_polls 1 "$idle"
     say "[$kind $n] $label: $idle idle polls inserted in $((SECONDS - t)) s"
   fi
-  if ! FENCED_VOTE_COUNTER=$counter "$ROOT/scripts/local-run.sh" up "$file" \
+  if ! FENCED_VOTE_COUNTER=$counter FENCED_INGRESS_AFFINITY=$affinity "$ROOT/scripts/local-run.sh" up "$file" \
     --vote-replicas "$votes" --tally-replicas "$tallies" >>"$dir/local-run.log" 2>&1; then
     tail -n 5 "$dir/local-run.log" >&2
     cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
@@ -379,16 +385,22 @@ measure_policies() {
 }
 
 measure_scaling() {
-  local n control=""
+  local n control="" affinity=""
+  ((SCALING_AFFINITY)) && affinity="; at each count Redis again with poll affinity at the ingress (a poll's votes to one replica)"
   ((SCALING_CONTROL)) && control="; at each count Atomic (no lock) as the control"
-  printf 'scaling\tRedis, 2 tally-worker replicas%s; %s voters, %s concurrent, %s\n' \
-    "$control" "$VOTERS" "$CONCURRENCY" "$(warmup_text)" >"$OUT/scaling.meta.tsv"
+  printf 'scaling\tRedis, 2 tally-worker replicas, round robin at the ingress%s%s; %s voters, %s concurrent, %s\n' \
+    "$affinity" "$control" "$VOTERS" "$CONCURRENCY" "$(warmup_text)" >"$OUT/scaling.meta.tsv"
   for n in ${REPLICAS//,/ }; do
     echo "$n vote-api" >>"$OUT/scaling.plan"
+    ((SCALING_AFFINITY)) && echo "$n vote-api, poll affinity" >>"$OUT/scaling.plan"
     ((SCALING_CONTROL)) && echo "$n vote-api, Atomic" >>"$OUT/scaling.plan"
   done
   for n in ${REPLICAS//,/ }; do
     measure scaling "$n vote-api" Redis "$(policy_file redis)" "$n" 2 locked 0 --tag "replicas=$n"
+    if ((SCALING_AFFINITY)); then
+      measure scaling "$n vote-api, poll affinity" Redis "$(policy_file redis)" "$n" 2 locked 0 \
+        --affinity poll --tag "replicas=$n" --tag "affinity=poll"
+    fi
     if ((SCALING_CONTROL)); then
       measure scaling "$n vote-api, Atomic" Atomic "$(policy_file atomic)" "$n" 2 atomic 0 \
         --tag "replicas=$n"

@@ -22,6 +22,10 @@
 #   FENCED_READY_SECONDS [120]      how long to wait for /q/health/ready
 #   FENCED_INGRESS_READ_TIMEOUT [8s]  how long nginx waits for a replica's answer before it takes
 #                                   the replica as stopped (504, and no requests for 10 s)
+#   FENCED_INGRESS_AFFINITY [none]  how nginx spreads requests over the vote-api replicas: none
+#                                   (round robin) or poll (a consistent hash of the path, so every
+#                                   vote of a poll goes to one replica while it is up; its lock
+#                                   names then rarely cross replicas, see docs/local-run.md)
 #   QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT [30S]  the migrations' connection at start (the
 #                                   services' 5 s default fails on a busy machine)
 #   FENCED_PG_* and the backend ports of scripts/backends.sh
@@ -43,6 +47,7 @@ TALLY_WORKER_JAR="${FENCED_TALLY_WORKER_JAR:-$ROOT/tally-worker/target/quarkus-a
 JAVA_OPTS="${FENCED_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}"
 READY_SECONDS="${FENCED_READY_SECONDS:-120}"
 INGRESS_READ_TIMEOUT="${FENCED_INGRESS_READ_TIMEOUT:-8s}"
+INGRESS_AFFINITY="${FENCED_INGRESS_AFFINITY:-none}"
 MAX_REPLICAS=9
 
 log() { printf '[local-run] %s\n' "$*" >&2; }
@@ -245,6 +250,16 @@ write_nginx_conf() {
   for ((i = 1; i <= votes; i++)); do
     servers+="    server 127.0.0.1:$(port_of "vote-api-$i") max_fails=1 fail_timeout=10s;"$'\n'
   done
+  local balance=""
+  case "$INGRESS_AFFINITY" in
+    none) ;;
+    # Consistent (ketama) hashing of the path: /api/polls/{id}/votes names the poll, so both of its
+    # lock names are taken in one replica and a hold gathers every vote in flight for them. A
+    # replica marked failed (max_fails) passes its polls to the next one on the ring; only then do
+    # two replicas contend for the poll's locks, and the locks decide.
+    poll) balance="    hash \$uri consistent;"$'\n' ;;
+    *) die "FENCED_INGRESS_AFFINITY must be none or poll, was '$INGRESS_AFFINITY'" ;;
+  esac
   local user_line=""
   # As root, nginx would hand its workers to "nobody", who cannot write the run folder.
   [[ $(id -u) == 0 ]] && user_line="user root;"
@@ -273,7 +288,7 @@ http {
   scgi_temp_path $RUN/nginx/tmp/scgi;
 
   upstream vote_api {
-$servers    keepalive 64;
+$servers$balance    keepalive 64;
   }
 
   server {
@@ -356,6 +371,8 @@ cmd_up() {
   [[ -f "$policy" ]] || die "no policy file $policy"
   [[ "$votes" =~ ^[1-9]$ ]] || die "--vote-replicas must be 1..$MAX_REPLICAS, was $votes"
   [[ "$tallies" =~ ^[0-9]$ ]] || die "--tally-replicas must be 0..$MAX_REPLICAS, was $tallies"
+  [[ "$INGRESS_AFFINITY" == none || "$INGRESS_AFFINITY" == poll ]] ||
+    die "FENCED_INGRESS_AFFINITY must be none or poll, was '$INGRESS_AFFINITY'"
   [[ -f "$VOTE_API_JAR" ]] || die "no vote-api jar at $VOTE_API_JAR (mvn -B -DskipTests package -pl vote-api -am, or set FENCED_VOTE_API_JAR)"
   ((tallies == 0)) || [[ -f "$TALLY_WORKER_JAR" ]] ||
     die "no tally-worker jar at $TALLY_WORKER_JAR (mvn -B -DskipTests package -pl tally-worker -am, or set FENCED_TALLY_WORKER_JAR)"
@@ -397,7 +414,7 @@ cmd_up() {
   wait_ready "${all[@]}"
   write_nginx_conf "$votes"
   start_nginx
-  log "up: http://127.0.0.1:$INGRESS_PORT -> $votes vote-api, $tallies tally-worker; policy $(policy_summary)"
+  log "up: http://127.0.0.1:$INGRESS_PORT -> $votes vote-api (affinity $INGRESS_AFFINITY), $tallies tally-worker; policy $(policy_summary)"
 }
 
 policy_summary() {

@@ -123,10 +123,10 @@ final class Tables {
   }
 
   /**
-   * Redis at each replica count, and where the run had them, Atomic (no lock) at the same count:
-   * the control that shows what the machine gives up with each replica whatever the lock. "× best"
-   * compares a row with the best of its own policy; "× Atomic" the lock's row with the control at
-   * its replica count.
+   * Redis at each replica count, and where the run had them, Redis with poll affinity at the
+   * ingress and Atomic (no lock) at the same count: the control that shows what the machine gives
+   * up with each replica whatever the lock. "× best" compares a row with the best of its own series
+   * (policy and affinity); "× Atomic" a lock's row with the control at its replica count.
    */
   private static Result scaling(Dataset d) {
     Table table =
@@ -144,12 +144,12 @@ final class Tables {
             "refused",
             "warm-up s",
             "invariant");
-    // Each row's rate once: the best per policy, and Atomic's per replica count.
-    Map<String, Double> bestOfPolicy = new HashMap<>();
+    // Each row's rate once: the best per series, and Atomic's per replica count.
+    Map<String, Double> bestOfSeries = new HashMap<>();
     Map<String, Double> atomicAt = new HashMap<>();
     for (Row r : d.rows()) {
       double rate = ClosedLoop.of(r).votesPerSecond();
-      bestOfPolicy.merge(r.policy().toLowerCase(Locale.ROOT), rate, Math::max);
+      bestOfSeries.merge(series(r), rate, Math::max);
       if (r.policy().equalsIgnoreCase(ATOMIC)) {
         atomicAt.putIfAbsent(tag(r, "replicas"), rate);
       }
@@ -161,7 +161,7 @@ final class Tables {
         failures,
         r -> {
           ClosedLoop loop = ClosedLoop.of(r);
-          double best = bestOfPolicy.getOrDefault(r.policy().toLowerCase(Locale.ROOT), Double.NaN);
+          double best = bestOfSeries.getOrDefault(series(r), Double.NaN);
           double control =
               r.policy().equalsIgnoreCase(ATOMIC)
                   ? Double.NaN
@@ -183,6 +183,11 @@ final class Tables {
         },
         r -> passOrFail(r, failures));
     return new Result(table, failures, List.of());
+  }
+
+  /** A scaling row's series: its policy, and the ingress's affinity when it had one. */
+  private static String series(Row r) {
+    return r.policy().toLowerCase(Locale.ROOT) + " " + r.tags().getOrDefault("affinity", "none");
   }
 
   private static Result idlePolls(Dataset d) {

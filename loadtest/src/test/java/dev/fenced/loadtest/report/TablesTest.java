@@ -208,6 +208,48 @@ class TablesTest {
   }
 
   @Test
+  void scalingComparesAnAffinityRowWithItsOwnSeriesAndWithAtomicAtTheSameCount() {
+    Dataset d =
+        new Dataset(
+            Kind.SCALING,
+            Map.of(),
+            List.of(
+                "1 vote-api",
+                "1 vote-api, poll affinity",
+                "1 vote-api, Atomic",
+                "2 vote-api",
+                "2 vote-api, poll affinity",
+                "2 vote-api, Atomic"),
+            List.of(
+                row("1 vote-api", "Redis", "PASS", 800, 0, Map.of("replicas", "1")),
+                row(
+                    "1 vote-api, poll affinity",
+                    "Redis",
+                    "PASS",
+                    1000,
+                    0,
+                    Map.of("replicas", "1", "affinity", "poll")),
+                row("1 vote-api, Atomic", "Atomic", "PASS", 200, 0, Map.of("replicas", "1")),
+                row("2 vote-api", "Redis", "PASS", 400, 0, Map.of("replicas", "2")),
+                row(
+                    "2 vote-api, poll affinity",
+                    "Redis",
+                    "PASS",
+                    900,
+                    0,
+                    Map.of("replicas", "2", "affinity", "poll")),
+                row("2 vote-api, Atomic", "Atomic", "PASS", 100, 0, Map.of("replicas", "2"))),
+            List.of());
+    // Round robin's best is its own 800, not the affinity row's 1000.
+    assertThat(Tables.of(d).table().markdown())
+        .contains("| 1 vote-api | 800 | 1.00× | 4.00× | 12 |")
+        .contains("| 1 vote-api, poll affinity | 1000 | 1.00× | 5.00× | 12 |")
+        .contains("| 2 vote-api | 400 | 0.50× | 4.00× | 12 |")
+        .contains("| 2 vote-api, poll affinity | 900 | 0.90× | 9.00× | 12 |")
+        .contains("| 2 vote-api, Atomic | 100 | 0.50× | – | 12 |");
+  }
+
+  @Test
   void scalingWithoutTheControlShowsNoAtomicRatio() {
     Dataset d =
         new Dataset(
