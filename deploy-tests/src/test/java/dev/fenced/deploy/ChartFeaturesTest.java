@@ -451,6 +451,24 @@ class ChartFeaturesTest {
   }
 
   @Test
+  void byDefaultEachPollsVotesMeetInOneReplicaAndAffinityNoneLeavesTheBalancingAlone() {
+    JsonNode hashed = get(raw(), "Ingress/fenced-vote-api").path("metadata").path("annotations");
+    assertThat(hashed.path("nginx.ingress.kubernetes.io/upstream-hash-by").asText())
+        .isEqualTo("$uri");
+    // Hashing chooses the replica; it must not turn replays of a POST back on.
+    assertThat(hashed.path("nginx.ingress.kubernetes.io/proxy-next-upstream").asText())
+        .isEqualTo("off");
+
+    JsonNode spread =
+        get(raw("--set", "ingress.affinity=none"), "Ingress/fenced-vote-api")
+            .path("metadata")
+            .path("annotations");
+    assertThat(spread.has("nginx.ingress.kubernetes.io/upstream-hash-by")).isFalse();
+    assertThat(spread.path("nginx.ingress.kubernetes.io/proxy-next-upstream").asText())
+        .isEqualTo("off");
+  }
+
+  @Test
   void artifactHubListsTheImagesADefaultInstallRuns() throws IOException {
     JsonNode chart = YAML.readTree(Helm.CHART.resolve("Chart.yaml").toFile());
     Set<String> listed = new TreeSet<>();
