@@ -5,7 +5,9 @@
 #   scripts/compare.sh [policies|scaling|idle-polls|reads|all] [options]
 #
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
-#                       per lock hold, acknowledged, refused, counted, lost, the invariant
+#                       per lock hold, acknowledged, refused, counted, lost, the invariant; the
+#                       ingress balances round robin, so every replica contends for every lock
+#                       name, and Redis runs once more with poll affinity, as the chart installs it
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99, and at each count
 #                       Redis again with poll affinity at the ingress (each poll's votes to one
 #                       replica), and Atomic (no lock), the control: what a replica more costs the
@@ -31,9 +33,9 @@
 #   --loop-seconds N [15]    the wrk closed loop's length; 0 skips it (the tables then show
 #                      Gatling's closed loop)
 #   --warmup-seconds N [8]   then the load test's own warm-up (Gatling's JVM), not counted either
-#   --only LIST        policies to run: none,atomic,inprocess,redis,postgres-locktable,
-#                      postgres-rowlock,postgres-advisory,etcd,zookeeper [all]; none runs always,
-#                      so that every run shows the race its locks prevent
+#   --only LIST        policies to run: none,atomic,inprocess,redis,redis-affinity,
+#                      postgres-locktable,postgres-rowlock,postgres-advisory,etcd,zookeeper [all];
+#                      none runs always, so that every run shows the race its locks prevent
 #   --skip-build       use the jars and the load test an earlier build made
 #   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
@@ -105,7 +107,7 @@ while (($#)); do
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,54p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,56p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -122,7 +124,7 @@ positive --wrk-seconds "$WRK_SECONDS"
 [[ "$RATES" =~ ^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?)*$ ]] || fail "--rates must be a list like 50,100,200, was '$RATES'"
 [[ "$REPLICAS" =~ ^[1-9](,[1-9])*$ ]] || fail "--replicas must be a list of 1..9 like 1,2,3,4, was '$REPLICAS'"
 [[ "$IDLE" =~ ^[0-9]+(,[0-9]+)*$ ]] || fail "--idle-polls must be a list like 0,10000,100000, was '$IDLE'"
-KEYS=(none atomic inprocess redis postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
+KEYS=(none atomic inprocess redis redis-affinity postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
 if [[ -n "$ONLY" ]]; then
   for key in ${ONLY//,/ }; do
     [[ " ${KEYS[*]} " == *" $key "* ]] || fail "--only: unknown policy '$key' (expected some of: ${KEYS[*]})"
@@ -349,10 +351,9 @@ ROW=0
 kinds=()
 
 measure_policies() {
-  local key label votes tallies counter capacity rows=()
+  local key label votes tallies counter capacity affinity rows=()
   for file in "${POLICY_FILES[@]}"; do
     key=$(basename "$file" .yaml)
-    [[ -z "$ONLY" || ",$ONLY," == *",$key,"* ]] || continue
     votes=3 tallies=2 counter=locked capacity=$CAPACITY
     case "$key" in
       none) label=None capacity=0 ;; # a capacity that loses votes is no capacity
@@ -366,10 +367,20 @@ measure_policies() {
       zookeeper) label=ZooKeeper ;;
       *) continue ;;
     esac
-    rows+=("$label|$file|$votes|$tallies|$counter|$capacity")
-    echo "$label" >>"$OUT/policies.plan"
+    for affinity in none poll; do
+      local selected=$key
+      if [[ $affinity == poll ]]; then
+        # Redis once more with poll affinity at the ingress: each poll's votes meet in one
+        # replica, as the chart's ingress.affinity=poll sends them.
+        [[ $key == redis ]] || continue
+        selected=redis-affinity label="Redis, poll affinity"
+      fi
+      [[ -z "$ONLY" || ",$ONLY," == *",$selected,"* ]] || continue
+      rows+=("$label|$file|$votes|$tallies|$counter|$capacity|$affinity")
+      echo "$label" >>"$OUT/policies.plan"
+    done
   done
-  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, $(warmup_text)"
+  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, $(warmup_text); the ingress balances round robin (Redis, poll affinity: each poll's votes to one replica)"
   local capacity_levels="not measured (--no-capacity)"
   ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
   printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
@@ -378,8 +389,11 @@ measure_policies() {
   say "KubernetesLease: skipped (it needs a Kubernetes API server; none can run on this machine, see docs/design.md §8)"
   local row
   for row in "${rows[@]}"; do
-    IFS='|' read -r label file votes tallies counter capacity <<<"$row"
-    measure policies "$label" "$label" "$file" "$votes" "$tallies" "$counter" "$capacity"
+    IFS='|' read -r label file votes tallies counter capacity affinity <<<"$row"
+    local affinity_tag=()
+    [[ $affinity == none ]] || affinity_tag=(--tag "affinity=$affinity")
+    measure policies "$label" "${label%%,*}" "$file" "$votes" "$tallies" "$counter" "$capacity" \
+      --affinity "$affinity" "${affinity_tag[@]+"${affinity_tag[@]}"}"
   done
   kinds+=(policies)
 }

@@ -53,6 +53,9 @@ LEASE=$(lease_seconds "$REDIS_POLICY")
 [[ "$LEASE" =~ ^[0-9]+$ && "$LEASE" -gt 0 ]] || fail "no leaseDuration in $REDIS_POLICY"
 
 say "starting 3 vote-api + 2 tally-worker under the Redis policy (lease ${LEASE} s)"
+# Round robin, whatever the caller's environment: every replica takes votes and contends for the
+# locks, which is what the run checks.
+export FENCED_INGRESS_AFFINITY=none
 "$ROOT/scripts/local-run.sh" down >"$OUT/local-run.log" 2>&1
 "$ROOT/scripts/local-run.sh" up "$REDIS_POLICY" --vote-replicas 3 --tally-replicas 2 >>"$OUT/local-run.log" 2>&1 ||
   { tail -n 20 "$OUT/local-run.log" >&2; fail "the services did not start"; }
