@@ -74,12 +74,13 @@ if [[ -z "${FENCED_SKIP_FAULTS:-}" ]]; then
   if [[ -z "${FENCED_SKIP_E2E:-}" ]]; then scripts/faults.sh --ci --skip-build; else scripts/faults.sh --ci; fi
 fi
 
-# A reduced comparison, None (the race shown) and Redis, closed loops only (wrk's, then Gatling's): compare.sh measures,
+# A reduced comparison, None (the race shown) and Redis, round robin and with poll affinity at the
+# ingress (as the chart installs it), closed loops only (wrk's, then Gatling's): compare.sh measures,
 # checks and reports end to end, and fails on a missing row or a race not shown. The full
 # comparison runs locally (docs/local-run.md). FENCED_SKIP_COMPARE=1 leaves it out.
 if [[ -z "${FENCED_SKIP_COMPARE:-}" ]]; then
   # A 20 s service warm-up: enough to run the wrk warm-up end to end, not to reach steady state.
-  compare_args=(--only redis --voters 300 --service-warmup 20 --warmup-seconds 3 --no-capacity)
+  compare_args=(--only redis,redis-affinity --voters 300 --service-warmup 20 --warmup-seconds 3 --no-capacity)
   # e2e.sh built the jars and the load test just now.
   [[ -z "${FENCED_SKIP_E2E:-}" ]] && compare_args+=(--skip-build)
   scripts/compare.sh "${compare_args[@]}"
