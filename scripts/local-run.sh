@@ -138,7 +138,7 @@ prepare_run_folder() {
 # TALLY_* variable but the ones only this script and the load scripts read.
 service_env() {
   env | grep -E '^(FENCED|TALLY)_' |
-    grep -vE '^FENCED_(HOME|INGRESS_PORT|VOTE_BASE_PORT|TALLY_BASE_PORT|VOTE_API_JAR|TALLY_WORKER_JAR|READY_SECONDS|GATLING_[A-Z_]*|COMPARE_[A-Z_]*|SKIP_[A-Z_]*)=' |
+    grep -vE '^FENCED_(HOME|INGRESS_[A-Z_]*|VOTE_BASE_PORT|TALLY_BASE_PORT|VOTE_API_JAR|TALLY_WORKER_JAR|READY_SECONDS|GATLING_[A-Z_]*|COMPARE_[A-Z_]*|SKIP_[A-Z_]*)=' |
     sort
 }
 
