@@ -257,7 +257,8 @@ light_loop() {
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
 #         [--idle N] [--cpu] [--affinity none|poll] [--tag KEY=VALUE ...]
 # One row: fresh services under the policy, warm-up, closed loop, tally lag, capacity ladder, check.
-# --affinity: how the ingress spreads the requests (FENCED_INGRESS_AFFINITY of local-run.sh).
+# --affinity: how the ingress spreads the requests (FENCED_INGRESS_AFFINITY of local-run.sh); a
+# row with poll affinity is tagged affinity=poll.
 # --cpu: the tally-workers' and Redis's CPU, idle for CPU_IDLE_SECONDS after the start and during
 # the load, kept with the row as tags.
 # A row that does not come to a verdict leaves no line in <kind>.jsonl; the report fails it.
@@ -274,6 +275,7 @@ measure() {
       *) fail "measure: unknown option $1" ;;
     esac
   done
+  [[ $affinity == none ]] || tags+=(--tag "affinity=$affinity")
   local row_t0=$SECONDS n=$((++ROW)) slug
   slug=$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label" | tr '[:upper:]' '[:lower:]')
   local dir="$OUT/$kind/$n-$slug" poll="cmp-$n-$slug"
@@ -397,10 +399,8 @@ measure_policies() {
   local row
   for row in "${rows[@]}"; do
     IFS='|' read -r label file votes tallies counter capacity affinity <<<"$row"
-    local affinity_tag=()
-    [[ $affinity == none ]] || affinity_tag=(--tag "affinity=$affinity")
     measure policies "$label" "${label%%,*}" "$file" "$votes" "$tallies" "$counter" "$capacity" \
-      --affinity "$affinity" "${affinity_tag[@]+"${affinity_tag[@]}"}"
+      --affinity "$affinity"
   done
   kinds+=(policies)
 }
@@ -420,7 +420,7 @@ measure_scaling() {
     measure scaling "$n vote-api" Redis "$(policy_file redis)" "$n" 2 locked 0 --tag "replicas=$n"
     if ((SCALING_AFFINITY)); then
       measure scaling "$n vote-api, poll affinity" Redis "$(policy_file redis)" "$n" 2 locked 0 \
-        --affinity poll --tag "replicas=$n" --tag "affinity=poll"
+        --affinity poll --tag "replicas=$n"
     fi
     if ((SCALING_CONTROL)); then
       measure scaling "$n vote-api, Atomic" Atomic "$(policy_file atomic)" "$n" 2 atomic 0 \

@@ -251,15 +251,12 @@ write_nginx_conf() {
     servers+="    server 127.0.0.1:$(port_of "vote-api-$i") max_fails=1 fail_timeout=10s;"$'\n'
   done
   local balance=""
-  case "$INGRESS_AFFINITY" in
-    none) ;;
-    # Consistent (ketama) hashing of the path: /api/polls/{id}/votes names the poll, so both of its
-    # lock names are taken in one replica and a hold gathers every vote in flight for them. A
-    # replica marked failed (max_fails) passes its polls to the next one on the ring; only then do
-    # two replicas contend for the poll's locks, and the locks decide.
-    poll) balance="    hash \$uri consistent;"$'\n' ;;
-    *) die "FENCED_INGRESS_AFFINITY must be none or poll, was '$INGRESS_AFFINITY'" ;;
-  esac
+  # Poll affinity (cmd_up checked the value): consistent (ketama) hashing of the path.
+  # /api/polls/{id}/votes names the poll, so both of its lock names are taken in one replica and a
+  # hold gathers every vote in flight for them. A replica marked failed (max_fails) passes its
+  # polls to the next one on the ring; only then do two replicas contend for the poll's locks, and
+  # the locks decide.
+  [[ $INGRESS_AFFINITY == poll ]] && balance="    hash \$uri consistent;"$'\n'
   local user_line=""
   # As root, nginx would hand its workers to "nobody", who cannot write the run folder.
   [[ $(id -u) == 0 ]] && user_line="user root;"
