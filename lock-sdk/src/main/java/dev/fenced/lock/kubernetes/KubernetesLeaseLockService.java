@@ -31,6 +31,7 @@ import java.net.HttpURLConnection;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -60,9 +61,10 @@ import org.slf4j.LoggerFactory;
  *       monotonic clock, plus the record's {@code leaseDurationSeconds}, as client-go's leader
  *       election does (see {@link Observations}); the record's {@code renewTime} is informative
  *       only.
- *   <li><b>Fencing token</b>: {@code leaseTransitions} after the takeover (1 for the hold that
- *       creates the Lease). It rises strictly per lock name for as long as the Lease object exists;
- *       deleting the Lease starts it again from 1.
+ *   <li><b>Fencing token</b>: the Lease's generation and {@code leaseTransitions} after the
+ *       takeover ({@link LeaseGeneration}). Creating a Lease, and the first takeover at a new
+ *       epoch, take the next generation from the ledger Lease, so the token rises strictly per lock
+ *       name even across a Lease deleted and created again by a service that never saw it.
  *   <li><b>Renew / release</b>: compare-and-swap updates of {@code renewTime} / {@code
  *       holderIdentity}; after a 409 the Lease is read again and the update retried only if it
  *       still names this hold's owner.
@@ -218,18 +220,27 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
       throw new IllegalStateException(
           "Lease " + namespace + "/" + leaseName + " has used up its leaseTransitions");
     }
+    int next = transitions + 1;
+    LeaseGeneration generation = LeaseGeneration.of(current);
+    if (recordedEpoch(current) != settings.epoch() || !generation.counts(next)) {
+      // Its generation was handed out at another epoch (or by nobody), or is full: tokens of
+      // this epoch go on from a generation of this epoch.
+      generation =
+          new LeaseGeneration(nextGeneration(name, generation.nextAbove(transitions)), next);
+    }
     ZonedDateTime wallNow = ZonedDateTime.now(ZoneOffset.UTC);
     Lease takeover =
         new LeaseBuilder(current)
             .editMetadata()
             .addToAnnotations(EPOCH_ANNOTATION, Long.toString(settings.epoch()))
+            .addToAnnotations(generation.annotations())
             .endMetadata()
             .editOrNewSpec()
             .withHolderIdentity(owner)
             .withLeaseDurationSeconds(leaseSeconds)
             .withAcquireTime(wallNow)
             .withRenewTime(wallNow)
-            .withLeaseTransitions(transitions + 1)
+            .withLeaseTransitions(next)
             .endSpec()
             .build();
     long sentAt = System.nanoTime();
@@ -243,7 +254,21 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
       }
       throw e;
     }
-    return Attempt.acquired(held(name, leaseName, owner, transitions + 1, written, sentAt));
+    return Attempt.acquired(
+        held(name, leaseName, owner, generation.counter(next), written, sentAt));
+  }
+
+  /**
+   * The next Lease generation, at least {@code atLeast}, from the ledger; see {@link
+   * LeaseGeneration}. A ledger missing while someone raises this service's epoch refuses until the
+   * epoch rises.
+   */
+  private long nextGeneration(String name, long atLeast) {
+    try {
+      return ledgerStore.nextGeneration(atLeast, settings.epoch(), !incarnationWatched());
+    } catch (LeaseLedgerStore.GenerationRefused e) {
+      throw refusedUntilTheEpochRises(name, e.getMessage());
+    }
   }
 
   /**
@@ -287,14 +312,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
    * before it existed) is taken as before.
    */
   private void refuseNewerEpoch(String name, Lease current) {
-    Map<String, String> annotations = current.getMetadata().getAnnotations();
-    String recorded = annotations == null ? null : annotations.get(EPOCH_ANNOTATION);
-    long leaseEpoch;
-    try {
-      leaseEpoch = recorded == null ? Long.MIN_VALUE : Long.parseLong(recorded.strip());
-    } catch (NumberFormatException e) {
-      leaseEpoch = Long.MIN_VALUE; // not ours to judge; the fence still is
-    }
+    long leaseEpoch = recordedEpoch(current);
     if (leaseEpoch <= settings.epoch()) {
       return;
     }
@@ -309,6 +327,17 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
             + ", above this service's "
             + settings.epoch()
             + ": a hold here would carry a token below those already issued");
+  }
+
+  /** The epoch that last created or took {@code lease}; {@code MIN_VALUE} when it records none. */
+  private static long recordedEpoch(Lease lease) {
+    Map<String, String> annotations = lease.getMetadata().getAnnotations();
+    String recorded = annotations == null ? null : annotations.get(EPOCH_ANNOTATION);
+    try {
+      return recorded == null ? Long.MIN_VALUE : Long.parseLong(recorded.strip());
+    } catch (NumberFormatException e) {
+      return Long.MIN_VALUE; // not ours to judge; the fence still is
+    }
   }
 
   /**
@@ -330,6 +359,10 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
   }
 
   private Attempt<LockHandle> create(String name, String leaseName, String owner) {
+    LeaseGeneration generation = new LeaseGeneration(nextGeneration(name, 1), 1);
+    Map<String, String> annotations = new HashMap<>(generation.annotations());
+    annotations.put(LOCK_NAME_ANNOTATION, name);
+    annotations.put(EPOCH_ANNOTATION, Long.toString(settings.epoch()));
     ZonedDateTime wallNow = ZonedDateTime.now(ZoneOffset.UTC);
     Lease fresh =
         new LeaseBuilder()
@@ -337,9 +370,7 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
             .withName(leaseName)
             .withNamespace(namespace)
             .withLabels(Map.of(MANAGED_BY_LABEL, MANAGED_BY))
-            .withAnnotations(
-                Map.of(
-                    LOCK_NAME_ANNOTATION, name, EPOCH_ANNOTATION, Long.toString(settings.epoch())))
+            .withAnnotations(annotations)
             .endMetadata()
             .withNewSpec()
             .withHolderIdentity(owner)
@@ -360,14 +391,14 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
       }
       throw e;
     }
-    return Attempt.acquired(held(name, leaseName, owner, 1, written, sentAt));
+    return Attempt.acquired(held(name, leaseName, owner, generation.counter(1), written, sentAt));
   }
 
   private LockHandle held(
-      String name, String leaseName, String owner, int transitions, Lease written, long sentAt) {
+      String name, String leaseName, String owner, long counter, Lease written, long sentAt) {
     observations.observe(written, System.nanoTime());
     noteIssued(written);
-    return started(new Handle(name, leaseName, token(transitions), owner, written, sentAt));
+    return started(new Handle(name, leaseName, token(counter), owner, written, sentAt));
   }
 
   /** A Lease of the same name that records another lock name (or none) is not ours to take. */

@@ -34,6 +34,17 @@ final class LeaseLedgerStore implements LedgerStore {
   static final String LEDGER_ANNOTATION = "locks.fenced.dev/ledger";
   static final String RESET_ANNOTATION = "locks.fenced.dev/last-reset";
 
+  /**
+   * The last Lease generation handed out in this namespace, a number that only rises; see {@link
+   * LeaseGeneration}.
+   */
+  static final String GENERATION_ANNOTATION = "locks.fenced.dev/lease-generation";
+
+  /**
+   * Compare-and-set rounds before {@link #nextGeneration} gives up; each lost round is progress.
+   */
+  private static final int GENERATION_TRIES = 50;
+
   private static final Logger LOG = LoggerFactory.getLogger(LeaseLedgerStore.class);
 
   private final KubernetesLeaseLockService service;
@@ -116,6 +127,112 @@ final class LeaseLedgerStore implements LedgerStore {
     }
     throw new IllegalStateException(
         "the ledger Lease " + namespace + "/" + NAME + " kept changing under 5 updates");
+  }
+
+  /**
+   * Hands out the next Lease generation of this namespace: one above the last one recorded, and at
+   * least {@code atLeast}. Blocking, for a caller on the service's executor.
+   *
+   * @param atLeast the lowest generation the caller can use
+   * @param epoch the caller's epoch, for the message when it is refused
+   * @param createIfMissing whether a missing ledger Lease is created (a service nobody raises the
+   *     epoch for); otherwise its absence is an incident the epoch rises for first
+   * @throws GenerationRefused when the ledger is missing and may not be created
+   */
+  long nextGeneration(long atLeast, long epoch, boolean createIfMissing) {
+    for (int tries = 0; tries < GENERATION_TRIES; tries++) {
+      Lease ledger = lease();
+      if (ledger == null) {
+        if (!createIfMissing) {
+          throw new GenerationRefused(
+              "the ledger Lease "
+                  + namespace
+                  + "/"
+                  + NAME
+                  + " is missing (deleted with the namespace's Leases?): the Lease generations"
+                  + " went with it, so no Lease is created or first taken at fencing epoch "
+                  + epoch
+                  + " until the epoch rises");
+        }
+        try {
+          client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+            throw e;
+          }
+        }
+        continue;
+      }
+      Map<String, String> annotations = annotations(ledger);
+      long next = Math.max(atLeast, lastGeneration(annotations.get(GENERATION_ANNOTATION)) + 1);
+      if (next > LeaseGeneration.MAX_GENERATION) {
+        throw new IllegalStateException(
+            "the Leases of namespace "
+                + namespace
+                + " have used up their "
+                + LeaseGeneration.MAX_GENERATION
+                + " generations (one per Lease created, per Lease first taken at an epoch, and per "
+                + LeaseGeneration.MAX_TRANSITIONS
+                + " takeovers): raise the policies' epoch, then remove "
+                + GENERATION_ANNOTATION
+                + " from Lease "
+                + namespace
+                + "/"
+                + NAME);
+      }
+      annotations.put(GENERATION_ANNOTATION, Long.toString(next));
+      try {
+        update(ledger, annotations);
+        return next;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "the ledger Lease "
+            + namespace
+            + "/"
+            + NAME
+            + " kept changing under "
+            + GENERATION_TRIES
+            + " updates");
+  }
+
+  /**
+   * The recorded generation; 0 when absent. An unreadable value (edited by hand) is refused:
+   * starting over from 1 could repeat a generation.
+   */
+  private long lastGeneration(String recorded) {
+    if (recorded == null) {
+      return 0;
+    }
+    try {
+      long last = Long.parseLong(recorded.strip());
+      if (last >= 0) {
+        return last;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalStateException(
+        "annotation "
+            + GENERATION_ANNOTATION
+            + " of Lease "
+            + namespace
+            + "/"
+            + NAME
+            + " is '"
+            + recorded
+            + "', not a generation number: set it back to a number at or above the last one");
+  }
+
+  /** The ledger cannot hand this service a generation until its epoch rises. */
+  static final class GenerationRefused extends RuntimeException {
+    GenerationRefused(String message) {
+      super(message, null, false, false);
+    }
   }
 
   @Override

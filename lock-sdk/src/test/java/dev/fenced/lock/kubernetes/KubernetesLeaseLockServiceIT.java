@@ -163,11 +163,20 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
   void takingOverAnExpiredLeaseCountsATransitionAndRaisesTheToken() {
     String name = uniqueName("lease:takeover");
     createHeldLease(name, "crashed-holder", 1, 41, ZonedDateTime.now(ZoneOffset.UTC));
+    AbstractLockService service = service();
 
-    LockHandle h = service().acquireBlocking(name, Duration.ofSeconds(10));
+    LockHandle h = service.acquireBlocking(name, Duration.ofSeconds(10));
 
-    assertThat(h.fencingToken()).isEqualTo(FencingTokens.compose(0, 42));
+    // A Lease no fenced epoch took (no annotations): its first takeover at this epoch starts a
+    // generation there, whose tokens sort above the 41 it counted in leaseTransitions alone.
     Lease taken = lease(name);
+    long generation = generation(taken);
+    assertThat(generation).isPositive();
+    assertThat(taken.getMetadata().getAnnotations())
+        .containsEntry(LeaseGeneration.START_ANNOTATION, "42");
+    assertThat(h.fencingToken())
+        .isEqualTo(FencingTokens.compose(0, generation << LeaseGeneration.TRANSITION_BITS | 1))
+        .isGreaterThan(FencingTokens.compose(0, 41));
     assertThat(taken.getSpec().getHolderIdentity()).isEqualTo(h.ownerId());
     assertThat(taken.getSpec().getLeaseTransitions()).isEqualTo(42);
     assertThat(taken.getSpec().getLeaseDurationSeconds()).isEqualTo(2);
@@ -176,6 +185,95 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
     Lease released = lease(name);
     assertThat(released.getSpec().getHolderIdentity()).isNull();
     assertThat(released.getSpec().getLeaseTransitions()).isEqualTo(42);
+
+    // The next takeover at the same epoch counts on in that generation: no ledger write.
+    LockHandle next = service.acquireBlocking(name, Duration.ofSeconds(10));
+    assertThat(next.fencingToken())
+        .isEqualTo(FencingTokens.compose(0, generation << LeaseGeneration.TRANSITION_BITS | 2));
+    assertThat(generation(lease(name))).isEqualTo(generation);
+    LockService.await(next.release());
+  }
+
+  @Test
+  void aLeaseDeletedWhileNobodyWatchedIsCreatedAgainAboveEveryTokenItIssued() throws Exception {
+    String name = uniqueName("lease:unwatched");
+    long last = 0;
+    try (AbstractLockService first = epochService(0)) {
+      for (int i = 0; i < 3; i++) {
+        LockHandle h = first.acquireBlocking(name, Duration.ofSeconds(10));
+        assertThat(h.fencingToken()).isGreaterThan(last);
+        last = h.fencingToken();
+        LockService.await(h.release());
+      }
+    }
+    assertThat(lease(name).getSpec().getLeaseTransitions()).isEqualTo(3);
+    // Deleted while no service runs: nobody records it, nobody raises the epoch.
+    admin.leases().inNamespace(NAMESPACE).withName(LeaseNames.leaseName(name)).delete();
+    assertThat(lease(name)).isNull();
+
+    try (AbstractLockService fresh = epochService(0)) {
+      LockHandle h = fresh.acquireBlocking(name, Duration.ofSeconds(10));
+      Lease created = lease(name);
+      // The damage a bare count would do: the Lease counts from 1 again, at the same epoch.
+      assertThat(created.getSpec().getLeaseTransitions()).isEqualTo(1);
+      assertThat(FencingTokens.compose(0, created.getSpec().getLeaseTransitions()))
+          .isLessThanOrEqualTo(last);
+      // Its generation is newer than the deleted Lease's, so the token is not.
+      assertThat(h.fencingToken()).isGreaterThan(last);
+      LockService.await(h.release());
+    }
+  }
+
+  @Test
+  void aLeaseThatCountedPastOneGenerationWithoutOneIsTakenAboveItsCount() {
+    String name = uniqueName("lease:legacy-long");
+    int counted = 3 * (int) LeaseGeneration.MAX_TRANSITIONS + 5;
+    createHeldLease(name, "nobody", 1, counted, ZonedDateTime.now(ZoneOffset.UTC).minusHours(1));
+
+    LockHandle h = service().acquireBlocking(name, Duration.ofSeconds(10));
+
+    assertThat(h.fencingToken()).isGreaterThan(FencingTokens.compose(0, counted));
+    assertThat(generation(lease(name))).isGreaterThanOrEqualTo(4);
+    LockService.await(h.release());
+  }
+
+  @Test
+  void withoutItsLedgerLeaseAWatchedServiceCreatesNoLeaseUntilTheEpochRises() throws Exception {
+    String name = uniqueName("lease:no-ledger");
+    try (AbstractLockService watched = epochService(0)) {
+      List<Boolean> doubts = new java.util.concurrent.CopyOnWriteArrayList<>();
+      watched.onIncarnationDoubt(() -> doubts.add(true));
+      admin.leases().inNamespace(NAMESPACE).withName(LeaseLedgerStore.NAME).delete();
+
+      assertThatThrownBy(() -> watched.acquireBlocking(name, Duration.ofSeconds(2)))
+          .isInstanceOf(BackendUnavailableException.class)
+          .hasMessageContaining("the ledger Lease locks/fenced-ledger is missing");
+      assertThat(lease(name)).isNull();
+      assertThat(doubts).isNotEmpty();
+    } finally {
+      LockService.await(epochService(0).provision()); // the ledger Lease again, for other tests
+    }
+  }
+
+  @Test
+  void anUnreadableGenerationCounterIsRefusedNamingTheAnnotation() {
+    AbstractLockService service = service();
+    Lease ledger = admin.leases().inNamespace(NAMESPACE).withName(LeaseLedgerStore.NAME).get();
+    String before =
+        ledger.getMetadata().getAnnotations() == null
+            ? null
+            : ledger.getMetadata().getAnnotations().get(LeaseLedgerStore.GENERATION_ANNOTATION);
+    setLedgerGeneration("seven");
+    try {
+      assertThatThrownBy(
+              () -> service.acquireBlocking(uniqueName("lease:garbled"), Duration.ofSeconds(2)))
+          .isInstanceOf(BackendUnavailableException.class)
+          .hasMessageContaining(
+              "annotation locks.fenced.dev/lease-generation of Lease locks/fenced-ledger is"
+                  + " 'seven'");
+    } finally {
+      setLedgerGeneration(before == null ? "0" : before);
+    }
   }
 
   @Test
@@ -210,7 +308,11 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
     String unmarked = uniqueName("lease:unmarked");
     createHeldLease(unmarked, "nobody", 1, 5, ZonedDateTime.now(ZoneOffset.UTC).minusHours(1));
     LockHandle old = older.acquireBlocking(unmarked, Duration.ofSeconds(10));
-    assertThat(old.fencingToken()).isEqualTo(FencingTokens.compose(2, 6));
+    assertThat(old.fencingToken())
+        .isEqualTo(
+            FencingTokens.compose(
+                2, generation(lease(unmarked)) << LeaseGeneration.TRANSITION_BITS | 1))
+        .isGreaterThan(FencingTokens.compose(2, 5));
     LockService.await(old.release());
   }
 
@@ -238,7 +340,11 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
     Duration sinceFirstSeen = Duration.ofNanos(System.nanoTime() - firstSeen);
 
     assertThat(sinceFirstSeen).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-    assertThat(h.fencingToken()).isEqualTo(FencingTokens.compose(0, 8));
+    assertThat(lease(name).getSpec().getLeaseTransitions()).isEqualTo(8);
+    assertThat(h.fencingToken())
+        .isEqualTo(
+            FencingTokens.compose(
+                0, generation(lease(name)) << LeaseGeneration.TRANSITION_BITS | 1));
     LockService.await(h.release());
   }
 
@@ -354,6 +460,34 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
   }
 
   // --- helpers ---
+
+  private static long generation(Lease lease) {
+    return Long.parseLong(
+        lease.getMetadata().getAnnotations().get(LeaseGeneration.GENERATION_ANNOTATION));
+  }
+
+  private static void setLedgerGeneration(String value) {
+    for (int i = 0; ; i++) {
+      Lease ledger = admin.leases().inNamespace(NAMESPACE).withName(LeaseLedgerStore.NAME).get();
+      try {
+        admin
+            .leases()
+            .inNamespace(NAMESPACE)
+            .resource(
+                new LeaseBuilder(ledger)
+                    .editMetadata()
+                    .addToAnnotations(LeaseLedgerStore.GENERATION_ANNOTATION, value)
+                    .endMetadata()
+                    .build())
+            .update();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || i > 20) {
+          throw e;
+        }
+      }
+    }
+  }
 
   private static Lease lease(String lockName) {
     return admin.leases().inNamespace(NAMESPACE).withName(LeaseNames.leaseName(lockName)).get();
