@@ -64,7 +64,11 @@ redis_port=${redis_port%%/*}
 
 pid=""
 cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  # The replica ends on SIGTERM (status 143): not a failure, and the settings below must still be
+  # reset, so nothing here may stop the clean-up.
+  if [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null || true
+  fi
   psql_ "ALTER ROLE \"$FENCED_PG_USER\" RESET log_min_duration_statement" >/dev/null 2>&1 || true
   if ((${#started[@]})); then
     "$ROOT/scripts/backends.sh" down "${started[@]}" >/dev/null 2>&1 || true
