@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -249,6 +250,13 @@ final class LeaseLedgerStore implements LedgerStore {
         });
   }
 
+  /**
+   * Replaces the ledger when it still reads {@code expected}'s document. The document is compared,
+   * not the Lease's resourceVersion: the Lease generation counter shares the Lease and changes with
+   * every Lease created, which must not fail a ledger update that nothing else came before (the
+   * PostgreSQL ledger compares its document the same way). The update itself is at the
+   * resourceVersion just read; a counter update in between is read again.
+   */
   @Override
   public CompletionStage<Boolean> compareAndSet(Snapshot expected, String document) {
     return call(
@@ -262,15 +270,26 @@ final class LeaseLedgerStore implements LedgerStore {
                   .create();
               return true;
             }
-            Lease ledger = lease();
-            if (ledger == null
-                || !expected.version().equals(ledger.getMetadata().getResourceVersion())) {
-              return false;
+            for (int tries = 0; tries < GENERATION_TRIES; tries++) {
+              Lease ledger = lease();
+              if (ledger == null) {
+                return false;
+              }
+              Map<String, String> annotations = annotations(ledger);
+              if (!Objects.equals(expected.document(), annotations.get(LEDGER_ANNOTATION))) {
+                return false;
+              }
+              annotations.put(LEDGER_ANNOTATION, document);
+              try {
+                update(ledger, annotations);
+                return true;
+              } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                  throw e;
+                }
+              }
             }
-            Map<String, String> annotations = annotations(ledger);
-            annotations.put(LEDGER_ANNOTATION, document);
-            update(ledger, annotations);
-            return true;
+            return false;
           } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT
                 || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {

@@ -14,6 +14,7 @@ import dev.fenced.lock.LockSettings;
 import dev.fenced.lock.LockTimeoutException;
 import dev.fenced.lock.ReleaseResult;
 import dev.fenced.lock.contract.LockServiceContract;
+import dev.fenced.lock.ledger.LedgerStore;
 import dev.fenced.lock.support.AbstractLockService;
 import dev.fenced.lock.support.LeaseKeeper;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -253,6 +254,37 @@ class KubernetesLeaseLockServiceIT extends LockServiceContract {
     } finally {
       LockService.await(epochService(0).provision()); // the ledger Lease again, for other tests
     }
+  }
+
+  @Test
+  void aLedgerUpdateIsNotRefusedBecauseALeaseWasCreatedMeanwhile() {
+    KubernetesLeaseLockService service = (KubernetesLeaseLockService) service();
+    LeaseLedgerStore store = new LeaseLedgerStore(service, admin, NAMESPACE);
+    LedgerStore.Snapshot read = LockService.await(store.read());
+    String document = "{\"entries\":[],\"by\":\"" + uniqueName("test") + "\"}";
+
+    // A Lease created between the read and the write moves the generation counter, which shares
+    // the ledger's Lease (and its resourceVersion) with the document.
+    LockService.await(
+        service
+            .acquire(uniqueName("lease:meanwhile"), Duration.ofSeconds(5))
+            .thenCompose(LockHandle::release));
+    assertThat(
+            admin
+                .leases()
+                .inNamespace(NAMESPACE)
+                .withName(LeaseLedgerStore.NAME)
+                .get()
+                .getMetadata()
+                .getResourceVersion())
+        .isNotEqualTo(read.version());
+
+    assertThat(LockService.await(store.compareAndSet(read, document))).isTrue();
+    assertThat(LockService.await(store.read()).document()).isEqualTo(document);
+    // A write from the same read again finds another document there: refused.
+    assertThat(LockService.await(store.compareAndSet(read, document + " "))).isFalse();
+    assertThat(LockService.await(store.read()).document()).isEqualTo(document);
+    LockService.await(store.compareAndSet(LockService.await(store.read()), read.document()));
   }
 
   @Test
