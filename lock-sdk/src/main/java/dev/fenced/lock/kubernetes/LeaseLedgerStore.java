@@ -117,13 +117,8 @@ final class LeaseLedgerStore implements LedgerStore {
         return;
       }
       annotations.put(RESET_ANNOTATION, uid == null ? deleted.getMetadata().getName() : uid);
-      try {
-        update(ledger, annotations);
+      if (updated(ledger, annotations)) {
         return;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw e;
-        }
       }
     }
     throw new IllegalStateException(
@@ -182,13 +177,8 @@ final class LeaseLedgerStore implements LedgerStore {
                 + NAME);
       }
       annotations.put(GENERATION_ANNOTATION, Long.toString(next));
-      try {
-        update(ledger, annotations);
+      if (updated(ledger, annotations)) {
         return next;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-          throw e;
-        }
       }
     }
     throw new IllegalStateException(
@@ -280,13 +270,8 @@ final class LeaseLedgerStore implements LedgerStore {
                 return false;
               }
               annotations.put(LEDGER_ANNOTATION, document);
-              try {
-                update(ledger, annotations);
+              if (updated(ledger, annotations)) {
                 return true;
-              } catch (KubernetesClientException e) {
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                  throw e;
-                }
               }
             }
             return false;
@@ -327,6 +312,22 @@ final class LeaseLedgerStore implements LedgerStore {
   @Override
   public String where() {
     return "annotation " + LEDGER_ANNOTATION + " of Lease " + namespace + "/" + NAME;
+  }
+
+  /**
+   * {@link #update}; false when someone changed the Lease since it was read (409), to read it
+   * again.
+   */
+  private boolean updated(Lease ledger, Map<String, String> annotations) {
+    try {
+      update(ledger, annotations);
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+        throw e;
+      }
+      return false;
+    }
   }
 
   /** Writes the ledger Lease with {@code annotations}, at the resourceVersion it was read at. */
