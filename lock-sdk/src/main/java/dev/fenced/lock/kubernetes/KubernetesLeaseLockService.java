@@ -62,9 +62,10 @@ import org.slf4j.LoggerFactory;
  *       election does (see {@link Observations}); the record's {@code renewTime} is informative
  *       only.
  *   <li><b>Fencing token</b>: the Lease's generation and {@code leaseTransitions} after the
- *       takeover ({@link LeaseGeneration}). Creating a Lease, and the first takeover at a new
- *       epoch, take the next generation from the ledger Lease, so the token rises strictly per lock
- *       name even across a Lease deleted and created again by a service that never saw it.
+ *       takeover ({@link LeaseGeneration}). Creating a Lease, its first takeover at an epoch and
+ *       every 524,287th takeover take the next generation from the ledger Lease, so the token rises
+ *       strictly per lock name even across a Lease deleted and created again by a service that
+ *       never saw it.
  *   <li><b>Renew / release</b>: compare-and-swap updates of {@code renewTime} / {@code
  *       holderIdentity}; after a 409 the Lease is read again and the update retried only if it
  *       still names this hold's owner.
@@ -223,8 +224,8 @@ public final class KubernetesLeaseLockService extends AbstractLockService {
     int next = transitions + 1;
     LeaseGeneration generation = LeaseGeneration.of(current);
     if (recordedEpoch(current) != settings.epoch() || !generation.counts(next)) {
-      // Its generation was handed out at another epoch (or by nobody), or is full: tokens of
-      // this epoch go on from a generation of this epoch.
+      // Its generation was taken at another epoch (or it has none), or is full: go on in a new
+      // generation, taken at this epoch (see LeaseGeneration).
       generation =
           new LeaseGeneration(nextGeneration(name, generation.nextAbove(transitions)), next);
     }
