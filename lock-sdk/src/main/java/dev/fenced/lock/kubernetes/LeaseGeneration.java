@@ -81,9 +81,7 @@ record LeaseGeneration(long generation, long start) {
    * alone, which may be past {@value #MAX_TRANSITIONS}.
    */
   long nextAbove(long transitions) {
-    return this == LEGACY || generation == 0
-        ? (Math.max(0, transitions) >>> TRANSITION_BITS) + 1
-        : generation + 1;
+    return generation == 0 ? (Math.max(0, transitions) >>> TRANSITION_BITS) + 1 : generation + 1;
   }
 
   /** The annotations that record this generation on a lock Lease. */

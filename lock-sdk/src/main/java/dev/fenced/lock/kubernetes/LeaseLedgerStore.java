@@ -42,9 +42,10 @@ final class LeaseLedgerStore implements LedgerStore {
   static final String GENERATION_ANNOTATION = "locks.fenced.dev/lease-generation";
 
   /**
-   * Compare-and-set rounds before {@link #nextGeneration} gives up; each lost round is progress.
+   * Rounds of an update of the ledger Lease (a generation, the document) lost to another writer
+   * before it gives up; each lost round is someone else's progress.
    */
-  private static final int GENERATION_TRIES = 50;
+  private static final int UPDATE_TRIES = 50;
 
   private static final Logger LOG = LoggerFactory.getLogger(LeaseLedgerStore.class);
 
@@ -136,7 +137,7 @@ final class LeaseLedgerStore implements LedgerStore {
    * @throws GenerationRefused when the ledger is missing and may not be created
    */
   long nextGeneration(long atLeast, long epoch, boolean createIfMissing) {
-    for (int tries = 0; tries < GENERATION_TRIES; tries++) {
+    for (int tries = 0; tries < UPDATE_TRIES; tries++) {
       Lease ledger = lease();
       if (ledger == null) {
         if (!createIfMissing) {
@@ -150,13 +151,7 @@ final class LeaseLedgerStore implements LedgerStore {
                   + epoch
                   + " until the epoch rises");
         }
-        try {
-          client.leases().inNamespace(namespace).resource(fresh(Map.of())).create();
-        } catch (KubernetesClientException e) {
-          if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-            throw e;
-          }
-        }
+        ensureExists();
         continue;
       }
       Map<String, String> annotations = annotations(ledger);
@@ -187,7 +182,7 @@ final class LeaseLedgerStore implements LedgerStore {
             + "/"
             + NAME
             + " kept changing under "
-            + GENERATION_TRIES
+            + UPDATE_TRIES
             + " updates");
   }
 
@@ -260,7 +255,7 @@ final class LeaseLedgerStore implements LedgerStore {
                   .create();
               return true;
             }
-            for (int tries = 0; tries < GENERATION_TRIES; tries++) {
+            for (int tries = 0; tries < UPDATE_TRIES; tries++) {
               Lease ledger = lease();
               if (ledger == null) {
                 return false;
