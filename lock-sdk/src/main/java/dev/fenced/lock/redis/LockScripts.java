@@ -8,25 +8,60 @@ final class LockScripts {
   private LockScripts() {}
 
   /**
-   * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag, KEYS[4] the incarnation marker; ARGV[1]
-   * owner, ARGV[2] lease in ms, ARGV[3] the marker the service's epoch was confirmed for, or empty
-   * before any confirmation, ARGV[4] the attempting service's id, ARGV[5] the {@code run_id} of the
-   * server the epoch was confirmed on, or empty. Returns {@code {-1, 0}} when the server no longer
-   * has that marker (it lost its keys) or is not that server process (a restart, or a replica
-   * promoted by a failover, which may lack the last fence increments): no hold is granted on it
-   * until the epoch rises. The {@code run_id} costs one {@code INFO server} inside the script, a
-   * few microseconds per acquire, and closes the window in which a promoted replica would hand out
-   * a token again before the next incarnation check. Otherwise {@code {1, fence}} when the lock was
-   * free and is now ours, else {@code {0, pttl}}: how long the current hold lasts at most, so a
-   * waiter need not sleep past it. A refused attempt raises the waiting flag, so the release of the
-   * current hold knows to publish; the flag holds the id of the one service refused so far, {@code
-   * *} once several were (any other value, e.g. an older client's {@code 1}, counts as another
-   * service).
+   * How far apart the fence floor's recorded values are: the floor is raised once every this many
+   * tokens of a name, not at every acquire.
+   */
+  static final long FENCE_FLOOR_STEP = 1024;
+
+  /**
+   * The Lua function behind every fencing token: {@code nextFence(fence, floor)} increments the
+   * name's counter {@code fence} and keeps the prefix's fence floor {@code floor} true, a multiple
+   * of {@link #FENCE_FLOOR_STEP} with every counter of the prefix below {@code floor + step}. A
+   * counter that is missing (a new name, or one whose key was deleted or evicted) starts at {@code
+   * floor + step}, above every token the prefix issued, instead of at 1: a deleted fence key never
+   * hands out a token again. The floor costs one {@code EXISTS} per token and a {@code SET} once
+   * every step tokens of a name or at a name's first token.
+   */
+  private static final String NEXT_FENCE =
+      """
+      local function nextFence(fence, floor)
+        local step = %d
+        local n
+        if redis.call('EXISTS', fence) == 0 then
+          redis.call('SET', fence, redis.call('GET', floor) or '0')
+          n = redis.call('INCRBY', fence, step)
+        else
+          n = redis.call('INCR', fence)
+        end
+        if n %% step == 0 and n > tonumber(redis.call('GET', floor) or '0') then
+          redis.call('SET', floor, string.format('%%d', n))
+        end
+        return n
+      end
+      """
+          .formatted(FENCE_FLOOR_STEP);
+
+  /**
+   * KEYS[1] lock, KEYS[2] fence, KEYS[3] waiting flag, KEYS[4] the incarnation marker, KEYS[5] the
+   * fence floor ({@link #NEXT_FENCE}); ARGV[1] owner, ARGV[2] lease in ms, ARGV[3] the marker the
+   * service's epoch was confirmed for, or empty before any confirmation, ARGV[4] the attempting
+   * service's id, ARGV[5] the {@code run_id} of the server the epoch was confirmed on, or empty.
+   * Returns {@code {-1, 0}} when the server no longer has that marker (it lost its keys) or is not
+   * that server process (a restart, or a replica promoted by a failover, which may lack the last
+   * fence increments): no hold is granted on it until the epoch rises. The {@code run_id} costs one
+   * {@code INFO server} inside the script, a few microseconds per acquire, and closes the window in
+   * which a promoted replica would hand out a token again before the next incarnation check.
+   * Otherwise {@code {1, fence}} when the lock was free and is now ours, else {@code {0, pttl}}:
+   * how long the current hold lasts at most, so a waiter need not sleep past it. A refused attempt
+   * raises the waiting flag, so the release of the current hold knows to publish; the flag holds
+   * the id of the one service refused so far, {@code *} once several were (any other value, e.g. an
+   * older client's {@code 1}, counts as another service).
    */
   static final RedisScript ACQUIRE =
       new RedisScript(
           "acquire",
-          """
+          NEXT_FENCE
+              + """
           if ARGV[3] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[3] then
             return {-1, 0}
           end
@@ -35,7 +70,7 @@ final class LockScripts {
             return {-1, 0}
           end
           if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-            return {1, redis.call('INCR', KEYS[2])}
+            return {1, nextFence(KEYS[2], KEYS[5])}
           end
           local waiting = redis.call('GET', KEYS[3])
           if not waiting then
@@ -83,8 +118,9 @@ final class LockScripts {
 
   /**
    * Release straight to a waiter of the releasing service, in the same round trip. KEYS[1] lock,
-   * KEYS[2] waiting flag, KEYS[3] fence; ARGV[1] owner, ARGV[2] release channel, ARGV[3] lock name,
-   * ARGV[4] the releasing service's id, ARGV[5] the waiter's new owner id, ARGV[6] lease in ms.
+   * KEYS[2] waiting flag, KEYS[3] fence, KEYS[4] the fence floor; ARGV[1] owner, ARGV[2] release
+   * channel, ARGV[3] lock name, ARGV[4] the releasing service's id, ARGV[5] the waiter's new owner
+   * id, ARGV[6] lease in ms.
    *
    * <p>When the lock is ours and no other service was refused during the hold (the flag is unset or
    * holds only this service's id), the lock passes to the new owner with the next fence: returns
@@ -95,7 +131,8 @@ final class LockScripts {
   static final RedisScript HAND_OFF =
       new RedisScript(
           "hand-off",
-          """
+          NEXT_FENCE
+              + """
           if redis.call('GET', KEYS[1]) ~= ARGV[1] then
             return {0}
           end
@@ -103,7 +140,7 @@ final class LockScripts {
           if not waiting or waiting == ARGV[4] then
             redis.call('SET', KEYS[1], ARGV[5], 'PX', ARGV[6])
             redis.call('DEL', KEYS[2])
-            return {2, redis.call('INCR', KEYS[3])}
+            return {2, nextFence(KEYS[3], KEYS[4])}
           end
           redis.call('DEL', KEYS[1])
           redis.call('DEL', KEYS[2])
@@ -111,5 +148,22 @@ final class LockScripts {
           return {1}
           """);
 
-  static final List<RedisScript> ALL = List.of(ACQUIRE, RENEW, RELEASE, HAND_OFF);
+  /**
+   * KEYS[1] the fence floor; ARGV[1] a multiple of {@link #FENCE_FLOOR_STEP}. Raises the floor to
+   * ARGV[1] unless it is already as high; never lowers it. Returns the floor afterwards.
+   */
+  static final RedisScript RAISE_FENCE_FLOOR =
+      new RedisScript(
+          "raise-fence-floor",
+          """
+          local floor = tonumber(redis.call('GET', KEYS[1]) or '0')
+          if tonumber(ARGV[1]) > floor then
+            redis.call('SET', KEYS[1], ARGV[1])
+            return tonumber(ARGV[1])
+          end
+          return floor
+          """);
+
+  static final List<RedisScript> ALL =
+      List.of(ACQUIRE, RENEW, RELEASE, HAND_OFF, RAISE_FENCE_FLOOR);
 }

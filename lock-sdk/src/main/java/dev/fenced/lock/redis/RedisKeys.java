@@ -35,6 +35,30 @@ final class RedisKeys {
     return prefix + ":{" + name + "}:waiting";
   }
 
+  /**
+   * The fence floor: a value every fence counter of the prefix stays below, by less than {@link
+   * LockScripts#FENCE_FLOOR_STEP}; a counter that is missing starts above it.
+   */
+  String fenceFloor() {
+    return prefix + ":fence-floor";
+  }
+
+  /** A {@code SCAN MATCH} pattern for every fence counter of the prefix. */
+  String fencePattern() {
+    return glob(prefix) + ":{*}:fence";
+  }
+
+  private static String glob(String literal) {
+    StringBuilder out = new StringBuilder(literal.length());
+    for (char c : literal.toCharArray()) {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+        out.append('\\');
+      }
+      out.append(c);
+    }
+    return out.toString();
+  }
+
   /** Where releases are published, the lock name as the message. */
   String releaseChannel() {
     return prefix + ":released";

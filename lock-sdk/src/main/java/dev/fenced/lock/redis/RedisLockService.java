@@ -218,7 +218,12 @@ public final class RedisLockService extends AbstractLockService {
         .run(
             client,
             timeoutMillis,
-            List.of(keys.lock(name), keys.fence(name), keys.waiting(name), keys.incarnation()),
+            List.of(
+                keys.lock(name),
+                keys.fence(name),
+                keys.waiting(name),
+                keys.incarnation(),
+                keys.fenceFloor()),
             List.of(
                 owner,
                 Long.toString(leaseMillis),
@@ -281,8 +286,9 @@ public final class RedisLockService extends AbstractLockService {
   }
 
   /**
-   * Loads the scripts into the server's cache and sets the incarnation marker {@code
-   * <prefix>:incarnation} unless it exists. Idempotent.
+   * Loads the scripts into the server's cache, sets the incarnation marker {@code
+   * <prefix>:incarnation} unless it exists, and builds the fence floor {@code <prefix>:fence-floor}
+   * from the fence counters when it is missing. Idempotent.
    */
   @Override
   public CompletionStage<Void> provision() {
@@ -290,7 +296,69 @@ public final class RedisLockService extends AbstractLockService {
         () ->
             Future.all(LockScripts.ALL.stream().map(s -> s.load(client, timeoutMillis)).toList())
                 .compose(loaded -> ledgerStore.provisionMarker())
+                .compose(marked -> provisionFenceFloor())
                 .toCompletionStage());
+  }
+
+  /**
+   * A prefix from before the fence floor, or one whose floor was deleted, has counters the floor
+   * does not cover: read them all once ({@code SCAN}, which returns every key present for its whole
+   * run) and raise the floor to the highest, rounded down to a multiple of the step. Counters that
+   * rise meanwhile raise the floor themselves (the acquire script), and raising never lowers it.
+   */
+  private Future<Void> provisionFenceFloor() {
+    return send(Request.cmd(Command.EXISTS).arg(keys.fenceFloor()))
+        .compose(
+            exists ->
+                exists.toLong() == 1L
+                    ? Future.succeededFuture()
+                    : highestFence("0", 0L)
+                        .compose(
+                            highest ->
+                                LockScripts.RAISE_FENCE_FLOOR.run(
+                                    client,
+                                    timeoutMillis,
+                                    List.of(keys.fenceFloor()),
+                                    List.of(
+                                        Long.toString(
+                                            highest - highest % LockScripts.FENCE_FLOOR_STEP))))
+                        .mapEmpty());
+  }
+
+  private Future<Long> highestFence(String cursor, long highest) {
+    return send(Request.cmd(Command.SCAN)
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(keys.fencePattern())
+            .arg("COUNT")
+            .arg(1000))
+        .compose(
+            page -> {
+              String next = page.get(0).toString();
+              Response found = page.get(1);
+              Future<Long> max = Future.succeededFuture(highest);
+              if (found.size() > 0) {
+                Request mget = Request.cmd(Command.MGET);
+                found.forEach(key -> mget.arg(key.toString()));
+                max = send(mget).map(values -> Math.max(highest, highestCounter(values)));
+              }
+              return next.equals("0") ? max : max.compose(m -> highestFence(next, m));
+            });
+  }
+
+  /** The highest counter among values read back; a value that is no counter is left out. */
+  private static long highestCounter(Response values) {
+    long highest = 0;
+    for (Response value : values) {
+      if (value != null) {
+        try {
+          highest = Math.max(highest, Long.parseLong(value.toString()));
+        } catch (NumberFormatException notACounter) {
+          // A key that only looks like a fence counter.
+        }
+      }
+    }
+    return highest;
   }
 
   /**
@@ -518,7 +586,8 @@ public final class RedisLockService extends AbstractLockService {
           .run(
               client,
               timeoutMillis,
-              List.of(keys.lock(name()), keys.waiting(name()), keys.fence(name())),
+              List.of(
+                  keys.lock(name()), keys.waiting(name()), keys.fence(name()), keys.fenceFloor()),
               List.of(
                   ownerId(),
                   keys.releaseChannel(),

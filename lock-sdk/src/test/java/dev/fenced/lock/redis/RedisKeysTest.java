@@ -44,4 +44,12 @@ class RedisKeysTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("name must not start with '}'");
   }
+
+  @Test
+  void theFencePatternMatchesOnlyThePrefixsFenceKeysWhateverThePrefixHolds() {
+    assertThat(keys.fencePattern()).isEqualTo("fenced:{*}:fence");
+    // Glob characters in a prefix are matched literally.
+    assertThat(new RedisKeys("a*b?[c]\\d").fencePattern())
+        .isEqualTo("a\\*b\\?\\[c\\]\\\\d:{*}:fence");
+  }
 }

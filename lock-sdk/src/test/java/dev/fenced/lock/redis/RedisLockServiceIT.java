@@ -328,6 +328,62 @@ class RedisLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void aDeletedFenceKeyStartsAboveEveryTokenItIssued() {
+    RedisLockService service = redisService(config(), settings());
+    String name = uniqueName("redis:fence-deleted");
+    long last = 0;
+    for (int i = 0; i < 3; i++) {
+      LockHandle h = service.acquireBlocking(name, MAX_WAIT);
+      last = h.fencingToken();
+      LockService.await(h.release());
+    }
+
+    // Deleted by hand, or evicted by a server that may evict: a bare INCR would count from 1.
+    assertThat(raw(Request.cmd(Command.DEL).arg(fenceKey(name))).toLong()).isEqualTo(1);
+    LockHandle next = service.acquireBlocking(name, MAX_WAIT);
+
+    assertThat(next.fencingToken()).isGreaterThan(last);
+    long floor = raw(Request.cmd(Command.GET).arg(PREFIX + ":fence-floor")).toLong();
+    assertThat(floor % LockScripts.FENCE_FLOOR_STEP).isZero();
+    assertThat(FencingTokens.counter(next.fencingToken())).isEqualTo(floor);
+    LockService.await(next.release());
+  }
+
+  @Test
+  void provisioningBuildsAMissingFenceFloorFromTheCountersThePrefixHas() {
+    // A prefix written before the floor existed: counters, no floor.
+    String prefix = "fenced-it-floor-" + Long.toHexString(System.nanoTime());
+    String name = uniqueName("redis:floor");
+    String fence = prefix + ":{" + name + "}:fence";
+    String other = prefix + ":{" + name + "-other}:fence";
+    raw(Request.cmd(Command.SET).arg(fence).arg(5000));
+    raw(Request.cmd(Command.SET).arg(other).arg(70));
+    try {
+      RedisLockService service =
+          redisService(new RedisLockConfig(TestServers.redisUrl(), null, prefix), settings());
+
+      assertThat(raw(Request.cmd(Command.GET).arg(prefix + ":fence-floor")).toLong())
+          .isEqualTo(5000 - 5000 % LockScripts.FENCE_FLOOR_STEP);
+      raw(Request.cmd(Command.DEL).arg(fence));
+      LockHandle h = service.acquireBlocking(name, MAX_WAIT);
+      assertThat(FencingTokens.counter(h.fencingToken())).isGreaterThan(5000);
+      LockService.await(h.release());
+      // Provisioning again leaves a floor alone, and never lowers one.
+      raw(Request.cmd(Command.SET).arg(prefix + ":fence-floor").arg(1_048_576));
+      LockService.await(service.provision());
+      assertThat(raw(Request.cmd(Command.GET).arg(prefix + ":fence-floor")).toLong())
+          .isEqualTo(1_048_576);
+    } finally {
+      raw(
+          Request.cmd(Command.DEL)
+              .arg(fence)
+              .arg(other)
+              .arg(prefix + ":fence-floor")
+              .arg(prefix + ":incarnation"));
+    }
+  }
+
+  @Test
   void aRenewalTheServerRefusesReportsTheLossAndLeavesTheNewOwnerAlone() throws Exception {
     AbstractLockService service = service();
     String name = uniqueName("redis:refused");
