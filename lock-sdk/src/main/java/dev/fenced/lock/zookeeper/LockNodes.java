@@ -7,14 +7,16 @@ import java.util.List;
 import org.apache.curator.utils.ZKPaths;
 
 /**
- * The node layout of one lock name: a persistent parent {@code <basePath>/<encoded name>} that is
- * never deleted, and one ephemeral sequential child per holder or waiter, named {@code <owner
- * id>-lock-<sequence>}: the random owner id of the acquisition lets it find a node whose create was
- * answered by a lost connection (as Curator's {@code withProtection()} would, whose {@code
- * _c_<uuid>-} names earlier versions used; their sequences sort with these).
+ * The node layout of one lock name: a persistent parent {@code <basePath>/<encoded name>} that
+ * fenced never deletes, whose data is the name's fencing offset ({@link FenceFloor}), and one
+ * ephemeral sequential child per holder or waiter, named {@code <owner id>-lock-<sequence>}: the
+ * random owner id of the acquisition lets it find a node whose create was answered by a lost
+ * connection (as Curator's {@code withProtection()} would, whose {@code _c_<uuid>-} names earlier
+ * versions used; their sequences sort with these).
  *
- * <p>The parent is never deleted because ZooKeeper derives the sequence from the parent's child
- * version, and that sequence is the fencing token: a recreated parent would start again at 0.
+ * <p>The parent is kept because ZooKeeper derives the sequence from the parent's child version, and
+ * the offset plus that sequence is the fencing counter: a recreated parent starts again at 0, and
+ * only its new offset keeps its tokens above the old ones.
  */
 final class LockNodes {
 

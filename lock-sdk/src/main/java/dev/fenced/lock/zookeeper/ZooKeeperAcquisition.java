@@ -48,6 +48,9 @@ final class ZooKeeperAcquisition {
     DONE
   }
 
+  /** Parent creations one acquire tries before it gives up (someone keeps deleting it). */
+  private static final int MAX_PARENT_CREATES = 3;
+
   private final ZooKeeperLockService service;
   private final String name;
   private final String parentPath;
@@ -65,6 +68,7 @@ final class ZooKeeperAcquisition {
   private boolean deadlinePassed;
   private String nodePath;
   private long sessionId;
+  private int parentsCreated;
   private ScheduledFuture<?> deadline;
 
   ZooKeeperAcquisition(
@@ -123,7 +127,6 @@ final class ZooKeeperAcquisition {
                 service
                     .client()
                     .create()
-                    .creatingParentsIfNeeded()
                     .withMode(CreateMode.EPHEMERAL_SEQUENTIAL)
                     .inBackground(cb)
                     .forPath(LockNodes.childPrefixPath(parentPath, ownerId), owner))
@@ -131,6 +134,10 @@ final class ZooKeeperAcquisition {
   }
 
   private void created(int step, CuratorEvent event, Throwable error) {
+    if (error == null && event.getResultCode() == KeeperException.Code.NONODE.intValue()) {
+      createParent(step); // nothing was created
+      return;
+    }
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
       // The create may have reached the server though its answer did not: find and delete the
       // node by its owner id once ZooKeeper answers, or it would queue ahead of everyone for as
@@ -179,6 +186,53 @@ final class ZooKeeperAcquisition {
                     }));
   }
 
+  /**
+   * The lock name has no parent yet, or its parent was deleted: create it with an offset above
+   * every token issued ({@link FenceFloor}), then queue again.
+   */
+  private void createParent(int step) {
+    boolean giveUp;
+    synchronized (this) {
+      if (phase == Phase.DONE || step != generation) {
+        return;
+      }
+      giveUp = ++parentsCreated > MAX_PARENT_CREATES;
+    }
+    if (giveUp) {
+      fail(
+          new IllegalStateException(
+              parentPath + " was deleted again each time it was created; giving up this acquire"));
+      return;
+    }
+    service
+        .fenceFloor()
+        .newParentData()
+        .thenCompose(
+            data ->
+                service.call(
+                    cb ->
+                        service
+                            .client()
+                            .create()
+                            .creatingParentsIfNeeded()
+                            .inBackground(cb)
+                            .forPath(parentPath, data)))
+        .whenComplete(
+            (event, error) ->
+                guarded(
+                    () -> {
+                      int code = error == null ? event.getResultCode() : 0;
+                      if (error != null) {
+                        fail(error);
+                      } else if (code == KeeperException.Code.OK.intValue()
+                          || code == KeeperException.Code.NODEEXISTS.intValue()) {
+                        create();
+                      } else {
+                        fail(failure(event, parentPath));
+                      }
+                    }));
+  }
+
   private void sessionCreated(long owner) {
     int granted = service.negotiatedSessionTimeoutMs();
     long leaseMs = service.settings().leaseDuration().toMillis();
@@ -221,8 +275,10 @@ final class ZooKeeperAcquisition {
       return;
     }
     List<String> children = LockNodes.sorted(event.getChildren());
+    Stat parent = event.getStat();
     String predecessor;
     String vanished = null;
+    long sequence = -1;
     List<String> duplicates = new ArrayList<>();
     synchronized (this) {
       if (phase == Phase.DONE || step != generation) {
@@ -242,10 +298,16 @@ final class ZooKeeperAcquisition {
       // treat the node as gone.
       boolean ownSession = service.currentSessionId() == sessionId;
       if (index == 0 && ownSession) {
-        win(sentAt);
-        return;
+        sequence = LockNodes.sequence(nodePath);
+        Long offset = service.fenceFloor().cachedOffset(parentPath, parent);
+        if (offset != null && service.fenceFloor().covers(offset + sequence)) {
+          win(sentAt, offset + sequence);
+          return;
+        }
       }
-      if (deadlinePassed) {
+      if (sequence >= 0) {
+        predecessor = null; // first in line: the token is settled below
+      } else if (deadlinePassed) {
         predecessor = null;
       } else if (index < 0 || !ownSession) {
         // Our node is gone: its session ended, or someone removed it. Queue again at the back.
@@ -259,7 +321,9 @@ final class ZooKeeperAcquisition {
     for (String duplicate : duplicates) {
       service.deleteGuaranteed(ZKPaths.makePath(parentPath, duplicate));
     }
-    if (vanished != null) {
+    if (sequence >= 0) {
+      settleToken(step, sentAt, parent, sequence);
+    } else if (vanished != null) {
       service.deleteGuaranteed(vanished); // harmless when gone; frees it when the session lingers
       create();
     } else if (predecessor == null) {
@@ -267,6 +331,47 @@ final class ZooKeeperAcquisition {
     } else {
       watch(step, predecessor);
     }
+  }
+
+  /**
+   * First in line, but the token's counter is not known to be covered by the fence floor: read the
+   * parent's offset (first time this service meets the parent), raise the floor when the counter
+   * has passed it, and look at the children again after a raise, so the hold is granted only with a
+   * token below the floor every new parent starts above.
+   */
+  private void settleToken(int step, long sentAt, Stat listed, long sequence) {
+    FenceFloor floor = service.fenceFloor();
+    floor
+        .readOffset(parentPath)
+        .thenCompose(
+            read -> {
+              if (read == null || (listed != null && read.czxid() != listed.getCzxid())) {
+                return CompletableFuture.completedFuture(-1L); // another parent now: look again
+              }
+              long counter = read.offset() + sequence;
+              return floor.covers(counter)
+                  ? CompletableFuture.completedFuture(counter)
+                  : floor.raiseFor(counter).thenApply(raised -> -1L);
+            })
+        .whenComplete(
+            (counter, error) ->
+                guarded(
+                    () -> {
+                      if (error != null) {
+                        fail(error);
+                        return;
+                      }
+                      synchronized (this) {
+                        if (phase == Phase.DONE || step != generation) {
+                          return; // a newer step decides
+                        }
+                        if (counter >= 0) {
+                          win(sentAt, counter);
+                          return;
+                        }
+                      }
+                      list();
+                    }));
   }
 
   private void watch(int step, String predecessor) {
@@ -365,7 +470,7 @@ final class ZooKeeperAcquisition {
   }
 
   /** Called with this monitor held. */
-  private void win(long sentAt) {
+  private void win(long sentAt, long counter) {
     if (service.isClosedForAcquire()) {
       phase = Phase.DONE;
       deadline.cancel(false);
@@ -377,8 +482,7 @@ final class ZooKeeperAcquisition {
     }
     phase = Phase.DONE;
     deadline.cancel(false);
-    LockHandle handle =
-        service.won(name, LockNodes.sequence(nodePath), ownerId, sentAt, nodePath, sessionId);
+    LockHandle handle = service.won(name, counter, ownerId, sentAt, nodePath, sessionId);
     service.finished(this);
     watching.removeWatchers();
     Holds.handOver(result, handle);

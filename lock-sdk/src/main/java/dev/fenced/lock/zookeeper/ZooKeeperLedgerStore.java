@@ -15,7 +15,7 @@ import org.apache.zookeeper.KeeperException.Code;
  * <p>The incarnation is the base path's creation zxid: every lock name's parent node (whose
  * sequence numbers are the fencing counters) lives under it, so a base path deleted and created
  * again, by hand or on another ensemble, has another one. A lock name's parent deleted on its own
- * is not seen here.
+ * is not seen here; it is created again above the fence floor ({@link FenceFloor}).
  */
 final class ZooKeeperLedgerStore implements LedgerStore {
 

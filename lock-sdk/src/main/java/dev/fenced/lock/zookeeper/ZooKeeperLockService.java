@@ -44,9 +44,10 @@ import org.slf4j.LoggerFactory;
  * An acquire creates an ephemeral sequential child under it, named after the acquisition's owner id
  * so that a create whose answer was lost can be found and deleted ({@link LockNodes}); the child
  * with the lowest sequence holds, every other waits on a watch of its immediate predecessor only,
- * so a release wakes exactly one waiter. The fencing token is the child's sequence number:
- * ZooKeeper persists it with the parent and never hands the same or a lower one out again under
- * that parent.
+ * so a release wakes exactly one waiter. The fencing counter is the parent's offset plus the
+ * child's sequence number: ZooKeeper persists the sequence with the parent and never hands the same
+ * or a lower one out again under that parent, and a parent created again starts at an offset above
+ * every token granted under the base path ({@link FenceFloor}).
  *
  * <p>A hold belongs to its handle, not to a thread: Curator's {@code InterProcessMutex} is not used
  * because it ties holds to threads and counts re-entry per thread.
@@ -70,6 +71,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
   private final CuratorFramework client;
   private final boolean ownsClient;
   private final String basePath;
+  private final FenceFloor fenceFloor;
   private final Duration operationTimeout;
   private final Set<ZooKeeperLockHandle> handles = ConcurrentHashMap.newKeySet();
   private final Set<ZooKeeperAcquisition> pending = ConcurrentHashMap.newKeySet();
@@ -127,6 +129,7 @@ public final class ZooKeeperLockService extends AbstractLockService {
     this.client = client;
     this.ownsClient = ownsClient;
     this.basePath = basePath;
+    this.fenceFloor = new FenceFloor(this, basePath);
     this.operationTimeout = operationTimeout;
     client.getConnectionStateListenable().addListener(connectionListener);
   }
@@ -341,6 +344,11 @@ public final class ZooKeeperLockService extends AbstractLockService {
 
   CuratorFramework client() {
     return client;
+  }
+
+  /** The offsets of lock names' parents and the floor they start above. */
+  FenceFloor fenceFloor() {
+    return fenceFloor;
   }
 
   /** How long one request may take, retries included, before it fails. */

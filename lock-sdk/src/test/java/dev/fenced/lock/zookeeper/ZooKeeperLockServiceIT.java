@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
 import dev.fenced.lock.LockLoss;
@@ -190,6 +191,83 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
 
   private static LockHandle get(CompletableFuture<LockHandle> f) throws Exception {
     return f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private long floor() throws Exception {
+    return FenceFloor.parse(
+        inspector().getData().forPath(ZKPaths.makePath(BASE, FenceFloor.NODE)), "floor", "");
+  }
+
+  @Test
+  void aDeletedParentIsCreatedAgainAboveEveryTokenItIssued() throws Exception {
+    ZooKeeperLockService first = zkService();
+    String name = uniqueName("zk:parent-deleted");
+    long last = 0;
+    long lastSequence = -1;
+    for (int i = 0; i < 3; i++) {
+      LockHandle h = first.acquireBlocking(name, MAX_WAIT);
+      last = h.fencingToken();
+      lastSequence = LockNodes.sequence(((ZooKeeperLockHandle) h).nodePath());
+      LockService.await(h.release());
+    }
+
+    inspector().delete().deletingChildrenIfNeeded().forPath(LockNodes.parentPath(BASE, name));
+    // A service that never met the old parent, and the one that did (its cache is of the old one).
+    List<Long> sequences = new ArrayList<>();
+    for (ZooKeeperLockService service : List.of(zkService(), first)) {
+      LockHandle next = service.acquireBlocking(name, MAX_WAIT);
+      sequences.add(LockNodes.sequence(((ZooKeeperLockHandle) next).nodePath()));
+      assertThat(next.fencingToken()).isGreaterThan(last);
+      assertThat(FencingTokens.counter(next.fencingToken())).isLessThan(floor() + FenceFloor.STEP);
+      last = next.fencingToken();
+      LockService.await(next.release());
+    }
+    // The damage the offset repairs: the new parent numbered its children from 0 again.
+    assertThat(sequences.get(0)).isZero().isLessThan(lastSequence);
+  }
+
+  @Test
+  void aParentWithoutAnOffsetCountsFromZeroAndAHighCounterRaisesTheFloorBeforeItsHold()
+      throws Exception {
+    ZooKeeperLockService service = zkService();
+    String legacy = uniqueName("zk:legacy-parent");
+    inspector()
+        .create()
+        .creatingParentsIfNeeded()
+        .forPath(LockNodes.parentPath(BASE, legacy), new byte[0]);
+    LockHandle fromZero = service.acquireBlocking(legacy, MAX_WAIT);
+    assertThat(FencingTokens.counter(fromZero.fencingToken()))
+        .isEqualTo(LockNodes.sequence(((ZooKeeperLockHandle) fromZero).nodePath()));
+    LockService.await(fromZero.release());
+
+    String high = uniqueName("zk:high-offset");
+    long offset = floor() + 5 * FenceFloor.STEP + 7;
+    inspector()
+        .create()
+        .forPath(
+            LockNodes.parentPath(BASE, high),
+            Long.toString(offset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    LockHandle h = service.acquireBlocking(high, MAX_WAIT);
+    assertThat(FencingTokens.counter(h.fencingToken())).isEqualTo(offset);
+    assertThat(floor()).isGreaterThan(offset - FenceFloor.STEP);
+    LockService.await(h.release());
+
+    inspector().delete().deletingChildrenIfNeeded().forPath(LockNodes.parentPath(BASE, high));
+    LockHandle again = zkService().acquireBlocking(high, MAX_WAIT);
+    assertThat(FencingTokens.counter(again.fencingToken())).isGreaterThan(offset);
+    LockService.await(again.release());
+  }
+
+  @Test
+  void aParentWhoseDataIsNoOffsetFailsTheAcquireNamingTheNode() throws Exception {
+    String name = uniqueName("zk:bad-offset");
+    String parent = LockNodes.parentPath(BASE, name);
+    inspector().create().forPath(parent, "cats".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+    assertThatThrownBy(() -> zkService().acquireBlocking(name, MAX_WAIT))
+        .hasStackTraceContaining("the data of " + parent + " is not a fencing offset")
+        .hasStackTraceContaining("'cats'");
+    assertThat(nodes(name)).isEmpty();
   }
 
   @Test
@@ -433,7 +511,7 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
     assertThat(inspector().checkExists().forPath(parent).getCzxid())
         .isEqualTo(lockParent.getCzxid());
     assertThat(inspector().getChildren().forPath(base))
-        .containsExactly(ZKPaths.getNodeFromPath(parent));
+        .containsExactlyInAnyOrder(ZKPaths.getNodeFromPath(parent), FenceFloor.NODE);
     LockHandle after = services.get(2).acquireBlocking(name, MAX_WAIT);
     assertThat(after.fencingToken()).isGreaterThan(before.fencingToken());
     LockService.await(after.release());
