@@ -86,15 +86,11 @@ final class FenceFloor {
    */
   CompletableFuture<Offset> readOffset(String parentPath) {
     return service
-        .call(cb -> service.client().getData().inBackground(cb).forPath(parentPath))
+        .data(parentPath)
         .thenApply(
             event -> {
-              Code code = Code.get(event.getResultCode());
-              if (code == Code.NONODE) {
+              if (event == null) {
                 return null;
-              }
-              if (code != Code.OK) {
-                throw new CompletionException(KeeperException.create(code, parentPath));
               }
               long offset =
                   parse(
@@ -178,16 +174,12 @@ final class FenceFloor {
   /** The floor node as it is now, or null when it does not exist; remembers the highest seen. */
   private CompletableFuture<Floor> read() {
     return service
-        .call(cb -> service.client().getData().inBackground(cb).forPath(path))
+        .data(path)
         .thenApply(
             event -> {
-              Code code = code(event);
-              if (code == Code.NONODE) {
+              if (event == null) {
                 known.accumulateAndGet(0, Math::max);
                 return null;
-              }
-              if (code != Code.OK) {
-                throw new CompletionException(KeeperException.create(code, path));
               }
               long value =
                   parse(

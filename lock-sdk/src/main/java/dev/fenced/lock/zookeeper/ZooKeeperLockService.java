@@ -16,11 +16,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.BackgroundCallback;
@@ -492,18 +494,26 @@ public final class ZooKeeperLockService extends AbstractLockService {
   /** The node's stat, or null when it does not exist. */
   CompletableFuture<Stat> exists(String path) {
     return call(cb -> client.checkExists().inBackground(cb).forPath(path))
-        .thenApply(
-            event -> {
-              KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
-              if (code == KeeperException.Code.OK) {
-                return event.getStat();
-              }
-              if (code == KeeperException.Code.NONODE) {
-                return null;
-              }
-              throw new java.util.concurrent.CompletionException(
-                  KeeperException.create(code, path));
-            });
+        .thenApply(event -> presentOrNull(event, path, CuratorEvent::getStat));
+  }
+
+  /** The answer to a read of the node's data (data and stat), or null when it does not exist. */
+  CompletableFuture<CuratorEvent> data(String path) {
+    return call(cb -> client.getData().inBackground(cb).forPath(path))
+        .thenApply(event -> presentOrNull(event, path, answer -> answer));
+  }
+
+  /** What an answer gives when the node exists, null when it does not; fails on any other code. */
+  private static <T> T presentOrNull(
+      CuratorEvent event, String path, Function<CuratorEvent, T> value) {
+    KeeperException.Code code = KeeperException.Code.get(event.getResultCode());
+    if (code == KeeperException.Code.OK) {
+      return value.apply(event);
+    }
+    if (code == KeeperException.Code.NONODE) {
+      return null;
+    }
+    throw new CompletionException(KeeperException.create(code, path));
   }
 
   /**
