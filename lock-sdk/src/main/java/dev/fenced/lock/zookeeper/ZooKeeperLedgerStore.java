@@ -2,6 +2,7 @@ package dev.fenced.lock.zookeeper;
 
 import dev.fenced.lock.ledger.Incarnation;
 import dev.fenced.lock.ledger.LedgerStore;
+import dev.fenced.lock.support.Failures;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -34,11 +35,14 @@ final class ZooKeeperLedgerStore implements LedgerStore {
   public CompletionStage<Snapshot> read() {
     CompletableFuture<Snapshot> done = new CompletableFuture<>();
     service
-        .call(cb -> service.client().getData().inBackground(cb).forPath(basePath))
+        .data(basePath)
         .whenComplete(
             (event, error) -> {
-              Code code = error == null ? Code.get(event.getResultCode()) : null;
-              if (code == Code.OK) {
+              if (error != null) {
+                service.completeLater(done, null, Failures.unwrap(error));
+              } else if (event == null) {
+                service.completeLater(done, new Snapshot(null, ABSENT), null);
+              } else {
                 byte[] data = event.getData();
                 String document =
                     data == null || data.length == 0
@@ -46,11 +50,6 @@ final class ZooKeeperLedgerStore implements LedgerStore {
                         : new String(data, StandardCharsets.UTF_8);
                 service.completeLater(
                     done, new Snapshot(document, event.getStat().getVersion()), null);
-              } else if (code == Code.NONODE) {
-                service.completeLater(done, new Snapshot(null, ABSENT), null);
-              } else {
-                service.completeLater(
-                    done, null, error != null ? error : KeeperException.create(code, basePath));
               }
             });
     return done;
