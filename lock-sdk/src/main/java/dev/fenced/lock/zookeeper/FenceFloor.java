@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.KeeperException.Code;
@@ -146,7 +145,7 @@ final class FenceFloor {
                       })
                   .thenApply(
                       event -> {
-                        Code code = code(event);
+                        Code code = Code.get(event.getResultCode());
                         if (code == Code.OK) {
                           known.accumulateAndGet(wanted, Math::max);
                         }
@@ -190,10 +189,6 @@ final class FenceFloor {
               known.accumulateAndGet(value, Math::max);
               return new Floor(value, event.getStat().getVersion());
             });
-  }
-
-  private static Code code(CuratorEvent event) {
-    return Code.get(event.getResultCode());
   }
 
   /** A node's data as a non-negative decimal; empty data is 0. */

@@ -279,6 +279,7 @@ final class ZooKeeperAcquisition {
     String predecessor;
     String vanished = null;
     long sequence = -1;
+    Long offset = null;
     List<String> duplicates = new ArrayList<>();
     synchronized (this) {
       if (phase == Phase.DONE || step != generation) {
@@ -299,7 +300,7 @@ final class ZooKeeperAcquisition {
       boolean ownSession = service.currentSessionId() == sessionId;
       if (index == 0 && ownSession) {
         sequence = LockNodes.sequence(nodePath);
-        Long offset = service.fenceFloor().cachedOffset(parentPath, parent);
+        offset = service.fenceFloor().cachedOffset(parentPath, parent);
         if (offset != null && service.fenceFloor().covers(offset + sequence)) {
           win(sentAt, offset + sequence);
           return;
@@ -322,7 +323,7 @@ final class ZooKeeperAcquisition {
       service.deleteGuaranteed(ZKPaths.makePath(parentPath, duplicate));
     }
     if (sequence >= 0) {
-      settleToken(step, sentAt, parent, sequence);
+      settleToken(step, sentAt, parent, sequence, offset);
     } else if (vanished != null) {
       service.deleteGuaranteed(vanished); // harmless when gone; frees it when the session lingers
       create();
@@ -335,20 +336,29 @@ final class ZooKeeperAcquisition {
 
   /**
    * First in line, but the token's counter is not known to be covered by the fence floor: read the
-   * parent's offset (first time this service meets the parent), raise the floor when the counter
-   * has passed it, and look at the children again after a raise, so the hold is granted only with a
-   * token below the floor every new parent starts above.
+   * parent's offset unless {@code cached} (the listing's parent, as this service met it before),
+   * raise the floor when the counter has passed it, and look at the children again after a raise,
+   * so the hold is granted only with a token below the floor every new parent starts above.
    */
-  private void settleToken(int step, long sentAt, Stat listed, long sequence) {
+  private void settleToken(int step, long sentAt, Stat listed, long sequence, Long cached) {
     FenceFloor floor = service.fenceFloor();
-    floor
-        .readOffset(parentPath)
+    CompletableFuture<Long> offset =
+        cached != null
+            ? CompletableFuture.completedFuture(cached)
+            : floor
+                .readOffset(parentPath)
+                .thenApply(
+                    read ->
+                        read == null || (listed != null && read.czxid() != listed.getCzxid())
+                            ? null // another parent now
+                            : read.offset());
+    offset
         .thenCompose(
-            read -> {
-              if (read == null || (listed != null && read.czxid() != listed.getCzxid())) {
-                return CompletableFuture.completedFuture(-1L); // another parent now: look again
+            known -> {
+              if (known == null) {
+                return CompletableFuture.completedFuture(-1L); // look again
               }
-              long counter = read.offset() + sequence;
+              long counter = known + sequence;
               return floor.covers(counter)
                   ? CompletableFuture.completedFuture(counter)
                   : floor.raiseFor(counter).thenApply(raised -> -1L);

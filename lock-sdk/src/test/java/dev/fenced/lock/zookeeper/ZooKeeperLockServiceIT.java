@@ -259,6 +259,22 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
   }
 
   @Test
+  void aNameHeldPastAStepRaisesTheFloorBeforeEachHoldThatNeedsIt() throws Exception {
+    ZooKeeperLockService service = zkService();
+    String name = uniqueName("zk:past-a-step");
+    long last = 0;
+    // Each hold adds 1 to the parent's sequence: more holds than a step cross at least one
+    // multiple of the step after this service cached the parent's offset.
+    for (int i = 0; i < FenceFloor.STEP + 100; i++) {
+      LockHandle h = service.acquireBlocking(name, MAX_WAIT);
+      assertThat(h.fencingToken()).isGreaterThan(last);
+      assertThat(FencingTokens.counter(h.fencingToken())).isLessThan(floor() + FenceFloor.STEP);
+      last = h.fencingToken();
+      LockService.await(h.release());
+    }
+  }
+
+  @Test
   void aParentWhoseDataIsNoOffsetFailsTheAcquireNamingTheNode() throws Exception {
     String name = uniqueName("zk:bad-offset");
     String parent = LockNodes.parentPath(BASE, name);
