@@ -5,8 +5,9 @@ package dev.fenced.lock.redis;
  * script also reads the one incarnation marker, so a Redis Cluster would need one per slot; fenced
  * connects to one server, directly or through Sentinel): {@code <prefix>:{<name>}:lock} holds the
  * owner with the lease as its TTL, {@code <prefix>:{<name>}:fence} the counter behind the fencing
- * tokens, kept forever, and {@code <prefix>:{<name>}:waiting} a flag that a refused attempt raises
- * and the next release clears.
+ * tokens, kept forever, {@code <prefix>:{<name>}:waiting} a flag that a refused attempt raises and
+ * the next release clears, {@code <prefix>:{<name>}:line} the services waiting for the lock in the
+ * order they asked, and {@code <prefix>:{<name>}:turn} the service a release chose to hold next.
  *
  * <p>Redis Cluster hashes the part between the first <code>&#123;</code> and the next <code>&#125;
  * </code>: the whole name, or its beginning up to a <code>&#125;</code> it holds, the same for all
@@ -33,6 +34,16 @@ final class RedisKeys {
   /** Set by a refused attempt, cleared by the next release, which then publishes. */
   String waiting(String name) {
     return prefix + ":{" + name + "}:waiting";
+  }
+
+  /** The services refused the lock, each once, in the order of their first refusal (a list). */
+  String line(String name) {
+    return prefix + ":{" + name + "}:line";
+  }
+
+  /** The service whose turn it is to hold, for a short while after a release chose it. */
+  String turn(String name) {
+    return prefix + ":{" + name + "}:turn";
   }
 
   /**

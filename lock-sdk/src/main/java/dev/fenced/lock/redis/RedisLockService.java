@@ -90,7 +90,17 @@ public final class RedisLockService extends AbstractLockService {
    */
   private final long leaseMillis;
 
-  /** Identifies this service's refused attempts in the waiting flag. */
+  /**
+   * How long a service that a release chose holds the turn (the others' attempts are refused)
+   * before it lapses: long enough for the release's message to reach it and its attempt to arrive,
+   * short enough that a service that gave up or died while in line delays the others only this
+   * once. Never longer than the lease.
+   */
+  static final long TURN_MILLIS = 100;
+
+  private final long turnMillis;
+
+  /** Identifies this service's refused attempts in the waiting flag and the line. */
   private final String serviceId = Owners.newOwnerId();
 
   /** Holds a release handed to this service's own waiters, until the head takes it. */
@@ -137,6 +147,7 @@ public final class RedisLockService extends AbstractLockService {
     Objects.requireNonNull(config, "config must be set");
     this.keys = new RedisKeys(config.keyPrefix());
     this.leaseMillis = TimeUnit.NANOSECONDS.toMillis(settings.leaseDuration().toNanos() + 999_999);
+    this.turnMillis = Math.min(TURN_MILLIS, leaseMillis);
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.maxBackoff = config.maxBackoff();
     this.ledgerStore = new RedisLedgerStore(client, keys, timeoutMillis);
@@ -223,7 +234,9 @@ public final class RedisLockService extends AbstractLockService {
                 keys.fence(name),
                 keys.waiting(name),
                 keys.incarnation(),
-                keys.fenceFloor()),
+                keys.fenceFloor(),
+                keys.line(name),
+                keys.turn(name)),
             List.of(
                 owner,
                 Long.toString(leaseMillis),
@@ -268,11 +281,16 @@ public final class RedisLockService extends AbstractLockService {
    * write): remove a hold nobody will ever renew rather than block the lock for a whole lease.
    */
   private void forgetOrphan(String name, String owner) {
-    LockScripts.RELEASE.run(
+    releaseScript(name, owner);
+  }
+
+  /** The {@link LockScripts#RELEASE} of {@code owner}'s hold; 1 when it was still that hold. */
+  private Future<Response> releaseScript(String name, String owner) {
+    return LockScripts.RELEASE.run(
         client,
         timeoutMillis,
-        List.of(keys.lock(name), keys.waiting(name)),
-        List.of(owner, keys.releaseChannel(), name));
+        List.of(keys.lock(name), keys.waiting(name), keys.line(name), keys.turn(name)),
+        List.of(owner, keys.releaseChannel(), name, serviceId, Long.toString(turnMillis)));
   }
 
   /** Releases a handed-over hold when no waiter of this service is left to take it. */
@@ -562,12 +580,7 @@ public final class RedisLockService extends AbstractLockService {
       if (waiters.waiting(name()) > 0 && !isClosed()) {
         return handOff();
       }
-      return LockScripts.RELEASE
-          .run(
-              client,
-              timeoutMillis,
-              List.of(keys.lock(name()), keys.waiting(name())),
-              List.of(ownerId(), keys.releaseChannel(), name()))
+      return releaseScript(name(), ownerId())
           .map(
               reply -> {
                 // This service's own next waiter learns of the release right here, without
@@ -587,14 +600,20 @@ public final class RedisLockService extends AbstractLockService {
               client,
               timeoutMillis,
               List.of(
-                  keys.lock(name()), keys.waiting(name()), keys.fence(name()), keys.fenceFloor()),
+                  keys.lock(name()),
+                  keys.waiting(name()),
+                  keys.fence(name()),
+                  keys.fenceFloor(),
+                  keys.line(name()),
+                  keys.turn(name())),
               List.of(
                   ownerId(),
                   keys.releaseChannel(),
                   name(),
                   serviceId,
                   next,
-                  Long.toString(settings.leaseDuration().toMillis())))
+                  Long.toString(settings.leaseDuration().toMillis()),
+                  Long.toString(turnMillis)))
           .map(
               reply -> {
                 long outcome = reply.get(0).toLong();

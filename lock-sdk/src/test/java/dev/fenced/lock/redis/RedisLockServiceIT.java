@@ -114,6 +114,14 @@ class RedisLockServiceIT extends LockServiceContract {
     return PREFIX + ":{" + name + "}:lock";
   }
 
+  private static String lineKey(String name) {
+    return PREFIX + ":{" + name + "}:line";
+  }
+
+  private static String turnKey(String name) {
+    return PREFIX + ":{" + name + "}:turn";
+  }
+
   private static String fenceKey(String name) {
     return PREFIX + ":{" + name + "}:fence";
   }
@@ -264,20 +272,103 @@ class RedisLockServiceIT extends LockServiceContract {
 
       assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
 
-      // Another service was refused: the release deleted the lock and told every service.
+      // Another service was refused: the release deleted the lock, gave the turn to the service
+      // that asked first and told every service. The releasing service's own waiter, woken
+      // first, is refused until the other service has held.
       await().atMost(Duration.ofSeconds(5)).until(() -> published.contains(name));
-      LockHandle first =
-          CompletableFuture.anyOf(remote, local)
-              .thenApply(LockHandle.class::cast)
-              .get(5, TimeUnit.SECONDS);
+      LockHandle first = remote.get(5, TimeUnit.SECONDS);
+      assertThat(local).isNotDone();
       assertThat(first.fencingToken()).isGreaterThan(held.fencingToken());
       LockService.await(first.release());
-      LockHandle second = (first == remote.getNow(null) ? local : remote).get(5, TimeUnit.SECONDS);
+      LockHandle second = local.get(5, TimeUnit.SECONDS);
       assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
       LockService.await(second.release());
     } finally {
       listener.close();
     }
+  }
+
+  /**
+   * Two services, each with two workers that take the lock again as soon as they let it go, so both
+   * services always wait: each release must give the lock to the other service. Without turns the
+   * releasing service's own waiter, woken as soon as its release is answered, races the other
+   * service's, woken by the published message, and wins about half the rounds or more.
+   */
+  @Test
+  void servicesWaitingForALockHoldInTurnNotByRace() throws Exception {
+    String name = uniqueName("redis:turns");
+    RedisLockService a = redisService(config(), settings());
+    RedisLockService b = redisService(config(), settings());
+    int rounds = 60;
+    List<String> holders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger taken =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<CompletableFuture<Void>> workers = new ArrayList<>();
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    for (String who : List.of("a", "a", "b", "b")) {
+      RedisLockService service = who.equals("a") ? a : b;
+      workers.add(
+          CompletableFuture.runAsync(
+              () -> {
+                while (taken.getAndIncrement() < rounds) {
+                  LockHandle hold = service.acquireBlocking(name, MAX_WAIT);
+                  holders.add(who);
+                  try {
+                    Thread.sleep(15); // long enough for every other worker to be refused
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
+                  LockService.await(hold.release());
+                }
+              },
+              threads));
+    }
+    try {
+      CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    } finally {
+      threads.shutdownNow();
+    }
+
+    // The first few holds come before both services are in line.
+    List<String> steady = holders.subList(4, holders.size());
+    long changes = 0;
+    for (int i = 1; i < steady.size(); i++) {
+      if (!steady.get(i).equals(steady.get(i - 1))) {
+        changes++;
+      }
+    }
+    assertThat(changes)
+        .as("holds that went to the other service, of %d, in %s", steady.size() - 1, holders)
+        .isGreaterThanOrEqualTo((long) (0.9 * (steady.size() - 1)));
+  }
+
+  /**
+   * A service that waited in line and gave up before the release still gets the turn; nobody takes
+   * it, it lapses after {@link RedisLockService#TURN_MILLIS}, and the next service holds.
+   */
+  @Test
+  void aTurnThatNobodyTakesLapsesAndTheLockGoesOn() throws Exception {
+    String name = uniqueName("redis:turn-lapses");
+    RedisLockService holder = redisService(config(), settings());
+    RedisLockService quitter = redisService(config(), settings());
+    LockHandle held = holder.acquireBlocking(name, MAX_WAIT);
+    CompletableFuture<LockHandle> gaveUp =
+        quitter.acquire(name, Duration.ofMillis(300)).toCompletableFuture();
+    assertThatThrownBy(() -> gaveUp.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(dev.fenced.lock.LockTimeoutException.class);
+    assertThat(raw(Request.cmd(Command.LRANGE).arg(lineKey(name)).arg(0).arg(-1)).size())
+        .isEqualTo(1);
+    CompletableFuture<LockHandle> next = holder.acquire(name, MAX_WAIT).toCompletableFuture();
+
+    assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+
+    LockHandle after = next.get(5, TimeUnit.SECONDS);
+    assertThat(after.fencingToken()).isGreaterThan(held.fencingToken());
+    assertThat(raw(Request.cmd(Command.EXISTS).arg(turnKey(name))).toInteger()).isZero();
+    assertThat(raw(Request.cmd(Command.EXISTS).arg(lineKey(name))).toInteger()).isZero();
+    LockService.await(after.release());
   }
 
   @Test
