@@ -55,6 +55,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       owner and the next fence, in the same round trip) instead of deleting it: the waiter holds
  *       without an acquire round trip of its own. Once another service asks, releases delete and
  *       publish again, so no service keeps a lock from the others.
+ *   <li>Services take turns: a refused service joins the name's line once, and a release gives the
+ *       first other service in line the turn for {@link #TURN_MILLIS}, during which every other
+ *       service's attempt is refused. Services hold in the order they asked, instead of the
+ *       releasing service, whose waiter is woken first, winning the race after its own release.
  *   <li>Renewal extends the TTL only if the key still holds this owner; a refusal means another
  *       holder took over and the handle reports {@code RENEWAL_REJECTED}.
  * </ul>
