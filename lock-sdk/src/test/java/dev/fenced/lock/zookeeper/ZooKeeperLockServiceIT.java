@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.fenced.lock.BackendProbe;
+import dev.fenced.lock.BackendUnavailableException;
 import dev.fenced.lock.FencingTokens;
 import dev.fenced.lock.InvalidLockPolicyException;
 import dev.fenced.lock.LockHandle;
@@ -465,6 +466,42 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
         .isInstanceOf(InvalidLockPolicyException.class)
         .hasMessageContaining("leaseDuration");
     await().atMost(WAIT).until(() -> nodes(name).isEmpty());
+  }
+
+  /**
+   * A release sent while the server is down fails, but a session outlives a short restart, and so
+   * does the hold's ephemeral node: unless the delete is sent again once the server is back, the
+   * lock stays taken for as long as the holder's process runs.
+   */
+  @Test
+  void aReleaseThatFailedWhileTheServerWasDownIsCarriedOutWhenItIsBack() throws Exception {
+    LockSettings longSession = settings().withTiming(Duration.ofSeconds(30), Duration.ofSeconds(5));
+    ZooKeeperLockService holder = zkService(longSession);
+    ZooKeeperLockService other = zkService(longSession);
+    String name = uniqueName("zk:release-while-down");
+    LockHandle held = holder.acquireBlocking(name, MAX_WAIT);
+    String node = ((ZooKeeperLockHandle) held).nodePath();
+    long session = ((ZooKeeperLockHandle) held).sessionId();
+
+    stopBackend();
+    try {
+      CompletableFuture<ReleaseResult> release = held.release().toCompletableFuture();
+      assertThatThrownBy(() -> release.get(60, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(BackendUnavailableException.class);
+    } finally {
+      startBackend();
+    }
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> holder.isConnected() && other.isConnected());
+    LockHandle next = other.acquireBlocking(name, Duration.ofSeconds(15));
+    assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+    assertThat(inspector().checkExists().forPath(node)).isNull();
+    // The holder's session lived through the restart: its node went because it was deleted.
+    assertThat(holder.currentSessionId()).isEqualTo(session);
+    LockService.await(next.release());
   }
 
   @Test
