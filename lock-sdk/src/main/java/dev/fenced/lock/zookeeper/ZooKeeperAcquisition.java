@@ -69,6 +69,7 @@ final class ZooKeeperAcquisition {
   private String nodePath;
   private long sessionId;
   private int parentsCreated;
+  private boolean createSent;
   private ScheduledFuture<?> deadline;
 
   ZooKeeperAcquisition(
@@ -119,6 +120,7 @@ final class ZooKeeperAcquisition {
       phase = Phase.CREATING;
       nodePath = null;
       step = ++generation;
+      createSent = true;
     }
     byte[] owner = ownerId.getBytes(StandardCharsets.UTF_8);
     service
@@ -141,15 +143,22 @@ final class ZooKeeperAcquisition {
     if (error != null || event.getResultCode() != KeeperException.Code.OK.intValue()) {
       // The create may have reached the server though its answer did not: find and delete the
       // node by its owner id once ZooKeeper answers, or it would queue ahead of everyone for as
-      // long as the session lives.
+      // long as the session lives (also when this acquire already failed meanwhile).
       service.removeNodesOf(parentPath, ownerId);
       fail(error != null ? error : failure(event, parentPath));
       return;
     }
     String path = event.getName();
     synchronized (this) {
-      if (phase == Phase.DONE || step != generation) {
-        service.deleteGuaranteed(path); // we gave up while the create was in flight
+      if (phase == Phase.DONE) {
+        // We gave up while the create was in flight. Its answer may come from a create the client
+        // sent again after a lost answer, and the first one may have made a node too: remove
+        // every node of this owner, not only the one answered.
+        service.removeNodesOf(parentPath, ownerId);
+        return;
+      }
+      if (step != generation) {
+        service.deleteGuaranteed(path); // an older create's node; a newer one is on its way
         return;
       }
       nodePath = path;
@@ -500,6 +509,7 @@ final class ZooKeeperAcquisition {
 
   private void fail(Throwable reason) {
     String path;
+    boolean sent;
     synchronized (this) {
       if (phase == Phase.DONE) {
         return;
@@ -509,9 +519,16 @@ final class ZooKeeperAcquisition {
         deadline.cancel(false);
       }
       path = nodePath;
+      sent = createSent;
     }
     if (path != null) {
       service.deleteGuaranteed(path);
+    }
+    if (sent) {
+      // A create answered after the client sent it again (its first answer lost in an outage) may
+      // have left a second node of this owner, which would queue ahead of everyone for as long as
+      // the session lives: look for every node of this owner, and delete what is left.
+      service.removeNodesOf(parentPath, ownerId);
     }
     watching.removeWatchers(); // a watch on a node that stays held would outlive this acquire
     service.finished(this);

@@ -504,6 +504,45 @@ class ZooKeeperLockServiceIT extends LockServiceContract {
     LockService.await(next.release());
   }
 
+  /**
+   * A create answered only after the client sent it again (its first answer lost while the server
+   * restarted) can leave a second node of the same acquire in the same session. An acquire that
+   * then gives up must take that node with it: the session lives on, and so would the node, ahead
+   * of every later waiter. Here the second node is made by hand, in the waiter's session.
+   */
+  @Test
+  void anAcquireThatGivesUpLeavesNoNodeOfItsOwnerBehindNotEvenASecondOne() throws Exception {
+    ZooKeeperLockService holderService = zkService();
+    ZooKeeperLockService waiterService = zkService();
+    ZooKeeperLockService other = zkService();
+    String name = uniqueName("zk:second-node");
+    String parent = LockNodes.parentPath(BASE, name);
+    LockHandle held = holderService.acquireBlocking(name, MAX_WAIT);
+    CompletableFuture<LockHandle> waiting =
+        waiterService.acquire(name, Duration.ofSeconds(3)).toCompletableFuture();
+    await().atMost(WAIT).until(() -> nodes(name).size() == 2);
+    String waiterNode = nodes(name).get(1);
+    // The node's name is the owner's prefix, then a sequence of ten digits.
+    String prefix = waiterNode.substring(0, waiterNode.length() - 10);
+    waiterService
+        .client()
+        .create()
+        .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL)
+        .forPath(ZKPaths.makePath(parent, prefix), new byte[0]);
+    assertThat(nodes(name)).hasSize(3);
+
+    assertThatThrownBy(() -> waiting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+        .hasCauseInstanceOf(dev.fenced.lock.LockTimeoutException.class);
+    assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(nodes(name)).noneMatch(node -> node.startsWith(prefix)));
+    LockHandle next = other.acquireBlocking(name, Duration.ofSeconds(5));
+    assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+    LockService.await(next.release());
+  }
+
   @Test
   void tokensSurviveAServerRestartAndTheProbeReportsBothStates() throws Exception {
     ZooKeeperLockService service = zkService();
