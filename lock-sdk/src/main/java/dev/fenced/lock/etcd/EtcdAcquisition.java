@@ -30,7 +30,10 @@ import java.util.concurrent.ScheduledFuture;
  *
  * <ol>
  *   <li>In one transaction put this waiter's key, bound to the service's shared lease (granted
- *       first if there is none), if absent, and read back its create revision.
+ *       first if there is none), if absent, and read back its create revision. The key is named
+ *       after the lease and the lowest free slot of the lock on it ({@link
+ *       EtcdSessionLease#takeSlot}), so a service writes the same few key names for a lock over and
+ *       over; the value is this acquire's owner id.
  *   <li>Look for the key with the next lower create revision in the lock's directory, in a
  *       transaction that also proves this waiter's own key is still there. None: this waiter holds
  *       the lock, and its create revision is the fencing token.
@@ -57,6 +60,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   private volatile EtcdSessionLease lease;
   private volatile ByteSequence key;
+  private volatile int slot;
   private volatile long createRevision;
   private volatile CompletableFuture<Void> wake;
   private volatile ScheduledFuture<?> deadlineTask;
@@ -104,7 +108,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               lease = granted;
               granted.add(this);
               long leaseId = granted.id();
-              key = service.keys().waiterKey(name, leaseId, ownerId);
+              slot = granted.takeSlot(name);
+              key = service.keys().waiterKey(name, leaseId, slot);
               Op get = Op.get(key, GetOption.DEFAULT);
               Op getFirst = Op.get(dir, first);
               return service.call(
@@ -126,6 +131,17 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               GetResponse own = txn.getGetResponses().get(0);
               if (own.getKvs().isEmpty()) {
                 throw new IllegalStateException("waiter key " + key + " vanished right after put");
+              }
+              if (!own.getKvs().get(0).getValue().equals(owner)) {
+                // Someone else's key in this slot (nothing of this service leaves one behind, but
+                // etcd is shared): leave it and its slot alone and queue under another slot.
+                key = null;
+                if (expired()) {
+                  finishTimedOut();
+                } else {
+                  enqueue();
+                }
+                return;
               }
               createRevision = own.getKvs().get(0).getCreateRevision();
               List<KeyValue> head = txn.getGetResponses().get(1).getKvs();
@@ -161,11 +177,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     if (used != null) {
       used.remove(this);
     }
-    ByteSequence old = key;
-    if (old != null) {
-      service.orphans().delete(old, owner);
-    }
-    key = null;
+    dropKey();
     if (expired()) {
       finishTimedOut();
     } else {
@@ -298,7 +310,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
     }
     stopWaiting();
     if (service.isShutDown()) {
-      service.orphans().delete(key, owner);
+      dropKey();
       result.completeExceptionally(new IllegalStateException("the lock service closed"));
       return;
     }
@@ -309,6 +321,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             service.tokenFor(createRevision),
             ownerId,
             key,
+            slot,
             lease,
             service.settings(),
             service.keeper(),
@@ -325,16 +338,47 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       return;
     }
     stopWaiting();
-    ByteSequence written = key;
+    dropKey();
+  }
+
+  /**
+   * Deletes this acquire's key if it wrote one (compare owner, retried in the background while etcd
+   * cannot be reached), and frees its slot once etcd confirms the key is gone.
+   */
+  private void dropKey() {
+    ByteSequence written = takeKey();
+    EtcdSessionLease on = lease;
+    int used = slot;
     if (written != null) {
-      service.orphans().delete(written, owner);
+      service
+          .orphans()
+          .delete(written, owner)
+          .thenAccept(
+              gone -> {
+                if (gone) {
+                  on.giveSlot(name, used);
+                }
+              });
     }
+  }
+
+  /** This acquire's key, once: whoever deletes it frees its slot, and only one may. */
+  private synchronized ByteSequence takeKey() {
+    ByteSequence written = key;
+    key = null;
+    return written;
   }
 
   /** The deadline passed with someone still ahead: leave the queue without a trace. */
   private void giveUp() {
     stopWaiting();
-    ByteSequence ownKey = key;
+    ByteSequence ownKey = takeKey();
+    EtcdSessionLease on = lease;
+    int used = slot;
+    if (ownKey == null) {
+      finishTimedOut();
+      return;
+    }
     service
         .deleteIfOwned(ownKey, owner)
         .whenComplete(
@@ -343,6 +387,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
                 service
                     .orphans()
                     .deleteLater(ownKey, owner); // it would live as long as the service
+              } else {
+                on.giveSlot(name, used);
               }
               finishTimedOut();
             });
@@ -355,10 +401,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   private void fail(Throwable error) {
     stopWaiting();
-    ByteSequence written = key;
-    if (written != null) {
-      service.orphans().delete(written, owner); // the put may have landed though its answer did not
-    }
+    dropKey(); // the put may have landed though its answer did not
     result.completeExceptionally(Failures.unwrap(error));
   }
 }

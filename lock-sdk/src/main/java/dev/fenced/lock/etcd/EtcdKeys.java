@@ -5,10 +5,12 @@ import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The key layout: one waiter key per acquire, {@code <prefix>/<encoded name>/<lease id hex>-<owner
- * id>}, so every waiter of a lock lives under {@code <prefix>/<encoded name>/}. The lease is shared
- * by all acquires of a service; the owner id (random, one per acquire) keeps two acquires of one
- * service on one lock apart.
+ * The key layout: one waiter key per acquire, {@code <prefix>/<encoded name>/<lease id
+ * hex>-<slot>}, so every waiter of a lock lives under {@code <prefix>/<encoded name>/}. The lease
+ * is shared by all acquires of a service; the slot (the lowest number no live key of the service on
+ * that lock uses, see {@link EtcdSessionLease#takeSlot}) keeps two acquires of one service on one
+ * lock apart, and lets the service write the same few key names again for every hold. The key's
+ * value is the acquire's random owner id: whose key it is.
  *
  * <p>Names follow {@link dev.fenced.lock.LockNames}' rule and are percent-encoded (UTF-8, {@link
  * NameEncoding}) except for letters, digits and {@code - _ . ~ : @}, so a {@code /} in a name can
@@ -28,16 +30,9 @@ final class EtcdKeys {
     return bytes(prefix + "/" + encode(name) + "/");
   }
 
-  /** The waiter key of one acquire, named after its service's lease and its own owner id. */
-  ByteSequence waiterKey(String name, long leaseId, String ownerId) {
-    return bytes(
-        prefix
-            + "/"
-            + encode(name)
-            + "/"
-            + String.format("%016x", leaseId)
-            + "-"
-            + encode(ownerId));
+  /** The waiter key of one acquire, named after its service's lease and its slot on the lock. */
+  ByteSequence waiterKey(String name, long leaseId, int slot) {
+    return bytes(prefix + "/" + encode(name) + "/" + String.format("%016x", leaseId) + "-" + slot);
   }
 
   /** The provisioning marker. */

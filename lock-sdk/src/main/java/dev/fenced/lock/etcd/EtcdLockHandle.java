@@ -18,6 +18,7 @@ final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLeas
 
   private final EtcdLockService service;
   private final ByteSequence key;
+  private final int slot;
   private final ByteSequence owner;
   private final EtcdSessionLease lease;
 
@@ -31,6 +32,7 @@ final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLeas
       long token,
       String ownerId,
       ByteSequence key,
+      int slot,
       EtcdSessionLease lease,
       LockSettings settings,
       LeaseKeeper keeper,
@@ -38,6 +40,7 @@ final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLeas
     super(EtcdLockService.BACKEND, name, token, ownerId, settings, keeper, sentAtNanos);
     this.service = service;
     this.key = key;
+    this.slot = slot;
     this.owner = EtcdKeys.bytes(ownerId);
     this.lease = lease;
   }
@@ -81,7 +84,9 @@ final class EtcdLockHandle extends AbstractLockHandle implements EtcdSessionLeas
         .whenComplete(
             (removed, error) -> {
               if (error != null) {
-                service.orphans().deleteLater(key, owner);
+                service.orphans().deleteLater(key, owner); // its slot stays taken
+              } else {
+                lease.giveSlot(name(), slot); // the key is gone: the next acquire may write it
               }
             });
   }

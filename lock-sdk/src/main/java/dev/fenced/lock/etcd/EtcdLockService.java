@@ -150,7 +150,7 @@ public final class EtcdLockService extends AbstractLockService {
             + LAYOUT
             + ",\"keys\":\""
             + keys.prefix()
-            + "/<name>/<lease hex>-<owner id>\",\"holder\":\"lowest create revision\","
+            + "/<name>/<lease hex>-<slot>\",\"holder\":\"lowest create revision\","
             + "\"fencing\":\"create revision\"}";
     return typed(
         () ->

@@ -3,6 +3,7 @@ package dev.fenced.lock.etcd;
 import io.etcd.jetcd.ByteSequence;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,16 +70,19 @@ final class EtcdOrphanSweeper {
 
   /**
    * Deletes {@code key} (compare-owner) now, and if etcd cannot be reached keeps trying until it
-   * answers.
+   * answers. Completes with true when etcd answered at once (the key is gone or was never {@code
+   * owner}'s), false when the delete goes on in the background.
    */
-  void delete(ByteSequence key, ByteSequence owner) {
-    service
+  CompletableFuture<Boolean> delete(ByteSequence key, ByteSequence owner) {
+    return service
         .deleteIfOwned(key, owner)
-        .whenComplete(
+        .handle(
             (txn, error) -> {
               if (error != null) {
                 deleteLater(key, owner);
+                return false;
               }
+              return true;
             });
   }
 

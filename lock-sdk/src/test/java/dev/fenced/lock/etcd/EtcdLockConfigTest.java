@@ -71,11 +71,11 @@ class EtcdLockConfigTest {
     assertThat(EtcdKeys.encode("å b")).isEqualTo("%C3%A5%20b");
     assertThat(EtcdKeys.encode(".policy")).isEqualTo("%2Epolicy");
     assertThat(keys.lockDir("a/b").toString(StandardCharsets.UTF_8)).isEqualTo("/p/a%2Fb/");
-    assertThat(keys.waiterKey("a", 0x1fL, "0a1b").toString(StandardCharsets.UTF_8))
-        .isEqualTo("/p/a/000000000000001f-0a1b");
-    assertThat(keys.waiterKey("a", 0x1fL, "0a1b"))
-        .as("two acquires of one service (one lease) on one lock get different keys")
-        .isNotEqualTo(keys.waiterKey("a", 0x1fL, "0a1c"));
+    assertThat(keys.waiterKey("a", 0x1fL, 0).toString(StandardCharsets.UTF_8))
+        .isEqualTo("/p/a/000000000000001f-0");
+    assertThat(keys.waiterKey("a", 0x1fL, 0))
+        .as("two acquires of one service (one lease) on one lock, in two slots, get different keys")
+        .isNotEqualTo(keys.waiterKey("a", 0x1fL, 1));
     // No lock's directory is a prefix of another's, nor of the marker.
     assertThat(keys.lockDir("a/b").startsWith(keys.lockDir("a"))).isFalse();
     assertThat(keys.marker().startsWith(keys.lockDir(".policy"))).isFalse();

@@ -1,5 +1,6 @@
 package dev.fenced.lock.etcd;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -280,6 +281,103 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(leaseTtl(first.leaseId()))
         .as("a release leaves the lease to the service")
         .isPositive();
+  }
+
+  /**
+   * etcd keeps every key ever created in its index until compaction, deleted or not, and reading a
+   * lock's queue visits them all: a new key name per hold made every acquire slower than the last.
+   * A service writes the same key names again instead, one per acquire it has under way at once.
+   */
+  @Test
+  void holdAfterHoldAServiceWritesTheSameFewKeyNames() throws Exception {
+    AbstractLockService service = service();
+    String name = uniqueName("etcd:slots");
+    ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
+    java.util.Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<Long> tokens = new ArrayList<>();
+    try (Watch.Watcher watch =
+        raw.getWatchClient()
+            .watch(
+                dir,
+                WatchOption.builder().isPrefix(true).withNoDelete(true).build(),
+                response ->
+                    response.getEvents().stream()
+                        .filter(e -> e.getEventType() == WatchEvent.EventType.PUT)
+                        .forEach(e -> written.add(e.getKeyValue().getKey().toString(UTF_8))))) {
+      Thread.sleep(200); // let the watch start
+      // One at a time: one key name for all of them.
+      for (int i = 0; i < 30; i++) {
+        LockHandle held = service.acquireBlocking(name, MAX_WAIT);
+        tokens.add(held.fencingToken());
+        assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> !written.isEmpty());
+      Thread.sleep(200);
+      assertThat(written).as("30 holds one after the other").hasSize(1);
+
+      // Three at once: a holder and two waiters need three names, and no more afterwards.
+      for (int round = 0; round < 10; round++) {
+        List<CompletableFuture<ReleaseResult>> done = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          done.add(
+              service
+                  .acquire(name, MAX_WAIT)
+                  .thenCompose(
+                      h -> {
+                        synchronized (tokens) {
+                          tokens.add(h.fencingToken());
+                        }
+                        return h.release();
+                      })
+                  .toCompletableFuture());
+        }
+        for (CompletableFuture<ReleaseResult> d : done) {
+          assertThat(d.get(10, TimeUnit.SECONDS)).isEqualTo(ReleaseResult.RELEASED);
+        }
+      }
+      Thread.sleep(200);
+    }
+    assertThat(written).as("three acquires at a time, ten times").hasSize(3);
+    assertThat(tokens)
+        .as("a key name written again gets a new create revision, so tokens still rise")
+        .hasSize(60)
+        .isSorted()
+        .doesNotHaveDuplicates();
+    assertThat(waiterKeys(name)).isEmpty();
+  }
+
+  /**
+   * A key of the service's lease in the slot an acquire would use, with another owner in it (no
+   * path of the service leaves one; etcd is shared): the acquire neither takes it for its own nor
+   * deletes it, and queues under another name behind it.
+   */
+  @Test
+  void aStrangersKeyInTheSlotIsNeitherTakenForOwnNorTouched() throws Exception {
+    AbstractLockService service = service();
+    String name = uniqueName("etcd:stranger");
+    EtcdLockHandle first = (EtcdLockHandle) service.acquireBlocking(name, MAX_WAIT);
+    ByteSequence slotKey = first.key();
+    assertThat(LockService.await(first.release())).isEqualTo(ReleaseResult.RELEASED);
+    ByteSequence stranger = ByteSequence.from("stranger", UTF_8);
+    raw.getKVClient()
+        .put(
+            slotKey,
+            stranger,
+            io.etcd.jetcd.options.PutOption.builder().withLeaseId(first.leaseId()).build())
+        .get(10, TimeUnit.SECONDS);
+
+    CompletableFuture<LockHandle> next = service.acquire(name, MAX_WAIT).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == 2);
+    Thread.sleep(300);
+    assertThat(next).as("the stranger's key is ahead of it in the queue").isNotDone();
+    assertThat(waiterKeys(name).get(0).getValue()).isEqualTo(stranger);
+
+    raw.getKVClient().delete(slotKey).get(10, TimeUnit.SECONDS);
+    EtcdLockHandle held = (EtcdLockHandle) next.get(10, TimeUnit.SECONDS);
+    assertThat(held.key()).isNotEqualTo(slotKey);
+    assertThat(held.fencingToken()).isGreaterThan(first.fencingToken());
+    assertThat(LockService.await(held.release())).isEqualTo(ReleaseResult.RELEASED);
+    assertThat(waiterKeys(name)).isEmpty();
   }
 
   @Test
