@@ -7,9 +7,10 @@
 #                               docs/bench/{results,handoff,meta}-<stamp>.json and regenerates the report
 #   scripts/bench.sh --focus    the rows the goals hinge on (Redis against Redisson; etcd, ZooKeeper and
 #                               Postgres/LockTable against their peer and limit) with 2 forks × 5
-#                               iterations and 1000 hand-offs in 5 blocks, so every ratio has an
-#                               error bar (~17 min on 2 cores); results in docs/bench/focus/, shown
-#                               in the report's "Error bars" section
+#                               iterations after 4 warm-up iterations of 3 s (a fork of the fenced
+#                               etcd target was still getting faster after 2 s), and 1000 hand-offs
+#                               in 5 blocks, so every ratio has an error bar (~27 min on 2 cores);
+#                               results in docs/bench/focus/, shown in the report's "Error bars" section
 #   scripts/bench.sh --smoke    a few seconds per benchmark on a subset, results and report under
 #                               benchmarks/target/bench-smoke/ (nothing in docs/ changes); CI runs it
 #   scripts/bench.sh report     regenerate docs/choosing-a-lock.md and its charts from the newest results
@@ -85,7 +86,7 @@ if ((smoke)); then
 elif ((focus)); then
   dir=docs/bench/focus
   report=docs/choosing-a-lock.md
-  jmh_time=(-wi 1 -w 2s -i 5 -r 3s -f 2)
+  jmh_time=(-wi 4 -w 3s -i 5 -r 3s -f 2)
   : "${targets:=$focus_targets}"
   handoff_args=(--rounds 1000 --warmup 300 --seconds 60)
   handoff_targets=fenced-redis,redisson-rlock
