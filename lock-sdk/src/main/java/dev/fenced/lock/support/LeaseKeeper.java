@@ -34,7 +34,7 @@ public final class LeaseKeeper implements AutoCloseable {
     // it is released first. Left in the queue, each would keep its acquire or hold (and what they
     // reference) reachable until its delay ran out: at a thousand holds a second and a 30 s
     // deadline, tens of thousands of dead tasks, a growing heap and slower timer operations.
-    // XX executor.setRemoveOnCancelPolicy(true);
+    executor.setRemoveOnCancelPolicy(true);
     this.timer = executor;
   }
 
