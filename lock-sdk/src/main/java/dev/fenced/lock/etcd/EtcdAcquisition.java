@@ -343,23 +343,25 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   /**
    * Deletes this acquire's key if it wrote one (compare owner, retried in the background while etcd
-   * cannot be reached), and frees its slot once etcd confirms the key is gone.
+   * cannot be reached), and frees its slot once etcd confirms the key is gone. Completes when etcd
+   * answered the first delete or the retries took it over.
    */
-  private void dropKey() {
+  private CompletableFuture<Void> dropKey() {
     ByteSequence written = takeKey();
     EtcdSessionLease on = lease;
     int used = slot;
-    if (written != null) {
-      service
-          .orphans()
-          .delete(written, owner)
-          .thenAccept(
-              gone -> {
-                if (gone) {
-                  on.giveSlot(name, used);
-                }
-              });
+    if (written == null) {
+      return CompletableFuture.completedFuture(null);
     }
+    return service
+        .orphans()
+        .delete(written, owner)
+        .thenAccept(
+            gone -> {
+              if (gone) {
+                on.giveSlot(name, used);
+              }
+            });
   }
 
   /** This acquire's key, once: whoever deletes it frees its slot, and only one may. */
@@ -372,26 +374,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   /** The deadline passed with someone still ahead: leave the queue without a trace. */
   private void giveUp() {
     stopWaiting();
-    ByteSequence ownKey = takeKey();
-    EtcdSessionLease on = lease;
-    int used = slot;
-    if (ownKey == null) {
-      finishTimedOut();
-      return;
-    }
-    service
-        .deleteIfOwned(ownKey, owner)
-        .whenComplete(
-            (txn, error) -> {
-              if (error != null) {
-                service
-                    .orphans()
-                    .deleteLater(ownKey, owner); // it would live as long as the service
-              } else {
-                on.giveSlot(name, used);
-              }
-              finishTimedOut();
-            });
+    dropKey().whenComplete((v, error) -> finishTimedOut());
   }
 
   private void finishTimedOut() {

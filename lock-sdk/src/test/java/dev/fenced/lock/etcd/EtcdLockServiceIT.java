@@ -94,6 +94,18 @@ class EtcdLockServiceIT extends LockServiceContract {
         .getKvs();
   }
 
+  /** Hands every key put under {@code dir} to {@code onPut}, read with a separate client. */
+  private Watch.Watcher watchPuts(ByteSequence dir, java.util.function.Consumer<KeyValue> onPut) {
+    return raw.getWatchClient()
+        .watch(
+            dir,
+            WatchOption.builder().isPrefix(true).withNoDelete(true).build(),
+            response ->
+                response.getEvents().stream()
+                    .filter(e -> e.getEventType() == WatchEvent.EventType.PUT)
+                    .forEach(e -> onPut.accept(e.getKeyValue())));
+  }
+
   @Test
   void deprovisioningWhileALockIsHeldLetsNobodyElseIn() throws Exception {
     // A prefix of its own, so no other test's keys are touched.
@@ -202,15 +214,7 @@ class EtcdLockServiceIT extends LockServiceContract {
 
     List<KeyValue> seen = Collections.synchronizedList(new ArrayList<>());
     ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
-    try (Watch.Watcher watch =
-        raw.getWatchClient()
-            .watch(
-                dir,
-                WatchOption.builder().isPrefix(true).withNoDelete(true).build(),
-                response ->
-                    response.getEvents().stream()
-                        .filter(e -> e.getEventType() == WatchEvent.EventType.PUT)
-                        .forEach(e -> seen.add(e.getKeyValue())))) {
+    try (Watch.Watcher watch = watchPuts(dir, seen::add)) {
       Thread.sleep(200); // let the watch start before the waiter queues
       assertThatThrownBy(() -> waiter.acquireBlocking(name, Duration.ofMillis(800)))
           .isInstanceOf(LockTimeoutException.class);
@@ -295,15 +299,7 @@ class EtcdLockServiceIT extends LockServiceContract {
     ByteSequence dir = new EtcdKeys(PREFIX).lockDir(name);
     java.util.Set<String> written = java.util.concurrent.ConcurrentHashMap.newKeySet();
     List<Long> tokens = new ArrayList<>();
-    try (Watch.Watcher watch =
-        raw.getWatchClient()
-            .watch(
-                dir,
-                WatchOption.builder().isPrefix(true).withNoDelete(true).build(),
-                response ->
-                    response.getEvents().stream()
-                        .filter(e -> e.getEventType() == WatchEvent.EventType.PUT)
-                        .forEach(e -> written.add(e.getKeyValue().getKey().toString(UTF_8))))) {
+    try (Watch.Watcher watch = watchPuts(dir, put -> written.add(put.getKey().toString(UTF_8)))) {
       Thread.sleep(200); // let the watch start
       // One at a time: one key name for all of them.
       for (int i = 0; i < 30; i++) {
