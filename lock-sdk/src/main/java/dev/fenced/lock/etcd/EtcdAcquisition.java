@@ -30,16 +30,23 @@ import java.util.concurrent.ScheduledFuture;
  *
  * <ol>
  *   <li>In one transaction put this waiter's key, bound to the service's shared lease (granted
- *       first if there is none), if absent, and read back its create revision. The key is named
- *       after the lease and the lowest free slot of the lock on it ({@link
- *       EtcdSessionLease#takeSlot}), so a service writes the same few key names for a lock over and
- *       over; the value is this acquire's owner id.
- *   <li>Look for the key with the next lower create revision in the lock's directory, in a
- *       transaction that also proves this waiter's own key is still there. None: this waiter holds
- *       the lock, and its create revision is the fencing token.
- *   <li>Otherwise watch that one key for deletion (from the revision just read, so a deletion in
- *       between is not missed), and look again when it goes. Waiters are served in create-revision
- *       order, and a release wakes only the next waiter.
+ *       first if there is none), if absent, and read back its create revision together with the
+ *       newest keys of the lock's directory and their count. The key is named after the lease and
+ *       the lowest free slot of the lock on it ({@link EtcdSessionLease#takeSlot}), so a service
+ *       writes the same few key names for a lock over and over; the value is this acquire's owner
+ *       id. A new key has the highest create revision of the directory, so the key just below it is
+ *       the one ahead, and the count says how many are ahead. None: this waiter holds the lock, and
+ *       its create revision is the fencing token.
+ *   <li>Exactly one ahead: watch the lock's directory for deletions from the revision just read.
+ *       The deletion of the key ahead makes this waiter the holder at that revision, with no read
+ *       after it: no key can ever be created below this waiter's create revision, and the watch
+ *       delivers deletions in revision order, so a deletion of this waiter's own key (a lease
+ *       revoked elsewhere) is seen first and sends it back to the queue instead. Only the next
+ *       waiter watches the directory; the hand-off costs the release's write and its event.
+ *   <li>More than one ahead: watch only the nearest key for deletion (from the revision just read,
+ *       so a deletion in between is not missed), then look again, in a transaction that also proves
+ *       this waiter's own key is still there. Waiters are served in create-revision order, and a
+ *       release wakes only the next waiter.
  * </ol>
  *
  * <p>While waiting, the service keeps the lease alive. At the deadline the waiter deletes its key,
@@ -62,7 +69,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   private volatile ByteSequence key;
   private volatile int slot;
   private volatile long createRevision;
-  private volatile CompletableFuture<Void> wake;
+  private volatile CompletableFuture<Boolean> wake;
   private volatile ScheduledFuture<?> deadlineTask;
   private volatile boolean won;
 
@@ -89,16 +96,17 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   /**
    * Step 1: a new key at the back of the queue, on the service's lease; the same transaction reads
-   * the first key of the queue, so an uncontended acquire takes one round trip (one write) once the
-   * service has its lease.
+   * the two newest keys of the queue (this one and the one ahead) and how many there are, so an
+   * uncontended acquire takes one round trip (one write) once the service has its lease, and a
+   * contended one goes straight to waiting.
    */
   private void enqueue() {
-    GetOption first =
+    GetOption newest =
         GetOption.builder()
             .isPrefix(true)
             .withSortField(GetOption.SortTarget.CREATE)
-            .withSortOrder(GetOption.SortOrder.ASCEND)
-            .withLimit(1)
+            .withSortOrder(GetOption.SortOrder.DESCEND)
+            .withLimit(2)
             .withKeysOnly(true)
             .build();
     service
@@ -111,7 +119,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               slot = granted.takeSlot(name);
               key = service.keys().waiterKey(name, leaseId, slot);
               Op get = Op.get(key, GetOption.DEFAULT);
-              Op getFirst = Op.get(dir, first);
+              Op getNewest = Op.get(dir, newest);
               return service.call(
                   () ->
                       service
@@ -122,8 +130,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
                           .Then(
                               Op.put(key, owner, PutOption.builder().withLeaseId(leaseId).build()),
                               get,
-                              getFirst)
-                          .Else(get, getFirst)
+                              getNewest)
+                          .Else(get, getNewest)
                           .commit());
             })
         .thenAccept(
@@ -144,11 +152,18 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
                 return;
               }
               createRevision = own.getKvs().get(0).getCreateRevision();
-              List<KeyValue> head = txn.getGetResponses().get(1).getKvs();
-              if (!head.isEmpty() && head.get(0).getCreateRevision() == createRevision) {
+              GetResponse queue = txn.getGetResponses().get(1);
+              List<KeyValue> keys = queue.getKvs();
+              if (!txn.isSucceeded()
+                  || keys.isEmpty()
+                  || keys.get(0).getCreateRevision() != createRevision) {
+                check(); // this key was there already (not the newest): look at the queue
+              } else if (queue.getCount() == 1) {
                 acquired();
+              } else if (expired()) {
+                giveUp();
               } else {
-                check();
+                waitFor(keys.get(1).getKey(), queue.getCount() == 2, txn.getHeader().getRevision());
               }
             })
         .exceptionally(
@@ -244,14 +259,22 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       giveUp();
       return;
     }
-    KeyValue predecessor = ahead.getKvs().get(0);
-    waitForDeletion(predecessor.getKey(), txn.getHeader().getRevision() + 1);
+    waitFor(ahead.getKvs().get(0).getKey(), ahead.getCount() == 1, txn.getHeader().getRevision());
   }
 
-  /** Step 3: watch the one key ahead until it is deleted, then look again. */
-  private void waitForDeletion(ByteSequence predecessor, long fromRevision) {
-    CompletableFuture<Void> signal = new CompletableFuture<>();
+  /**
+   * Steps 2 and 3: wait, from the revision after {@code readAt}, for the deletion of {@code
+   * predecessor}, the nearest key ahead. If it is the only key ahead ({@code last}), its deletion
+   * (with this waiter's own key still there) makes this waiter the holder; otherwise, and on any
+   * other wake-up (an error, the deadline, a retired lease, the caller giving up, this waiter's own
+   * key deleted), look again.
+   */
+  private void waitFor(ByteSequence predecessor, boolean last, long readAt) {
+    CompletableFuture<Boolean> signal = new CompletableFuture<>();
     wake = signal;
+    ByteSequence ownKey = key;
+    WatchOption.Builder from =
+        WatchOption.builder().withRevision(readAt + 1).withNoPut(true).isPrefix(last);
     Watch.Watcher watcher;
     try {
       watcher =
@@ -259,36 +282,49 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               .client()
               .getWatchClient()
               .watch(
-                  predecessor,
-                  WatchOption.builder().withRevision(fromRevision).withNoPut(true).build(),
+                  last ? dir : predecessor,
+                  from.build(),
                   Watch.listener(
                       response -> {
+                        boolean ownGone = false;
+                        boolean aheadGone = false;
                         for (WatchEvent event : response.getEvents()) {
                           if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                            signal.complete(null);
+                            ByteSequence deleted = event.getKeyValue().getKey();
+                            ownGone |= deleted.equals(ownKey);
+                            aheadGone |= deleted.equals(predecessor);
                           }
                         }
+                        if (ownGone) {
+                          signal.complete(false); // the check finds the key gone and queues again
+                        } else if (aheadGone) {
+                          signal.complete(last);
+                        }
                       },
-                      error -> signal.complete(null), // look again; a real outage fails there
-                      () -> signal.complete(null)));
+                      error -> signal.complete(false), // look again; a real outage fails there
+                      () -> signal.complete(false)));
     } catch (RuntimeException e) {
       fail(e);
       return;
     }
     if (expired() || lease.isRetired() || result.isDone()) {
-      signal.complete(null); // the deadline, a retirement or the caller may have come first
+      signal.complete(false); // the deadline, a retirement or the caller may have come first
     }
     signal.whenComplete(
-        (v, e) -> {
+        (head, e) -> {
           watcher.close();
-          check();
+          if (Boolean.TRUE.equals(head) && !result.isDone()) {
+            acquired(); // gives the hold back to the queue if the lease went meanwhile
+          } else {
+            check();
+          }
         });
   }
 
   private void onDeadline() {
-    CompletableFuture<Void> signal = wake;
+    CompletableFuture<Boolean> signal = wake;
     if (signal != null) {
-      signal.complete(null);
+      signal.complete(false);
     }
   }
 

@@ -56,12 +56,21 @@ final class EtcdCalls {
     return call.orTimeout(requestTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
   }
 
-  /** True when etcd answered that the lease (or key) does not exist: a definite answer. */
+  /**
+   * True when etcd answered that the lease (or key) does not exist: a definite answer. jetcd turns
+   * the answer into an {@link EtcdException} for lease calls, but hands a transaction's on as the
+   * gRPC status (a put on a revoked lease).
+   */
   static boolean isNotFound(Throwable error) {
     Throwable cause = Failures.unwrap(error);
     while (cause != null) {
       if (cause instanceof EtcdException etcd
           && etcd.getErrorCode() == io.etcd.jetcd.common.exception.ErrorCode.NOT_FOUND) {
+        return true;
+      }
+      if ((cause instanceof io.grpc.StatusRuntimeException
+              || cause instanceof io.grpc.StatusException)
+          && io.grpc.Status.fromThrowable(cause).getCode() == io.grpc.Status.Code.NOT_FOUND) {
         return true;
       }
       if (cause.getCause() == cause) {

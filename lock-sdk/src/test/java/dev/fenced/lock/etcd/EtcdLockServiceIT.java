@@ -376,6 +376,34 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(waiterKeys(name)).isEmpty();
   }
 
+  /**
+   * The next waiter becomes the holder on the deletion of the key ahead, without reading again; a
+   * deletion of its own key before that (its lease revoked elsewhere, before its service notices)
+   * must send it back to the queue, not into a hold whose key is gone.
+   */
+  @Test
+  void aWaiterWhoseKeyWentFirstDoesNotTakeTheHandOff() throws Exception {
+    AbstractLockService holderService = service();
+    AbstractLockService waiterService = service();
+    String name = uniqueName("etcd:own-key-first");
+    LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+    CompletableFuture<LockHandle> waiting =
+        waiterService.acquire(name, MAX_WAIT).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == 2);
+    long revoked = waiterKeys(name).get(1).getLease();
+
+    raw.getLeaseClient().revoke(revoked).get(10, TimeUnit.SECONDS);
+    assertThat(LockService.await(holder.release())).isEqualTo(ReleaseResult.RELEASED);
+
+    EtcdLockHandle served = (EtcdLockHandle) waiting.get(10, TimeUnit.SECONDS);
+    assertThat(served.leaseId()).as("queued again on a new lease").isNotEqualTo(revoked);
+    assertThat(waiterKeys(name))
+        .singleElement()
+        .satisfies(kv -> assertThat(kv.getLease()).isEqualTo(served.leaseId()));
+    assertThat(served.fencingToken()).isGreaterThan(holder.fencingToken());
+    assertThat(LockService.await(served.release())).isEqualTo(ReleaseResult.RELEASED);
+  }
+
   @Test
   void aLostLeaseEndsEveryHoldOnItAndIsNeverUsedAgain() throws Exception {
     AbstractLockService service = service();
