@@ -163,7 +163,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               } else if (expired()) {
                 giveUp();
               } else {
-                waitFor(keys.get(1).getKey(), queue.getCount() == 2, txn.getHeader().getRevision());
+                waitFor(keys.get(1), queue.getCount() == 2, txn.getHeader().getRevision());
               }
             })
         .exceptionally(
@@ -259,22 +259,28 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       giveUp();
       return;
     }
-    waitFor(ahead.getKvs().get(0).getKey(), ahead.getCount() == 1, txn.getHeader().getRevision());
+    waitFor(ahead.getKvs().get(0), ahead.getCount() == 1, txn.getHeader().getRevision());
   }
 
   /**
-   * Steps 2 and 3: wait, from the revision after {@code readAt}, for the deletion of {@code
-   * predecessor}, the nearest key ahead. If it is the only key ahead ({@code last}), its deletion
-   * (with this waiter's own key still there) makes this waiter the holder; otherwise, and on any
-   * other wake-up (an error, the deadline, a retired lease, the caller giving up, this waiter's own
-   * key deleted), look again.
+   * Steps 2 and 3: wait for the deletion of {@code predecessor}, the nearest key ahead as read at
+   * revision {@code readAt}. If it is the only key ahead ({@code last}), its deletion (with this
+   * waiter's own key still there) makes this waiter the holder; otherwise, and on any other wake-up
+   * (an error, the deadline, a retired lease, the caller giving up, this waiter's own key deleted),
+   * look again.
+   *
+   * <p>The watch starts at etcd's current revision, not at {@code readAt + 1}: etcd serves a watch
+   * that starts in the past from a loop that catches up every 100 ms, so a release in between would
+   * reach this waiter up to 100 ms late, and under load the revision has nearly always moved on by
+   * the time the watch arrives. When it has (the watch's created answer names a revision after
+   * {@code readAt}), one read proves that neither key went in between; until it answers, deletions
+   * are only noted.
    */
-  private void waitFor(ByteSequence predecessor, boolean last, long readAt) {
-    CompletableFuture<Boolean> signal = new CompletableFuture<>();
-    wake = signal;
-    ByteSequence ownKey = key;
-    WatchOption.Builder from =
-        WatchOption.builder().withRevision(readAt + 1).withNoPut(true).isPrefix(last);
+  private void waitFor(KeyValue predecessor, boolean last, long readAt) {
+    Waiting waiting =
+        new Waiting(
+            key, createRevision, predecessor.getKey(), predecessor.getCreateRevision(), last);
+    wake = waiting.signal;
     Watch.Watcher watcher;
     try {
       watcher =
@@ -282,35 +288,32 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               .client()
               .getWatchClient()
               .watch(
-                  last ? dir : predecessor,
-                  from.build(),
+                  last ? dir : predecessor.getKey(),
+                  WatchOption.builder()
+                      .withNoPut(true)
+                      .isPrefix(last)
+                      .withCreateNotify(true)
+                      .build(),
                   Watch.listener(
                       response -> {
-                        boolean ownGone = false;
-                        boolean aheadGone = false;
-                        for (WatchEvent event : response.getEvents()) {
-                          if (event.getEventType() == WatchEvent.EventType.DELETE) {
-                            ByteSequence deleted = event.getKeyValue().getKey();
-                            ownGone |= deleted.equals(ownKey);
-                            aheadGone |= deleted.equals(predecessor);
-                          }
-                        }
-                        if (ownGone) {
-                          signal.complete(false); // the check finds the key gone and queues again
-                        } else if (aheadGone) {
-                          signal.complete(last);
+                        if (!response.isCreatedNotify()) {
+                          waiting.deleted(response.getEvents());
+                        } else if (response.getHeader().getRevision() == readAt) {
+                          waiting.verified(true); // nothing written since the read
+                        } else {
+                          verify(waiting);
                         }
                       },
-                      error -> signal.complete(false), // look again; a real outage fails there
-                      () -> signal.complete(false)));
+                      error -> waiting.signal.complete(false), // look again; an outage fails there
+                      () -> waiting.signal.complete(false)));
     } catch (RuntimeException e) {
       fail(e);
       return;
     }
     if (expired() || lease.isRetired() || result.isDone()) {
-      signal.complete(false); // the deadline, a retirement or the caller may have come first
+      waiting.signal.complete(false); // the deadline, a retirement or the caller came first
     }
-    signal.whenComplete(
+    waiting.signal.whenComplete(
         (head, e) -> {
           watcher.close();
           if (Boolean.TRUE.equals(head) && !result.isDone()) {
@@ -319,6 +322,89 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             check();
           }
         });
+  }
+
+  /** Are both keys still there, now that the watch runs? */
+  private void verify(Waiting waiting) {
+    service
+        .call(
+            () ->
+                service
+                    .client()
+                    .getKVClient()
+                    .txn()
+                    .If(
+                        new Cmp(
+                            waiting.ownKey,
+                            Cmp.Op.EQUAL,
+                            CmpTarget.createRevision(waiting.ownRevision)),
+                        new Cmp(
+                            waiting.aheadKey,
+                            Cmp.Op.EQUAL,
+                            CmpTarget.createRevision(waiting.aheadRevision)))
+                    .commit())
+        .whenComplete((txn, error) -> waiting.verified(error == null && txn.isSucceeded()));
+  }
+
+  /**
+   * One wait's state: the deletions its watch delivered, and whether they can be trusted yet (the
+   * watch started no later than the read, or a read after its start found both keys).
+   */
+  private static final class Waiting {
+    final CompletableFuture<Boolean> signal = new CompletableFuture<>();
+    final ByteSequence ownKey;
+    final long ownRevision;
+    final ByteSequence aheadKey;
+    final long aheadRevision;
+    final boolean last;
+    private boolean verified;
+    private boolean ownGone;
+    private boolean aheadGone;
+
+    Waiting(
+        ByteSequence ownKey,
+        long ownRevision,
+        ByteSequence aheadKey,
+        long aheadRevision,
+        boolean last) {
+      this.ownKey = ownKey;
+      this.ownRevision = ownRevision;
+      this.aheadKey = aheadKey;
+      this.aheadRevision = aheadRevision;
+      this.last = last;
+    }
+
+    synchronized void deleted(List<WatchEvent> events) {
+      for (WatchEvent event : events) {
+        if (event.getEventType() == WatchEvent.EventType.DELETE) {
+          ByteSequence gone = event.getKeyValue().getKey();
+          ownGone |= gone.equals(ownKey);
+          aheadGone |= gone.equals(aheadKey);
+        }
+      }
+      decide();
+    }
+
+    /** {@code bothThere}: false sends the waiter to look again. */
+    synchronized void verified(boolean bothThere) {
+      if (!bothThere) {
+        signal.complete(false);
+        return;
+      }
+      verified = true;
+      decide();
+    }
+
+    private void decide() {
+      if (!verified) {
+        return;
+      }
+      if (ownGone) {
+        signal.complete(false); // the check finds the key gone and queues again
+      } else if (aheadGone) {
+        signal.complete(last);
+      }
+    }
   }
 
   private void onDeadline() {
