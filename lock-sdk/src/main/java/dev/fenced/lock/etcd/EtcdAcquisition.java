@@ -8,7 +8,6 @@ import dev.fenced.lock.support.Holds;
 import dev.fenced.lock.support.Owners;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -16,7 +15,6 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.time.Duration;
 import java.util.List;
@@ -264,58 +262,29 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
 
   /**
    * Steps 2 and 3: wait for the deletion of {@code predecessor}, the nearest key ahead as read at
-   * revision {@code readAt}. If it is the only key ahead ({@code last}), its deletion (with this
+   * revision {@code readAt}, on the service's watch of the lock's directory ({@link
+   * EtcdQueueWatches}). If it is the only key ahead ({@code last}), its deletion (with this
    * waiter's own key still there) makes this waiter the holder; otherwise, and on any other wake-up
-   * (an error, the deadline, a retired lease, the caller giving up, this waiter's own key deleted),
-   * look again.
-   *
-   * <p>The watch starts at etcd's current revision, not at {@code readAt + 1}: etcd serves a watch
-   * that starts in the past from a loop that catches up every 100 ms, so a release in between would
-   * reach this waiter up to 100 ms late, and under load the revision has nearly always moved on by
-   * the time the watch arrives. When it has (the watch's created answer names a revision after
-   * {@code readAt}), one read proves that neither key went in between; until it answers, deletions
-   * are only noted.
+   * (the watch ending, the deadline, a retired lease, the caller giving up, this waiter's own key
+   * deleted), look again.
    */
   private void waitFor(KeyValue predecessor, boolean last, long readAt) {
     Waiting waiting =
         new Waiting(
-            key, createRevision, predecessor.getKey(), predecessor.getCreateRevision(), last);
+            key,
+            createRevision,
+            predecessor.getKey(),
+            predecessor.getCreateRevision(),
+            last,
+            readAt);
     wake = waiting.signal;
-    Watch.Watcher watcher;
-    try {
-      watcher =
-          service
-              .client()
-              .getWatchClient()
-              .watch(
-                  last ? dir : predecessor.getKey(),
-                  WatchOption.builder()
-                      .withNoPut(true)
-                      .isPrefix(last)
-                      .withCreateNotify(true)
-                      .build(),
-                  Watch.listener(
-                      response -> {
-                        if (!response.isCreatedNotify()) {
-                          waiting.deleted(response.getEvents());
-                        } else if (response.getHeader().getRevision() == readAt) {
-                          waiting.verified(true); // nothing written since the read
-                        } else {
-                          verify(waiting);
-                        }
-                      },
-                      error -> waiting.signal.complete(false), // look again; an outage fails there
-                      () -> waiting.signal.complete(false)));
-    } catch (RuntimeException e) {
-      fail(e);
-      return;
-    }
+    service.queueWatches().join(dir, waiting);
     if (expired() || lease.isRetired() || result.isDone()) {
       waiting.signal.complete(false); // the deadline, a retirement or the caller came first
     }
     waiting.signal.whenComplete(
         (head, e) -> {
-          watcher.close();
+          service.queueWatches().leave(dir, waiting);
           if (Boolean.TRUE.equals(head) && !result.isDone()) {
             acquired(); // gives the hold back to the queue if the lease went meanwhile
           } else {
@@ -324,39 +293,20 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
         });
   }
 
-  /** Are both keys still there, now that the watch runs? */
-  private void verify(Waiting waiting) {
-    service
-        .call(
-            () ->
-                service
-                    .client()
-                    .getKVClient()
-                    .txn()
-                    .If(
-                        new Cmp(
-                            waiting.ownKey,
-                            Cmp.Op.EQUAL,
-                            CmpTarget.createRevision(waiting.ownRevision)),
-                        new Cmp(
-                            waiting.aheadKey,
-                            Cmp.Op.EQUAL,
-                            CmpTarget.createRevision(waiting.aheadRevision)))
-                    .commit())
-        .whenComplete((txn, error) -> waiting.verified(error == null && txn.isSucceeded()));
-  }
-
   /**
-   * One wait's state: the deletions its watch delivered, and whether they can be trusted yet (the
-   * watch started no later than the read, or a read after its start found both keys).
+   * One wait: the deletions the watch delivered, and whether they can be trusted yet (the watch was
+   * created at the revision of the read, or a read after the waiter joined found both keys still
+   * there). Deletions at or before the read are of earlier keys of the same name (slots are used
+   * again) and are ignored.
    */
-  private static final class Waiting {
+  private final class Waiting implements EtcdQueueWatches.Waiter {
     final CompletableFuture<Boolean> signal = new CompletableFuture<>();
     final ByteSequence ownKey;
     final long ownRevision;
     final ByteSequence aheadKey;
     final long aheadRevision;
     final boolean last;
+    final long readAt;
     private boolean verified;
     private boolean ownGone;
     private boolean aheadGone;
@@ -366,17 +316,26 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
         long ownRevision,
         ByteSequence aheadKey,
         long aheadRevision,
-        boolean last) {
+        boolean last,
+        long readAt) {
       this.ownKey = ownKey;
       this.ownRevision = ownRevision;
       this.aheadKey = aheadKey;
       this.aheadRevision = aheadRevision;
       this.last = last;
+      this.readAt = readAt;
     }
 
-    synchronized void deleted(List<WatchEvent> events) {
+    @Override
+    public long readAt() {
+      return readAt;
+    }
+
+    @Override
+    public synchronized void deleted(List<WatchEvent> events) {
       for (WatchEvent event : events) {
-        if (event.getEventType() == WatchEvent.EventType.DELETE) {
+        if (event.getEventType() == WatchEvent.EventType.DELETE
+            && event.getKeyValue().getModRevision() > readAt) {
           ByteSequence gone = event.getKeyValue().getKey();
           ownGone |= gone.equals(ownKey);
           aheadGone |= gone.equals(aheadKey);
@@ -385,8 +344,34 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       decide();
     }
 
+    @Override
+    public void check() {
+      service
+          .call(
+              () ->
+                  service
+                      .client()
+                      .getKVClient()
+                      .txn()
+                      .If(
+                          new Cmp(ownKey, Cmp.Op.EQUAL, CmpTarget.createRevision(ownRevision)),
+                          new Cmp(aheadKey, Cmp.Op.EQUAL, CmpTarget.createRevision(aheadRevision)))
+                      .commit())
+          .whenComplete((txn, error) -> verified(error == null && txn.isSucceeded()));
+    }
+
+    @Override
+    public void trusted() {
+      verified(true);
+    }
+
+    @Override
+    public void ended() {
+      signal.complete(false);
+    }
+
     /** {@code bothThere}: false sends the waiter to look again. */
-    synchronized void verified(boolean bothThere) {
+    private synchronized void verified(boolean bothThere) {
       if (!bothThere) {
         signal.complete(false);
         return;

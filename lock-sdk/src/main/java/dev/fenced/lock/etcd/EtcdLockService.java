@@ -68,6 +68,7 @@ public final class EtcdLockService extends AbstractLockService {
   private final long ttlSeconds;
 
   private final EtcdOrphanSweeper orphans = new EtcdOrphanSweeper(this);
+  private final EtcdQueueWatches queueWatches = new EtcdQueueWatches(this);
   private volatile boolean shutDown;
 
   /** The service's lease while it is usable, or null; a grant under way, or null. */
@@ -251,6 +252,7 @@ public final class EtcdLockService extends AbstractLockService {
   @Override
   protected void closeBackend() {
     shutDown = true;
+    queueWatches.closeAll();
     EtcdSessionLease current;
     synchronized (this) {
       current = lease;
@@ -387,6 +389,11 @@ public final class EtcdLockService extends AbstractLockService {
   /** Where leftovers go that etcd could not take at once. */
   EtcdOrphanSweeper orphans() {
     return orphans;
+  }
+
+  /** The service's watches of the locks it has waiters on. */
+  EtcdQueueWatches queueWatches() {
+    return queueWatches;
   }
 
   /** Runs one etcd call, turning a synchronous throw into a failed stage and bounding its time. */
