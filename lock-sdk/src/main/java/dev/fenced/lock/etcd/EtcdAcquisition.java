@@ -17,34 +17,36 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * One acquire, following etcd's concurrency mutex: take a place in the queue, then wait for the key
- * just ahead to go.
+ * One acquire, following etcd's concurrency mutex: take a place in the queue, then wait for the
+ * keys ahead to go.
  *
  * <ol>
  *   <li>In one transaction put this waiter's key, bound to the service's shared lease (granted
  *       first if there is none), if absent, and read back its create revision together with the
- *       newest keys of the lock's directory and their count. The key is named after the lease and
- *       the lowest free slot of the lock on it ({@link EtcdSessionLease#takeSlot}), so a service
- *       writes the same few key names for a lock over and over; the value is this acquire's owner
- *       id. A new key has the highest create revision of the directory, so the key just below it is
- *       the one ahead, and the count says how many are ahead. None: this waiter holds the lock, and
- *       its create revision is the fencing token.
- *   <li>Exactly one ahead: watch the lock's directory for deletions from the revision just read.
- *       The deletion of the key ahead makes this waiter the holder at that revision, with no read
- *       after it: no key can ever be created below this waiter's create revision, and the watch
- *       delivers deletions in revision order, so a deletion of this waiter's own key (a lease
- *       revoked elsewhere) is seen first and sends it back to the queue instead. Only the next
- *       waiter watches the directory; the hand-off costs the release's write and its event.
- *   <li>More than one ahead: watch only the nearest key for deletion (from the revision just read,
- *       so a deletion in between is not missed), then look again, in a transaction that also proves
- *       this waiter's own key is still there. Waiters are served in create-revision order, and a
- *       release wakes only the next waiter.
+ *       newest keys of the lock's directory (up to {@link #TRACKED} ahead) and their count. The key
+ *       is named after the lease and the lowest free slot of the lock on it ({@link
+ *       EtcdSessionLease#takeSlot}), so a service writes the same few key names for a lock over and
+ *       over; the value is this acquire's owner id. A new key has the highest create revision of
+ *       the directory, so the keys below it are the ones ahead. None: this waiter holds the lock,
+ *       and its create revision is the fencing token.
+ *   <li>Otherwise wait on the service's one watch of the lock's directory ({@link
+ *       EtcdQueueWatches}) for those keys to be deleted. The deletion of the last of them makes
+ *       this waiter the holder at that revision, with no read after it: no key can ever be created
+ *       below this waiter's create revision, and the watch delivers deletions in revision order, so
+ *       a deletion of this waiter's own key (a lease revoked elsewhere) is seen first and sends it
+ *       back to the queue instead. A hand-off costs the release's write and its event.
+ *   <li>With more than {@link #TRACKED} ahead, wait for the nearest only, then look again, in a
+ *       transaction that also proves this waiter's own key is still there. Waiters are served in
+ *       create-revision order.
  * </ol>
  *
  * <p>While waiting, the service keeps the lease alive. At the deadline the waiter deletes its key,
@@ -53,6 +55,13 @@ import java.util.concurrent.ScheduledFuture;
  * back on a new lease.
  */
 final class EtcdAcquisition implements EtcdSessionLease.User {
+
+  /**
+   * How many keys ahead a waiter reads and follows: with at most this many ahead, the deletion of
+   * the last of them makes it the holder without a read; with more, it follows the nearest and
+   * looks again when that goes.
+   */
+  static final int TRACKED = 32;
 
   private final EtcdLockService service;
   private final String name;
@@ -104,7 +113,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             .isPrefix(true)
             .withSortField(GetOption.SortTarget.CREATE)
             .withSortOrder(GetOption.SortOrder.DESCEND)
-            .withLimit(2)
+            .withLimit(TRACKED + 1)
             .withKeysOnly(true)
             .build();
     service
@@ -161,7 +170,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
               } else if (expired()) {
                 giveUp();
               } else {
-                waitFor(keys.get(1), queue.getCount() == 2, txn.getHeader().getRevision());
+                waitFor(
+                    keys.subList(1, keys.size()), !queue.isMore(), txn.getHeader().getRevision());
               }
             })
         .exceptionally(
@@ -221,7 +231,7 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             .withMaxCreateRevision(ownRevision - 1)
             .withSortField(GetOption.SortTarget.CREATE)
             .withSortOrder(GetOption.SortOrder.DESCEND)
-            .withLimit(1)
+            .withLimit(TRACKED)
             .withKeysOnly(true)
             .build();
     service
@@ -257,26 +267,21 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       giveUp();
       return;
     }
-    waitFor(ahead.getKvs().get(0), ahead.getCount() == 1, txn.getHeader().getRevision());
+    waitFor(ahead.getKvs(), !ahead.isMore(), txn.getHeader().getRevision());
   }
 
   /**
-   * Steps 2 and 3: wait for the deletion of {@code predecessor}, the nearest key ahead as read at
-   * revision {@code readAt}, on the service's watch of the lock's directory ({@link
-   * EtcdQueueWatches}). If it is the only key ahead ({@code last}), its deletion (with this
-   * waiter's own key still there) makes this waiter the holder; otherwise, and on any other wake-up
-   * (the watch ending, the deadline, a retired lease, the caller giving up, this waiter's own key
-   * deleted), look again.
+   * Steps 2 and 3: wait, on the service's watch of the lock's directory ({@link EtcdQueueWatches}),
+   * for the deletion of the keys ahead as read at revision {@code readAt} ({@code ahead}, newest
+   * first, of {@code count} in all). When they are all there were ({@code count} at most {@link
+   * #TRACKED}), the deletion of the last of them (with this waiter's own key still there) makes
+   * this waiter the holder: no key can be created below its create revision. Otherwise it waits for
+   * the nearest and looks again; and on any other wake-up (the watch ending, the deadline, a
+   * retired lease, the caller giving up, its own key deleted) it looks again.
    */
-  private void waitFor(KeyValue predecessor, boolean last, long readAt) {
+  private void waitFor(List<KeyValue> ahead, boolean all, long readAt) {
     Waiting waiting =
-        new Waiting(
-            key,
-            createRevision,
-            predecessor.getKey(),
-            predecessor.getCreateRevision(),
-            last,
-            readAt);
+        new Waiting(key, createRevision, all ? ahead : ahead.subList(0, 1), all, readAt);
     wake = waiting.signal;
     service.queueWatches().join(dir, waiting);
     if (expired() || lease.isRetired() || result.isDone()) {
@@ -294,35 +299,29 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   }
 
   /**
-   * One wait: the deletions the watch delivered, and whether they can be trusted yet (the watch was
-   * created at the revision of the read, or a read after the waiter joined found both keys still
-   * there). Deletions at or before the read are of earlier keys of the same name (slots are used
-   * again) and are ignored.
+   * One wait: the keys ahead still to go, and whether the watch's deletions can be trusted yet (the
+   * watch was created at the revision of the read, or a read after the waiter joined found its own
+   * key and as many keys ahead as it waits for). Deletions at or before the read are of earlier
+   * keys of the same names (slots are used again) and are ignored; the first deletion of a name
+   * after the read is that of the key read.
    */
   private final class Waiting implements EtcdQueueWatches.Waiter {
     final CompletableFuture<Boolean> signal = new CompletableFuture<>();
     final ByteSequence ownKey;
     final long ownRevision;
-    final ByteSequence aheadKey;
-    final long aheadRevision;
-    final boolean last;
+    final Set<ByteSequence> ahead = new HashSet<>();
+    final List<KeyValue> waitedFor;
+    final boolean all;
     final long readAt;
     private boolean verified;
     private boolean ownGone;
-    private boolean aheadGone;
 
-    Waiting(
-        ByteSequence ownKey,
-        long ownRevision,
-        ByteSequence aheadKey,
-        long aheadRevision,
-        boolean last,
-        long readAt) {
+    Waiting(ByteSequence ownKey, long ownRevision, List<KeyValue> ahead, boolean all, long readAt) {
       this.ownKey = ownKey;
       this.ownRevision = ownRevision;
-      this.aheadKey = aheadKey;
-      this.aheadRevision = aheadRevision;
-      this.last = last;
+      ahead.forEach(kv -> this.ahead.add(kv.getKey()));
+      this.waitedFor = List.copyOf(ahead);
+      this.all = all;
       this.readAt = readAt;
     }
 
@@ -338,25 +337,26 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
             && event.getKeyValue().getModRevision() > readAt) {
           ByteSequence gone = event.getKeyValue().getKey();
           ownGone |= gone.equals(ownKey);
-          aheadGone |= gone.equals(aheadKey);
+          ahead.remove(gone);
         }
       }
       decide();
     }
 
+    /**
+     * Own key and every key waited for still there, with the create revisions read: none of them
+     * went before the waiter joined, so the watch has every deletion still to come.
+     */
     @Override
     public void check() {
+      List<Cmp> intact = new ArrayList<>();
+      intact.add(new Cmp(ownKey, Cmp.Op.EQUAL, CmpTarget.createRevision(ownRevision)));
+      for (KeyValue kv : waitedFor) {
+        intact.add(
+            new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.createRevision(kv.getCreateRevision())));
+      }
       service
-          .call(
-              () ->
-                  service
-                      .client()
-                      .getKVClient()
-                      .txn()
-                      .If(
-                          new Cmp(ownKey, Cmp.Op.EQUAL, CmpTarget.createRevision(ownRevision)),
-                          new Cmp(aheadKey, Cmp.Op.EQUAL, CmpTarget.createRevision(aheadRevision)))
-                      .commit())
+          .call(() -> service.client().getKVClient().txn().If(intact.toArray(Cmp[]::new)).commit())
           .whenComplete((txn, error) -> verified(error == null && txn.isSucceeded()));
     }
 
@@ -370,9 +370,9 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       signal.complete(false);
     }
 
-    /** {@code bothThere}: false sends the waiter to look again. */
-    private synchronized void verified(boolean bothThere) {
-      if (!bothThere) {
+    /** {@code intact}: false sends the waiter to look again. */
+    private synchronized void verified(boolean intact) {
+      if (!intact) {
         signal.complete(false);
         return;
       }
@@ -386,8 +386,8 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
       }
       if (ownGone) {
         signal.complete(false); // the check finds the key gone and queues again
-      } else if (aheadGone) {
-        signal.complete(last);
+      } else if (ahead.isEmpty()) {
+        signal.complete(all);
       }
     }
   }

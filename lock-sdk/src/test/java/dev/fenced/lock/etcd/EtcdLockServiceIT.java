@@ -404,6 +404,84 @@ class EtcdLockServiceIT extends LockServiceContract {
     assertThat(LockService.await(served.release())).isEqualTo(ReleaseResult.RELEASED);
   }
 
+  /**
+   * Every wait of a service on a busy lock listens on the same watch: etcd's count of watch streams
+   * it started rises by one for ten waits, not by ten.
+   */
+  @Test
+  void waitsOfAServiceOnABusyLockShareOneWatchStream() throws Exception {
+    AbstractLockService holderService = service();
+    AbstractLockService waiterService = service();
+    String name = uniqueName("etcd:one-watch");
+    LockService.await(waiterService.acquireBlocking(name, MAX_WAIT).release()); // its lease
+    long before = watchStreamsStarted();
+    for (int i = 0; i < 10; i++) {
+      LockHandle holder = holderService.acquireBlocking(name, MAX_WAIT);
+      CompletableFuture<LockHandle> waiting =
+          waiterService.acquire(name, MAX_WAIT).toCompletableFuture();
+      await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == 2);
+      assertThat(LockService.await(holder.release())).isEqualTo(ReleaseResult.RELEASED);
+      LockHandle served = waiting.get(10, TimeUnit.SECONDS);
+      assertThat(served.fencingToken()).isGreaterThan(holder.fencingToken());
+      assertThat(LockService.await(served.release())).isEqualTo(ReleaseResult.RELEASED);
+    }
+    assertThat(watchStreamsStarted() - before).isEqualTo(1);
+  }
+
+  /**
+   * A queue longer than a waiter follows key by key ({@code TRACKED}): the waiters far back wait
+   * for the nearest key and look again, and every acquire is still served once, alone, with tokens
+   * rising in the order served.
+   */
+  @Test
+  void aLongQueueIsServedOneAtATimeInOrder() throws Exception {
+    AbstractLockService service = service();
+    String name = uniqueName("etcd:long-queue");
+    LockHandle first = service.acquireBlocking(name, MAX_WAIT);
+    int waiters = EtcdAcquisition.TRACKED + 8;
+    java.util.concurrent.atomic.AtomicInteger inside =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<Long> served = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (int i = 0; i < waiters; i++) {
+      all.add(
+          service
+              .acquire(name, MAX_WAIT)
+              .toCompletableFuture()
+              .thenAccept(
+                  h -> {
+                    assertThat(inside.incrementAndGet()).isEqualTo(1);
+                    served.add(h.fencingToken());
+                    inside.decrementAndGet();
+                    LockService.await(h.release());
+                  }));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> waiterKeys(name).size() == waiters + 1);
+    assertThat(LockService.await(first.release())).isEqualTo(ReleaseResult.RELEASED);
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    assertThat(served).hasSize(waiters).isSorted().doesNotHaveDuplicates();
+    assertThat(served.get(0)).isGreaterThan(first.fencingToken());
+    assertThat(waiterKeys(name)).isEmpty();
+  }
+
+  /** etcd's own count of the watch streams it started ({@code /metrics}). */
+  private static long watchStreamsStarted() throws Exception {
+    String endpoint = TestServers.etcdEndpoints().split(",")[0];
+    java.net.http.HttpResponse<String> metrics =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    return metrics
+        .body()
+        .lines()
+        .filter(
+            l -> l.startsWith("grpc_server_started_total{") && l.contains("grpc_method=\"Watch\""))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   @Test
   void aLostLeaseEndsEveryHoldOnItAndIsNeverUsedAgain() throws Exception {
     AbstractLockService service = service();
