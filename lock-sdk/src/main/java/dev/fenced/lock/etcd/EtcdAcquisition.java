@@ -273,11 +273,11 @@ final class EtcdAcquisition implements EtcdSessionLease.User {
   /**
    * Steps 2 and 3: wait, on the service's watch of the lock's directory ({@link EtcdQueueWatches}),
    * for the deletion of the keys ahead as read at revision {@code readAt} ({@code ahead}, newest
-   * first, of {@code count} in all). When they are all there were ({@code count} at most {@link
-   * #TRACKED}), the deletion of the last of them (with this waiter's own key still there) makes
-   * this waiter the holder: no key can be created below its create revision. Otherwise it waits for
-   * the nearest and looks again; and on any other wake-up (the watch ending, the deadline, a
-   * retired lease, the caller giving up, its own key deleted) it looks again.
+   * first). When they are {@code all} there were (at most {@link #TRACKED}), the deletion of the
+   * last of them (with this waiter's own key still there) makes this waiter the holder: no key can
+   * be created below its create revision. Otherwise it waits for the nearest and looks again; and
+   * on any other wake-up (the watch ending, the deadline, a retired lease, the caller giving up,
+   * its own key deleted) it looks again.
    */
   private void waitFor(List<KeyValue> ahead, boolean all, long readAt) {
     Waiting waiting =
