@@ -44,20 +44,28 @@ class ConcurrentVotesIT {
     assertEveryRecordedVoteCounted(FencedTestServers.ROW_LOCK, VOTES / 2);
   }
 
+  /**
+   * The race is a matter of timing: a round on a fresh poll can, rarely, see no overlap at all. Up
+   * to three rounds run until one loses counts; every round must still record every ballot.
+   */
   @Test
   void withoutALockCountsFallShortOfBallots() throws Exception {
-    String poll = pollId(FencedTestServers.NONE);
-    createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
+    long lost = 0;
+    for (int round = 1; round <= 3 && lost == 0; round++) {
+      String poll = pollId(FencedTestServers.NONE);
+      createPoll(poll, List.of("cat", "dog")).then().statusCode(201);
 
-    Outcome outcome = Workload.run(base, poll, "cat", VOTES, PARALLEL);
+      Outcome outcome = Workload.run(base, poll, "cat", VOTES, PARALLEL);
 
-    JsonPath results = Api.results(poll).then().statusCode(200).extract().jsonPath();
-    report("None", outcome, results);
-    assertThat(outcome.count(201)).as("every vote recorded (None never refuses)").isEqualTo(VOTES);
-    assertThat(results.getLong("ballots")).isEqualTo(VOTES);
-    assertThat(results.getLong("counts.cat"))
-        .as("lost updates: the counter falls short of the ballots")
-        .isLessThan(VOTES);
+      JsonPath results = Api.results(poll).then().statusCode(200).extract().jsonPath();
+      report("None, round " + round, outcome, results);
+      assertThat(outcome.count(201))
+          .as("every vote recorded (None never refuses)")
+          .isEqualTo(VOTES);
+      assertThat(results.getLong("ballots")).isEqualTo(VOTES);
+      lost = VOTES - results.getLong("counts.cat");
+    }
+    assertThat(lost).as("lost updates: the counter falls short of the ballots").isPositive();
   }
 
   private void assertEveryRecordedVoteCounted(String family, int votes) throws Exception {
