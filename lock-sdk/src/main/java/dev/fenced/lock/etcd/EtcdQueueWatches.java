@@ -159,7 +159,14 @@ final class EtcdQueueWatches {
         ended = true;
         forget(this);
       }
-      watcher.close();
+      closeWatcher();
+    }
+
+    /** Closes the watch; there is none when {@link #open} was refused. */
+    private void closeWatcher() {
+      if (watcher != null) {
+        watcher.close();
+      }
     }
 
     private void onResponse(WatchResponse response) {
@@ -199,9 +206,7 @@ final class EtcdQueueWatches {
         now = List.copyOf(waiters);
         waiters.clear();
       }
-      if (watcher != null) {
-        watcher.close();
-      }
+      closeWatcher();
       now.forEach(Waiter::ended);
     }
   }
