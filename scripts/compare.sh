@@ -487,11 +487,14 @@ measure_reads() {
     IFS='|' read -r label request path ballots <<<"$row"
     local url="$INGRESS_URL$path" out
     out="$dir/$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label").wrk.txt"
+    local expect=-1
     if [[ $ballots == results ]]; then
+      [[ $path == */$big/* ]] && expect=$READ_BALLOTS
+      [[ $path == */reads-empty/* ]] && expect=0
       results=$(curl -fsS -m 30 "$url" || true)
       ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
       if [[ $path == */$big/* && "${ballots:-0}" != "$READ_BALLOTS" ]]; then
-        say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the table says what they answer"
+        say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the row fails"
       fi
     fi
     # A 30 s timeout: wrk leaves timed-out requests out of its latencies, so a slow read must be
@@ -499,7 +502,7 @@ measure_reads() {
     wrk -t2 -c32 -d3s --timeout 30s "$url" >/dev/null 2>&1 || true
     if wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 30s --latency "$url" >"$out" 2>&1; then
       java -cp "$(loadtest_cp)" dev.fenced.loadtest.report.ReadRow --label "$label" --request "$request" \
-        --ballots "${ballots:-0}" --wrk "$out" --row "$OUT/reads.jsonl" ||
+        --ballots "${ballots:-0}" --expect-ballots "$expect" --wrk "$out" --row "$OUT/reads.jsonl" ||
         say "reads: $label: could not read wrk's output $out"
     else
       say "reads: $label: wrk failed; see $out"

@@ -180,13 +180,13 @@ insert_idle_polls() {
 }
 
 # insert_ballots <poll> <n>: n ballots in an existing cat/dog poll, half each, with the live
-# counters raised to match, as if n voters had voted.
+# counters and their exact ballot counts raised to match, as if n voters had voted.
 insert_ballots() {
   local poll=$1 n=$2
   sql "INSERT INTO ballots (poll_id, voter, option)
          SELECT '$poll', 'seeded-' || g, CASE WHEN g % 2 = 0 THEN 'cat' ELSE 'dog' END
          FROM generate_series(1, $n) g;
-       UPDATE counters c SET count = c.count + s.n
+       UPDATE counters c SET count = c.count + s.n, ballots = c.ballots + s.n
          FROM (SELECT option, count(*) AS n FROM ballots WHERE poll_id = '$poll' AND voter LIKE 'seeded-%'
                GROUP BY option) s
          WHERE c.poll_id = '$poll' AND c.option = s.option;" >/dev/null

@@ -12,7 +12,9 @@ import java.util.List;
  * /api/polls/{id}/results} for a poll of a given size, and beside it what bounds it: nginx alone
  * and the cached {@code GET /api/polls/{id}}.
  *
- * <pre>ReadRow --label TEXT [--request TEXT] [--ballots N] --wrk FILE --row FILE</pre>
+ * <pre>
+ * ReadRow --label TEXT [--request TEXT] [--ballots N [--expect-ballots N]] --wrk FILE --row FILE
+ * </pre>
  *
  * @param label the row's name in the table (e.g. {@code results, empty poll})
  * @param request what was requested (e.g. {@code GET /api/polls/{id}/results}); null in rows
@@ -20,7 +22,8 @@ import java.util.List;
  * @param ballots the poll's ballots, as the results answered them before the measurement; -1 when
  *     the request reads no ballots
  * @param wrk what wrk measured
- * @param verdict PASS when every request succeeded, FAIL otherwise
+ * @param verdict PASS when every request succeeded and the poll answered the ballots it was given,
+ *     FAIL otherwise
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReadRow(String label, String request, long ballots, WrkResult wrk, String verdict) {
@@ -29,14 +32,31 @@ public record ReadRow(String label, String request, long ballots, WrkResult wrk,
   public static final String NGINX = "nginx alone";
 
   public static ReadRow of(String label, String request, long ballots, WrkResult wrk) {
-    return new ReadRow(
-        label, request, ballots, wrk, wrk.errors() == 0 && wrk.requests() > 0 ? "PASS" : "FAIL");
+    return of(label, request, ballots, -1, wrk);
+  }
+
+  /**
+   * A row whose poll was given {@code expected} ballots (-1: not checked): a poll that answers
+   * another number measured something else than its label says, so the row fails.
+   */
+  public static ReadRow of(
+      String label, String request, long ballots, long expected, WrkResult wrk) {
+    String verdict;
+    if (wrk.errors() != 0 || wrk.requests() == 0) {
+      verdict = "FAIL";
+    } else if (expected >= 0 && ballots != expected) {
+      verdict = "FAIL: " + ballots + " ballots answered, " + expected + " given";
+    } else {
+      verdict = "PASS";
+    }
+    return new ReadRow(label, request, ballots, wrk, verdict);
   }
 
   public static void main(String[] args) throws IOException {
     String label = null;
     String request = null;
     String ballots = "-1";
+    String expected = "-1";
     Path wrk = null;
     Path row = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
@@ -44,6 +64,7 @@ public record ReadRow(String label, String request, long ballots, WrkResult wrk,
         case "--label" -> label = args[i + 1];
         case "--request" -> request = args[i + 1];
         case "--ballots" -> ballots = args[i + 1];
+        case "--expect-ballots" -> expected = args[i + 1];
         case "--wrk" -> wrk = Path.of(args[i + 1]);
         case "--row" -> row = Path.of(args[i + 1]);
         default -> usage("unknown option " + args[i]);
@@ -52,21 +73,25 @@ public record ReadRow(String label, String request, long ballots, WrkResult wrk,
     if (label == null || wrk == null || row == null || args.length % 2 != 0) {
       usage("--label, --wrk and --row are required");
     }
-    long n;
-    try {
-      n = Long.parseLong(ballots);
-    } catch (NumberFormatException e) {
-      usage("--ballots must be a whole number (-1: none read), was '" + ballots + "'");
-      return;
-    }
+    long n = wholeNumber("--ballots", ballots);
+    long given = wholeNumber("--expect-ballots", expected);
     ReadRow r;
     try {
-      r = of(label, request, n, WrkResult.parse(Files.readString(wrk)));
+      r = of(label, request, n, given, WrkResult.parse(Files.readString(wrk)));
     } catch (IllegalArgumentException e) {
       usage(wrk + ": " + e.getMessage());
       return;
     }
     JsonLines.append(row, r);
+  }
+
+  private static long wholeNumber(String option, String value) {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      usage(option + " must be a whole number (-1: none), was '" + value + "'");
+      return -1;
+    }
   }
 
   private static void usage(String message) {

@@ -55,6 +55,16 @@ class WrkResultTest {
   }
 
   @Test
+  void aPollThatAnswersOtherBallotsThanItWasGivenFails() {
+    WrkResult r = WrkResult.parse(OUTPUT);
+    String request = "GET /api/polls/{id}/results";
+    assertThat(ReadRow.of("results, 1000000 ballots", request, 0, 1_000_000, r).verdict())
+        .isEqualTo("FAIL: 0 ballots answered, 1000000 given");
+    assertThat(ReadRow.of("results, 1000000 ballots", request, 1_000_000, 1_000_000, r).verdict())
+        .isEqualTo("PASS");
+  }
+
+  @Test
   void aRunWithoutLatencyOrThatDidNotFinishIsRefused() {
     assertThatThrownBy(() -> WrkResult.parse("unable to connect to 127.0.0.1:18100"))
         .hasMessageContaining("not the output of a finished wrk run");
