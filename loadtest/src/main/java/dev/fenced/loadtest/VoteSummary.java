@@ -95,7 +95,7 @@ public record VoteSummary(
 
   /**
    * The capacity phase: rising constant arrival rates of fresh voters (open model), one level after
-   * the other, stopped after the first level that missed the objective.
+   * the other, stopped after {@link #MISSES_TO_STOP} levels in a row missed the objective.
    *
    * @param slo what a level had to meet
    * @param levelSeconds how long each level injected votes
@@ -105,6 +105,13 @@ public record VoteSummary(
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Capacity(Slo slo, int levelSeconds, List<Level> levels, List<Ballot> ambiguous) {
+    /**
+     * Levels in a row that must miss before the ladder stops. At 25 votes/s a level of 4 s has 100
+     * votes, so its p99 is its second-slowest answer, and one stall of a few hundred milliseconds
+     * (a collection, a checkpoint) misses it; an overload misses the level above too.
+     */
+    public static final int MISSES_TO_STOP = 2;
+
     public Capacity {
       levels = levels == null ? List.of() : List.copyOf(levels);
       ambiguous = ambiguous == null ? List.of() : List.copyOf(ambiguous);
@@ -115,26 +122,26 @@ public record VoteSummary(
       return levels.stream().mapToLong(l -> l.answers().created()).sum();
     }
 
-    /**
-     * The highest arrival rate met with every lower level met too; empty when the first level
-     * missed already.
-     */
+    /** The highest arrival rate met; empty when no level was. */
     public java.util.OptionalDouble atSlo() {
-      double best = Double.NaN;
-      for (Level level : levels) {
-        if (level.miss() != null) {
-          break;
-        }
-        best = level.rate();
-      }
-      return Double.isNaN(best)
-          ? java.util.OptionalDouble.empty()
-          : java.util.OptionalDouble.of(best);
+      return levels.stream().filter(l -> l.miss() == null).mapToDouble(Level::rate).max();
     }
 
-    /** Every level met the objective: the capacity is at least the highest rate tried. */
+    /** Rates below {@link #atSlo()} whose level missed on its own, the level above it met. */
+    public List<Double> missedBelow() {
+      double at = atSlo().orElse(Double.NEGATIVE_INFINITY);
+      return levels.stream()
+          .filter(l -> l.miss() != null && l.rate() < at)
+          .map(Level::rate)
+          .toList();
+    }
+
+    /**
+     * The last level run met the objective, so the ladder ran out of rates: the capacity is at
+     * least the highest rate tried.
+     */
     public boolean ceilingReached() {
-      return !levels.isEmpty() && levels.stream().allMatch(l -> l.miss() == null);
+      return !levels.isEmpty() && levels.get(levels.size() - 1).miss() == null;
     }
   }
 

@@ -66,7 +66,8 @@ import java.util.stream.Collectors;
  *       model, fresh voters arriving at each constant rate for {@code levelSeconds}, one level
  *       after the other (each starts when the previous one's votes are all answered), on the same
  *       poll; each level is judged by the {@link Slo} ({@code sloP99Millis}, {@code
- *       sloMaxRefusedShare}) and the run stops after the first level that misses it.
+ *       sloMaxRefusedShare}) and the run stops after two levels in a row missed it ({@link
+ *       VoteSummary.Capacity#MISSES_TO_STOP}).
  * </ol>
  *
  * <p>Every answer is counted by status, every 201's count and fence kept, into the JSON summary the
@@ -122,6 +123,7 @@ public class VoteSimulation extends Simulation {
   private final List<LevelState> levels = new ArrayList<>();
   private final Queue<Ballot> capacityAmbiguous = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean capacityStopped = new AtomicBoolean();
+  private final AtomicInteger missesInARow = new AtomicInteger();
 
   private static String prop(String name, String fallback) {
     String value = System.getProperty(name);
@@ -444,9 +446,10 @@ public class VoteSimulation extends Simulation {
   }
 
   /**
-   * Level {@code index}: its first user judges the level before, and stops the run if missed. No
-   * user of a stopped level sends a vote: one sent while the load generator stops would be recorded
-   * by the service without its answer ever reaching the load test.
+   * Level {@code index}: its first user judges the level before, and stops the run when it is the
+   * {@link VoteSummary.Capacity#MISSES_TO_STOP}th miss in a row. No user of a stopped level sends a
+   * vote: one sent while the load generator stops would be recorded by the service without its
+   * answer ever reaching the load test.
    */
   private ScenarioBuilder capacityLevel(int index) {
     LevelState level = levels.get(index);
@@ -456,7 +459,7 @@ public class VoteSimulation extends Simulation {
         .exec(session -> session.set("levelOpen", levelOpen(index, judged)))
         .exec(
             stopLoadGeneratorIf(
-                session -> "the capacity ladder ends at the first level that missed",
+                session -> "the capacity ladder ends after two levels in a row missed",
                 session -> !session.getBoolean("levelOpen")))
         .exitHereIf(session -> !session.getBoolean("levelOpen"))
         .exec(
@@ -478,8 +481,9 @@ public class VoteSimulation extends Simulation {
   }
 
   /**
-   * Whether level {@code index} runs: the first of its users to ask judges the level before, and a
-   * miss stops the ladder. One at a time, so that no user of a level passes before its judgment.
+   * Whether level {@code index} runs: the first of its users to ask judges the level before, and
+   * {@link VoteSummary.Capacity#MISSES_TO_STOP} misses in a row stop the ladder. One at a time, so
+   * that no user of a level passes before its judgment.
    */
   private synchronized boolean levelOpen(int index, AtomicBoolean judged) {
     if (judged.compareAndSet(false, true)) {
@@ -489,7 +493,10 @@ public class VoteSimulation extends Simulation {
           "[loadtest] capacity %.0f/s: %s%n",
           before.rate(),
           before.miss() == null ? "met" : "missed, " + before.miss());
-      if (before.miss() != null) {
+      int inARow = before.miss() == null ? 0 : missesInARow.incrementAndGet();
+      if (inARow == 0) {
+        missesInARow.set(0);
+      } else if (inARow >= VoteSummary.Capacity.MISSES_TO_STOP) {
         capacityStopped.set(true);
       }
     }

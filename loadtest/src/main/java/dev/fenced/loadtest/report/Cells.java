@@ -2,7 +2,9 @@ package dev.fenced.loadtest.report;
 
 import dev.fenced.loadtest.LockStats;
 import dev.fenced.loadtest.VoteSummary;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** How the tables write their numbers: no more digits than the measurement carries. */
 final class Cells {
@@ -40,7 +42,10 @@ final class Cells {
     return Long.toString(n);
   }
 
-  /** The highest rate met; {@code ≥} when every level was met, {@code <} when none was. */
+  /**
+   * The highest rate met; {@code ≥} when the last level was met, {@code <} when none was, and the
+   * lower rates that missed on their own, e.g. {@code 1500 (missed 25)}.
+   */
   static String capacity(VoteSummary.Capacity capacity) {
     if (capacity == null || capacity.levels().isEmpty()) {
       return NONE;
@@ -49,7 +54,13 @@ final class Cells {
     if (at.isEmpty()) {
       return "<" + rate(capacity.levels().get(0).rate());
     }
-    return (capacity.ceilingReached() ? "≥" : "") + rate(at.getAsDouble());
+    String cell = (capacity.ceilingReached() ? "≥" : "") + rate(at.getAsDouble());
+    List<Double> missed = capacity.missedBelow();
+    if (missed.isEmpty()) {
+      return cell;
+    }
+    return cell
+        + missed.stream().map(Cells::rate).collect(Collectors.joining(", ", " (missed ", ")"));
   }
 
   static String perHold(LockStats stats) {

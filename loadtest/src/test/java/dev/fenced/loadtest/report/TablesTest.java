@@ -165,6 +165,34 @@ class TablesTest {
   }
 
   @Test
+  void aLevelThatMissedAloneBelowAMetOneIsShownButDoesNotSetTheCapacity() {
+    String stall = "p99 333 ms > 100 ms";
+    Capacity capacity =
+        new Capacity(
+            Slo.DEFAULT,
+            4,
+            List.of(
+                level(25, stall),
+                level(50, null),
+                level(100, stall),
+                level(200, null),
+                level(300, stall),
+                level(450, stall)),
+            List.of());
+    assertThat(capacity.atSlo()).hasValue(200);
+    assertThat(capacity.missedBelow()).containsExactly(25.0, 100.0);
+    assertThat(capacity.ceilingReached()).isFalse();
+    assertThat(Cells.capacity(capacity)).isEqualTo("200 (missed 25, 100)");
+    Capacity lastMet =
+        new Capacity(
+            Slo.DEFAULT,
+            4,
+            List.of(level(25, stall), level(50, null), level(100, null)),
+            List.of());
+    assertThat(Cells.capacity(lastMet)).isEqualTo("≥100 (missed 25)");
+  }
+
+  @Test
   void capacityIsTheHighestLevelMetBelowTheFirstMiss() {
     assertThat(Cells.capacity(CAPACITY)).isEqualTo("200");
     assertThat(Cells.capacity(new Capacity(Slo.DEFAULT, 4, List.of(level(100, null)), List.of())))
