@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fenced.bench.Targets.Kind;
 import dev.fenced.bench.Targets.Target;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -430,14 +433,26 @@ public final class Report {
     return what + " undecided (error bar spans the goal)";
   }
 
+  /**
+   * A ratio with two decimals, or two significant digits below 0.1 (fenced InProcess against a bare
+   * {@code ReentrantLock} is about 0.005×, which two decimals show as 0.00), and its error bar to
+   * the same decimals.
+   */
   static String times(Ratio ratio) {
     if (Double.isNaN(ratio.value())) {
       return "–";
     }
+    BigDecimal value =
+        ratio.value() == 0 || Math.abs(ratio.value()) >= 0.1
+            ? BigDecimal.valueOf(ratio.value()).setScale(2, RoundingMode.HALF_UP)
+            : new BigDecimal(ratio.value()).round(new MathContext(2, RoundingMode.HALF_UP));
     if (Double.isNaN(ratio.error())) {
-      return String.format(Locale.ROOT, "%.2f×", ratio.value());
+      return value.toPlainString() + "×";
     }
-    return String.format(Locale.ROOT, "%.2f× ± %.2f", ratio.value(), ratio.error());
+    BigDecimal error =
+        BigDecimal.valueOf(ratio.error())
+            .setScale(Math.max(2, value.scale()), RoundingMode.HALF_UP);
+    return value.toPlainString() + "× ± " + error.toPlainString();
   }
 
   private static String correctnessTable(Path tsv) throws IOException {
