@@ -459,7 +459,10 @@ public class VoteSimulation extends Simulation {
         .exec(session -> session.set("levelOpen", levelOpen(index, judged)))
         .exec(
             stopLoadGeneratorIf(
-                session -> "the capacity ladder ends after two levels in a row missed",
+                session ->
+                    "the capacity ladder ends after "
+                        + VoteSummary.Capacity.MISSES_TO_STOP
+                        + " levels in a row missed",
                 session -> !session.getBoolean("levelOpen")))
         .exitHereIf(session -> !session.getBoolean("levelOpen"))
         .exec(
@@ -493,10 +496,9 @@ public class VoteSimulation extends Simulation {
           "[loadtest] capacity %.0f/s: %s%n",
           before.rate(),
           before.miss() == null ? "met" : "missed, " + before.miss());
-      int inARow = before.miss() == null ? 0 : missesInARow.incrementAndGet();
-      if (inARow == 0) {
+      if (before.miss() == null) {
         missesInARow.set(0);
-      } else if (inARow >= VoteSummary.Capacity.MISSES_TO_STOP) {
+      } else if (missesInARow.incrementAndGet() >= VoteSummary.Capacity.MISSES_TO_STOP) {
         capacityStopped.set(true);
       }
     }
