@@ -447,18 +447,19 @@ measure_idle_polls() {
 # so that no fold runs during the measurement; beside them, what bounds any read through this
 # ingress: nginx answering alone (/nginx-health), and the cached GET /api/polls/{id}.
 measure_reads() {
-  local file dir="$OUT/reads" big="reads-$READ_BALLOTS" results ballots label request path
+  local file dir="$OUT/reads" big="reads-$READ_BALLOTS" results ballots label request path given
   file=$(policy_file redis)
   mkdir -p "$dir"
   need_wrk
   printf 'reads\tthrough nginx, Redis policy, 3 vote-api + 2 tally-worker; each request through vote-api warmed for %s s before any is measured; then each row wrk -t2 -c32 -d%ss --timeout 30s --latency after a 3 s warm-up\n' \
     "$READ_WARMUP_SECONDS" "$WRK_SECONDS" >"$OUT/reads.meta.tsv"
-  # label|request|path|ballots (-1: the request reads no ballots; "results": as the poll answers)
+  # label|request|path|given (-1: the request reads no ballots; else the ballots the poll was
+  # given, which its results must answer)
   local rows=(
     "nginx alone|GET /nginx-health|/nginx-health|-1"
     "poll, cached|GET /api/polls/{id}|/api/polls/$big|-1"
-    "results, empty poll|GET /api/polls/{id}/results|/api/polls/reads-empty/results|results"
-    "results, $READ_BALLOTS ballots|GET /api/polls/{id}/results|/api/polls/$big/results|results"
+    "results, empty poll|GET /api/polls/{id}/results|/api/polls/reads-empty/results|0"
+    "results, $READ_BALLOTS ballots|GET /api/polls/{id}/results|/api/polls/$big/results|$READ_BALLOTS"
   )
   local row
   for row in "${rows[@]}"; do cut -d'|' -f1 <<<"$row" >>"$OUT/reads.plan"; done
@@ -488,24 +489,22 @@ measure_reads() {
   # row measured pays the compilation of the path all of them share (in a run of 2026-12-03 the
   # three requests read 8,173, 22,203 and 30,837 requests/s in the order they ran).
   for row in "${rows[@]}"; do
-    IFS='|' read -r label request path ballots <<<"$row"
+    IFS='|' read -r label request path given <<<"$row"
     if [[ $path == /api/* ]]; then
       wrk -t2 -c32 -d"${READ_WARMUP_SECONDS}s" --timeout 30s "$INGRESS_URL$path" >/dev/null 2>&1 || true
     fi
   done
   say "reads: each request through vote-api warmed for $READ_WARMUP_SECONDS s"
   for row in "${rows[@]}"; do
-    IFS='|' read -r label request path ballots <<<"$row"
+    IFS='|' read -r label request path given <<<"$row"
     local url="$INGRESS_URL$path" out
+    ballots=-1
     out="$dir/$(tr -c 'a-zA-Z0-9\n' '-' <<<"$label").wrk.txt"
-    local expect=-1
-    if [[ $ballots == results ]]; then
-      [[ $path == */$big/* ]] && expect=$READ_BALLOTS
-      [[ $path == */reads-empty/* ]] && expect=0
+    if ((given >= 0)); then
       results=$(curl -fsS -m 30 "$url" || true)
       ballots=$(sed -n 's/.*"ballots":\([0-9]*\).*/\1/p' <<<"$results")
-      if [[ $path == */$big/* && "${ballots:-0}" != "$READ_BALLOTS" ]]; then
-        say "reads: the results answer ${ballots:-nothing} ballots for $READ_BALLOTS inserted; the row fails"
+      if [[ "${ballots:-0}" != "$given" ]]; then
+        say "reads: $label: the results answer ${ballots:-nothing} ballots for $given given; the row fails"
       fi
     fi
     # A 30 s timeout: wrk leaves timed-out requests out of its latencies, so a slow read must be
@@ -513,7 +512,7 @@ measure_reads() {
     wrk -t2 -c32 -d3s --timeout 30s "$url" >/dev/null 2>&1 || true
     if wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 30s --latency "$url" >"$out" 2>&1; then
       java -cp "$(loadtest_cp)" dev.fenced.loadtest.report.ReadRow --label "$label" --request "$request" \
-        --ballots "${ballots:-0}" --expect-ballots "$expect" --wrk "$out" --row "$OUT/reads.jsonl" ||
+        --ballots "${ballots:-0}" --expect-ballots "$given" --wrk "$out" --row "$OUT/reads.jsonl" ||
         say "reads: $label: could not read wrk's output $out"
     else
       say "reads: $label: wrk failed; see $out"
