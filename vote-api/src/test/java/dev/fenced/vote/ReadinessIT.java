@@ -3,6 +3,7 @@ package dev.fenced.vote;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.notNullValue;
 
 import io.quarkus.test.common.WithTestResource;
@@ -23,7 +24,17 @@ class ReadinessIT {
   @Test
   void readyGoesDownWithTheRedisBackendAndUpAgain() throws Exception {
     given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
-    given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("UP"))
+        // each policy in force with its backend and the epoch in force: "Redis epoch 3 up in 1ms:
+        // …"
+        .body(
+            "checks.find { it.name == 'lock backends' }.data.values()"
+                + ".findAll { it ==~ /\\S+ epoch \\d+ up in .*/ }.size()",
+            greaterThan(0));
     String poll = Api.pollId(FencedTestServers.REDIS);
     Api.createPoll(poll, List.of("cat")).then().statusCode(201);
 

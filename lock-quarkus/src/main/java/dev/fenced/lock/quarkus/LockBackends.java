@@ -28,7 +28,8 @@ public class LockBackends {
 
   /**
    * Probes every policy's backend at once and writes one data entry per policy into {@code answer}
-   * ({@code <policy>: <backend> up in 3ms: <detail>}), plus one per policy problem.
+   * ({@code <policy>: <backend> epoch 7 up in 3ms: <detail>}, the epoch in force, which the
+   * backend's ledger may have raised above the policy's), plus one per policy problem.
    *
    * @return true when at least one policy is in force and every backend answered as reachable
    */
@@ -52,6 +53,8 @@ public class LockBackends {
                 answer.withData(
                     active.get(i).ref().toString(),
                     probe.backend()
+                        + " epoch "
+                        + active.get(i).settings().epoch()
                         + (probe.reachable() ? " up" : " DOWN")
                         + (probe.latency() == null
                             ? ""
