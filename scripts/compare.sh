@@ -7,7 +7,11 @@
 #   policies (default)  every lock policy: closed loop (votes/s, p50, p99), capacity at SLO, votes
 #                       per lock hold, acknowledged, refused, counted, lost, the invariant; the
 #                       ingress balances round robin, so every replica contends for every lock
-#                       name, and Redis runs once more with poll affinity, as the chart installs it
+#                       name, and Redis runs once more with poll affinity, as the chart installs it.
+#                       The services run on from row to row and follow each row's policy file live,
+#                       as they follow a `kubectl apply` (the warm-up then waits for them to run
+#                       steady again); only Atomic's setting and InProcess's single replica need
+#                       processes started anew (--fresh-services: every row on new processes)
 #   scaling             Redis with 1, 2, 3, 4 vote-api replicas: votes/s, p50, p99, and at each count
 #                       Redis again with poll affinity at the ingress (each poll's votes to one
 #                       replica), and Atomic (no lock), the control: what a replica more costs the
@@ -27,32 +31,41 @@
 #
 # Options (defaults in brackets):
 #   --voters N [1500]  --concurrency N [32]  --retry-share X [0.1]
-#   --service-warmup N [60]  the freshly started services are warmed with wrk (fresh voters on a
-#                      poll of their own) in 10 s windows until two windows in a row gain under
-#                      3 %, at most N seconds; 0 skips it. Each row prints its warm-up curve.
+#   --service-warmup N [60]  the services are warmed with wrk (fresh voters on a poll of their
+#                      own) in windows (10 s after a start, 5 s after a live policy switch) until
+#                      two windows in a row gain under 3 %, at most N seconds; 0 skips it. Each
+#                      row prints its warm-up curve.
+#   --fresh-services   policies: every row on freshly started services and a fresh database
+#                      (each row then takes about a minute longer)
 #   --loop-seconds N [15]    the wrk closed loop's length; 0 skips it (the tables then show
 #                      Gatling's closed loop)
-#   --warmup-seconds N [8]   then the load test's own warm-up (Gatling's JVM), not counted either
+#   --warmup-seconds N [5]   then the load test's own warm-up (Gatling's JVM), not counted either
 #   --only LIST        policies to run: none,atomic,inprocess,redis,redis-affinity,
 #                      postgres-locktable,postgres-rowlock,postgres-advisory,etcd,zookeeper [all];
 #                      none runs always, so that every run shows the race its locks prevent
 #   --skip-build       use the jars and the load test an earlier build made
-#   --rates LIST       capacity levels, votes/s [25,50,100,200,300,450,700,1000,1500,2200,3300]
+#   --rates LIST       capacity levels, votes/s [100,200,300,450,700,1000,1500,2200,3300]
 #   --level-seconds N [4]   --no-capacity
+#   --capacity-all     the capacity ladder on every locking row; by default on Atomic, Redis and
+#                      the three Postgres modes only
 #   --replicas LIST [1,2,3,4]   --no-scaling-control (scaling without the Atomic rows)
 #   --no-scaling-affinity   scaling without the poll-affinity rows
 #   --idle-polls LIST [0,10000,100000]
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
 #   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
-#                      --wrk-seconds 30 --loop-seconds 30, and reads warmed 30 s per request [15]
+#                      --wrk-seconds 30 --loop-seconds 30 --capacity-all --rates 25,50,100,...,3300,
+#                      and reads warmed 30 s per request [15]
 #   --write-docs       write this run's tables into docs/local-run.md and its data and chart into
 #                      docs/compare/
 #   --note TEXT        a line kept with the run (e.g. "quiet machine")
 #
-# Order of the policies: None (no lock: the read-modify-write race loses votes), Atomic (no lock:
-# the database adds, the baseline), InProcess on one vote-api replica (correct, cannot scale out),
-# then every distributed backend on 3 vote-api and 2 tally-worker replicas. KubernetesLease needs
-# an API server and is skipped. Output of each run: $FENCED_HOME/compare/<time>/.
+# Order of the policies in the table: None (no lock: the read-modify-write race loses votes),
+# Atomic (no lock: the database adds, the baseline), InProcess on one vote-api replica (correct,
+# cannot scale out), then every distributed backend on 3 vote-api and 2 tally-worker replicas.
+# They run in the order that starts the fewest processes: Atomic (vote-api started with
+# FENCED_VOTE_COUNTER=atomic), None (vote-api started anew with the lock), every distributed
+# backend, InProcess (the replicas beyond one stopped). KubernetesLease needs an API server and is
+# skipped. Output of each run: $FENCED_HOME/compare/<time>/.
 # Exit code 0 when every row ran and passed, and None, if it ran, lost votes (the race shown).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,13 +80,18 @@ esac
 VOTERS=1500
 CONCURRENCY=32
 SHARE=0.1
-WARMUP=8
+WARMUP=5
 SERVICE_WARMUP=60
 WARM_WINDOW=10
+LIVE_WARM_WINDOW=5
+FRESH=0
 ONLY=""
-RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
+RATES=100,200,300,450,700,1000,1500,2200,3300
 LEVEL_SECONDS=4
 CAPACITY=1
+# The rows the capacity ladder runs on (the no-lock baseline, and the backends whose capacity the
+# docs compare); --capacity-all: every locking row.
+CAPACITY_KEYS=atomic,redis,postgres-locktable,postgres-rowlock,postgres-advisory
 REPLICAS=1,2,3,4
 SCALING_CONTROL=1
 SCALING_AFFINITY=1
@@ -97,6 +115,8 @@ while (($#)); do
     --rates) RATES=${2:?}; shift 2 ;;
     --level-seconds) LEVEL_SECONDS=${2:?}; shift 2 ;;
     --no-capacity) CAPACITY=0; shift ;;
+    --capacity-all) CAPACITY_KEYS=all; shift ;;
+    --fresh-services) FRESH=1; shift ;;
     --replicas) REPLICAS=${2:?}; shift 2 ;;
     --no-scaling-control) SCALING_CONTROL=0; shift ;;
     --no-scaling-affinity) SCALING_AFFINITY=0; shift ;;
@@ -104,11 +124,15 @@ while (($#)); do
     --read-ballots) READ_BALLOTS=${2:?}; shift 2 ;;
     --wrk-seconds) WRK_SECONDS=${2:?}; shift 2 ;;
     --loop-seconds) LOOP_SECONDS=${2:?}; shift 2 ;;
-    --long) VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30 LOOP_SECONDS=30 READ_WARMUP_SECONDS=30; shift ;;
+    --long)
+      VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30 LOOP_SECONDS=30 READ_WARMUP_SECONDS=30
+      CAPACITY_KEYS=all RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
+      shift
+      ;;
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,56p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,69p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -142,12 +166,23 @@ need_wrk() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
 }
 
+# index_of <word> <list...>: the word's place in the list (0-based).
+index_of() {
+  local word=$1 i=0
+  shift
+  for w in "$@"; do
+    [[ $w == "$word" ]] && { echo "$i"; return 0; }
+    i=$((i + 1))
+  done
+  fail "index_of: $word is not in $*"
+}
+
 # How the rows were warmed, for the tables' headers.
 warmup_text() {
   local loop=""
   ((LOOP_SECONDS > 0)) && loop="; closed loop measured with wrk for ${LOOP_SECONDS} s, then Gatling's"
   if ((SERVICE_WARMUP > 0)); then
-    echo "services warmed until steady (at most ${SERVICE_WARMUP} s, column warm-up s)${loop}, after its warm-up ${WARMUP} s"
+    echo "services warmed until steady (at most ${SERVICE_WARMUP} s, column warm-up s, in ${WARM_WINDOW} s windows after a start, ${LIVE_WARM_WINDOW} s after a live switch)${loop}, after its warm-up ${WARMUP} s"
   else
     echo "warm-up ${WARMUP} s${loop}"
   fi
@@ -180,27 +215,28 @@ policy_file() { echo "$OUT/policies/$1.yaml"; }
 TEMPLATE=$(schema_template "$FENCED_PG_DATABASE" "$(policy_file inprocess)")
 write_meta "$OUT/meta.tsv" note "${NOTE:--}"
 
-# warm_services <dir> <poll> [polls]: fresh voters through the ingress on polls of their own (1, or
-# <poll>-1..<poll>-N: under poll affinity each poll reaches one replica, so only many polls warm
-# every replica, whichever the measured polls then hash to), at the
-# closed loop's concurrency, in windows of WARM_WINDOW seconds, until the services are warm: two
-# windows in a row that do not beat the best window before them by more than 3 % (the JIT has
-# compiled what the load needs, the pools have grown), or SERVICE_WARMUP seconds. On two cores
-# shared by five JVMs this takes a minute or more; a row measured colder reads as a slower lock.
+# warm_services <dir> <poll> <polls> <window>: fresh voters through the ingress on polls of their
+# own (1, or <poll>-1..<poll>-N: under poll affinity each poll reaches one replica, so only many
+# polls warm every replica, whichever the measured polls then hash to), at the closed loop's
+# concurrency, in windows of <window> seconds, until the services are warm: two windows in a row
+# that do not beat the best window before them by more than 3 % (the JIT has compiled what the load
+# needs, the pools have grown), or SERVICE_WARMUP seconds. On two cores shared by five freshly
+# started JVMs this takes a minute or more; after a live policy switch only the new backend's path
+# is cold. A row measured colder reads as a slower lock.
 # Prints "<seconds> <steady|rising> <rate/rate/...>"; the rates go to <dir>/warm-up.txt too.
 warm_services() {
-  local dir=$1 poll=$2 count=${3:-1} spent=0 best=0 flat=0 rate rates=() state=rising polls=() p
+  local dir=$1 poll=$2 count=$3 window=$4 spent=0 best=0 flat=0 rate rates=() state=rising polls=() p
   if ((count == 1)); then polls=("$poll"); else for ((p = 1; p <= count; p++)); do polls+=("$poll-$p"); done; fi
   for p in "${polls[@]}"; do
     curl -fsS -m 10 -o /dev/null -H 'Content-Type: application/json' \
       -d "{\"id\":\"$p\",\"title\":\"warm-up\",\"options\":[\"cat\",\"dog\"]}" \
       "$INGRESS_URL/api/polls" || { echo "0 failed -"; return 0; }
   done
-  while ((spent + WARM_WINDOW <= SERVICE_WARMUP)); do
-    rate=$(wrk -t2 -c"$CONCURRENCY" -d"${WARM_WINDOW}s" --timeout 10s -s "$ROOT/scripts/lib/fresh-votes.lua" \
+  while ((spent + window <= SERVICE_WARMUP)); do
+    rate=$(wrk -t2 -c"$CONCURRENCY" -d"${window}s" --timeout 10s -s "$ROOT/scripts/lib/fresh-votes.lua" \
       "$INGRESS_URL/api/polls/${polls[0]}/votes" -- "w$spent" "${polls[@]}" 2>>"$dir/warm-up.txt" | awk '/^RESULT/ { printf "%.0f", $3 }')
     rate=${rate:-0} # no RESULT line: the window served nothing
-    spent=$((spent + WARM_WINDOW))
+    spent=$((spent + window))
     rates+=("$rate")
     echo "${spent}s $rate votes/s" >>"$dir/warm-up.txt"
     if awk -v r="$rate" -v b="$best" 'BEGIN { exit !(r > b * 1.03) }'; then
@@ -240,6 +276,8 @@ light_loop() {
   counted=$(grep -o '"counts":{[^}]*}' <<<"$results" | grep -o ':[0-9]*' | tr -d : | awk '{ s += $1 } END { print s + 0 }')
   if ((sockerr > 0)); then
     check="unresolved: $sockerr votes without an answer"
+  elif ((ok == 0)); then
+    check="FAIL: no vote answered 201"
   elif ((ballots < ok)); then
     check="FAIL: $ballots ballots for $ok answers 201"
   elif ((ballots > ok + CONCURRENCY)); then
@@ -256,22 +294,27 @@ light_loop() {
 }
 
 # measure <kind> <label> <policy> <policy-file> <vote-api> <tally-worker> <counter> <capacity 0|1>
-#         [--idle N] [--cpu] [--affinity none|poll] [--tag KEY=VALUE ...]
+#         [--idle N] [--cpu] [--affinity none|poll] [--live] [--tag KEY=VALUE ...]
 # One row: fresh services under the policy, warm-up, closed loop, tally lag, capacity ladder, check.
 # --affinity: how the ingress spreads the requests (FENCED_INGRESS_AFFINITY of local-run.sh); a
 # row with poll affinity is tagged affinity=poll.
+# --live: the services of the row before keep running and follow the new policy file live (those
+# whose settings differ are started anew, replicas beyond the counts stopped), in the database of
+# the first live row; the backends the row does not use are stopped once the warm-up is over (the
+# services have closed what they held there by then). The row is tagged services=live|started.
 # --cpu: the tally-workers' and Redis's CPU, idle for CPU_IDLE_SECONDS after the start and during
 # the load, kept with the row as tags.
 # A row that does not come to a verdict leaves no line in <kind>.jsonl; the report fails it.
 measure() {
   local kind=$1 label=$2 policy=$3 file=$4 votes=$5 tallies=$6 counter=$7 capacity=$8
   shift 8
-  local idle=0 cpu=0 affinity=none tags=()
+  local idle=0 cpu=0 affinity=none live=0 tags=()
   while (($#)); do
     case "$1" in
       --idle) idle=$2; shift 2 ;;
       --cpu) cpu=1; shift ;;
       --affinity) affinity=$2; shift 2 ;;
+      --live) live=1; shift ;;
       --tag) tags+=(--tag "$2"); shift 2 ;;
       *) fail "measure: unknown option $1" ;;
     esac
@@ -284,11 +327,22 @@ measure() {
   say "[$kind $n] $label: $votes vote-api + $tallies tally-worker, counter $counter; backends $(
     "$ROOT/scripts/local-run.sh" backends "$file" | paste -sd' '
   )"
-  "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
-  # shellcheck disable=SC2046 # one backend a word
-  only_backends $("$ROOT/scripts/local-run.sh" backends "$file")
-  fresh_database "$FENCED_PG_DATABASE" "$TEMPLATE"
-  rm -f "$FENCED_HOME/run/logs/"*.log # each row keeps its own copy of the service logs
+  local backends before="" started=1 epoch
+  backends=$("$ROOT/scripts/local-run.sh" backends "$file" | paste -sd' ')
+  if ((live)) && [[ -n "$(running_services)" ]]; then
+    # shellcheck disable=SC2086 # one backend a word
+    "$ROOT/scripts/backends.sh" up $backends >/dev/null 2>&1 || fail "backends $backends did not start"
+    mark_logs "$dir"
+    before=$(running_services)
+    epoch=$(with_epoch "$file" "$dir/policy.yaml")
+    file="$dir/policy.yaml"
+  else
+    "$ROOT/scripts/local-run.sh" down >"$dir/local-run.log" 2>&1
+    # shellcheck disable=SC2086 # one backend a word
+    only_backends $backends
+    fresh_database "$FENCED_PG_DATABASE" "$TEMPLATE"
+    rm -f "$FENCED_HOME/run/logs/"*.log # each row keeps its own copy of the service logs
+  fi
   if ((idle > 0)); then
     # The services start with the idle polls already there, as after a restart of a long-lived
     # system.
@@ -303,6 +357,16 @@ measure() {
     say "[$kind $n] $label: the services did not start; see $dir/local-run.log and $dir/service-logs"
     return 0
   fi
+  if [[ -n "$before" ]]; then
+    # Every vote-api replica ran in the row before (same pid): only the policy changed under them.
+    [[ -z "$(comm -23 <(running_services | grep '^vote-api' | sort) <(grep '^vote-api' <<<"$before" | sort))" ]] && started=0
+    if ! await_epoch "$epoch"; then
+      say "[$kind $n] $label: the services did not take up $(basename "$file") (epoch $epoch) within 60 s; see $dir/service-logs"
+      copy_logs "$dir"
+      return 0
+    fi
+  fi
+  ((live)) && tags+=(--tag "services=$( ((started)) && echo started || echo live)")
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
     -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
   ((capacity)) && props+=(-DcapacityRates="$RATES" -DlevelSeconds="$LEVEL_SECONDS")
@@ -318,10 +382,13 @@ measure() {
     local warm
     # Under poll affinity 8 polls a replica: the chance that one replica gets none of them is
     # about n·(1 − 1/n)^(8n): under 0.1 % at 2, 3 or 4 replicas.
-    read -r -a warm <<<"$(warm_services "$dir" "$poll-services" "$([[ $affinity == poll ]] && echo $((8 * votes)) || echo 1)")"
+    read -r -a warm <<<"$(warm_services "$dir" "$poll-services" "$([[ $affinity == poll ]] && echo $((8 * votes)) || echo 1)" \
+      "$( ((started)) && echo "$WARM_WINDOW" || echo "$LIVE_WARM_WINDOW")")"
     say "[$kind $n] $label: services warmed for ${warm[0]} s (${warm[1]}): ${warm[2]//\// → } votes/s"
-    tags+=(--tag "serviceWarmup=${warm[0]}$([[ ${warm[1]} == steady ]] || echo +)")
+    tags+=(--tag "serviceWarmup=${warm[0]}$([[ ${warm[1]} == steady ]] || echo +)$( ((live && started)) && echo " (started)" || true)")
   fi
+  # shellcheck disable=SC2086 # one backend a word
+  ((live)) && only_backends $backends
   # The load's CPU window starts after the warm-up, as the load's clock does.
   if ((cpu)); then c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds); fi
   if ((LOOP_SECONDS > 0)); then
@@ -353,15 +420,95 @@ measure() {
     sed 's/^/    /' "$dir/check.log" >&2
     ((rc == 0)) || say "[$kind $n] $label: the checker exited $rc"
   fi
-  cp -r "$FENCED_HOME/run/logs" "$dir/service-logs" 2>/dev/null || true
+  copy_logs "$dir"
   say "[$kind $n] $label: $((SECONDS - row_t0)) s (all so far: $((SECONDS - t0)) s)"
+}
+
+# running_services: "<name> <pid>" a line for each service process local-run.sh runs.
+running_services() {
+  local pf
+  for pf in "$FENCED_HOME"/run/pids/{vote-api,tally-worker}-*.pid; do
+    [[ -f "$pf" ]] && kill -0 "$(head -n 1 "$pf")" 2>/dev/null && echo "$(basename "$pf" .pid) $(head -n 1 "$pf")"
+  done
+  return 0
+}
+
+# mark_logs <dir>: where each service log ends now, so that copy_logs keeps only this row's part.
+mark_logs() {
+  local f
+  for f in "$FENCED_HOME"/run/logs/*.log; do
+    [[ -f "$f" ]] && echo "$(basename "$f") $(stat -c %s "$f")"
+  done >"$1/log-marks"
+}
+
+# copy_logs <dir>: the service logs into <dir>/service-logs, from the marks mark_logs left, if any.
+copy_logs() {
+  local dir=$1 f name from
+  mkdir -p "$dir/service-logs"
+  for f in "$FENCED_HOME"/run/logs/*.log; do
+    [[ -f "$f" ]] || continue
+    name=$(basename "$f")
+    from=0
+    [[ -f "$dir/log-marks" ]] && from=$(awk -v n="$name" '$1 == n { print $2 }' "$dir/log-marks")
+    tail -c +$((${from:-0} + 1)) "$f" >"$dir/service-logs/$name"
+  done
+}
+
+# service_port <name>: the port local-run.sh gave a vote-api or tally-worker replica.
+service_port() {
+  case "$1" in
+    vote-api-*) echo $((${FENCED_VOTE_BASE_PORT:-18110} + ${1#vote-api-})) ;;
+    tally-worker-*) echo $((${FENCED_TALLY_BASE_PORT:-18130} + ${1#tally-worker-})) ;;
+  esac
+}
+
+# service_epochs <name>: the fencing epochs in force in a running service, one a line, from its
+# readiness data ("<policy>": "<backend> epoch N up ..."); "atomic" for a vote-api that takes no
+# lock; nothing when it does not answer.
+service_epochs() {
+  local answer
+  answer=$(curl -sS -m 5 "http://127.0.0.1:$(service_port "$1")/q/health/ready" 2>/dev/null) || return 0
+  [[ $answer == *"votes take no lock"* ]] && echo atomic
+  grep -o ' epoch [0-9]*' <<<"$answer" | awk '{ print $2 }' || true
+}
+
+# with_epoch <file> <out>: <file> with its policies' locks.fenced.dev/epoch above every epoch in
+# force in the running services (the backends' ledgers may have raised them above the files', and
+# a move to another backend needs a higher epoch: docs/lockpolicy.md), as <out>; prints the epoch.
+with_epoch() {
+  local file=$1 out=$2 epoch top name
+  epoch=$(sed -n 's/^ *locks.fenced.dev\/epoch: *"\{0,1\}\([0-9]*\)"\{0,1\}$/\1/p' "$file" | sort -n | tail -n 1)
+  top=$(while read -r name _; do service_epochs "$name"; done < <(running_services) | grep -x '[0-9]*' | sort -n | tail -n 1)
+  ((${top:-0} >= ${epoch:-0})) && epoch=$((top + 1))
+  sed "s/^\( *locks.fenced.dev\/epoch:\).*/\1 \"$epoch\"/" "$file" >"$out"
+  echo "$epoch"
+}
+
+# await_epoch <epoch>: every running service has taken up the new policy file, within 60 s: each
+# reports epochs in force and none below <epoch> (a vote-api that takes no lock has none to report).
+await_epoch() {
+  local epoch=$1 deadline=$((SECONDS + 60)) pending name got
+  while ((SECONDS < deadline)); do
+    pending=0
+    while read -r name _; do
+      got=$(service_epochs "$name")
+      [[ $got == atomic* ]] && continue
+      [[ -n "$got" ]] && (($(sort -n <<<"$got" | head -n 1) >= epoch)) || pending=1
+    done < <(running_services)
+    ((pending)) || return 0
+    sleep 0.5
+  done
+  return 1
 }
 
 ROW=0
 kinds=()
 
 measure_policies() {
-  local key label votes tallies counter capacity affinity rows=()
+  local key label votes tallies counter capacity affinity rows=() plan=() live=()
+  ((FRESH)) || live=(--live)
+  # The files come in the order they run (scripts/policies.sh), each with a higher epoch than the
+  # one before, as the services following them live need; the table keeps the order of KEYS.
   for file in "${POLICY_FILES[@]}"; do
     key=$(basename "$file" .yaml)
     votes=3 tallies=2 counter=locked capacity=$CAPACITY
@@ -386,13 +533,19 @@ measure_policies() {
         selected=redis-affinity label="Redis, poll affinity"
       fi
       [[ -z "$ONLY" || ",$ONLY," == *",$selected,"* ]] || continue
+      [[ $CAPACITY_KEYS == all || ",$CAPACITY_KEYS," == *",$selected,"* ]] || capacity=0
       rows+=("$label|$file|$votes|$tallies|$counter|$capacity|$affinity")
-      echo "$label" >>"$OUT/policies.plan"
+      plan[$(index_of "$selected" "${KEYS[@]}")]=$label
     done
   done
-  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice, $(warmup_text); the ingress balances round robin (Redis, poll affinity: each poll's votes to one replica)"
+  printf '%s\n' "${plan[@]}" >"$OUT/policies.plan"
+  local services="every row on freshly started services"
+  ((FRESH)) || services="the services run on from row to row and follow each row's policy file live (started anew where the row needs it: warm-up marked started), warmed again after every switch"
+  local closed="$VOTERS voters, $CONCURRENCY concurrent, ${SHARE} vote twice; $services; $(warmup_text); the ingress balances round robin (Redis, poll affinity: each poll's votes to one replica)"
   local capacity_levels="not measured (--no-capacity)"
-  ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
+  local capacity_rows="Atomic, Redis and the three Postgres modes (--capacity-all: every locking row)"
+  [[ $CAPACITY_KEYS == all ]] && capacity_rows="every locking row"
+  ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each, on $capacity_rows; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
   printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
     "skipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)" >"$OUT/policies.meta.tsv"
   say "policies: ${#rows[@]} rows; closed loop: $closed; capacity: $capacity_levels"
@@ -401,7 +554,7 @@ measure_policies() {
   for row in "${rows[@]}"; do
     IFS='|' read -r label file votes tallies counter capacity affinity <<<"$row"
     measure policies "$label" "${label%%,*}" "$file" "$votes" "$tallies" "$counter" "$capacity" \
-      --affinity "$affinity"
+      --affinity "$affinity" "${live[@]+"${live[@]}"}"
   done
   kinds+=(policies)
 }

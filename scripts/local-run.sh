@@ -152,9 +152,13 @@ overrides() {
   [[ -f "$f" ]] && grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$f" || true
 }
 
-# What a process is started with, to notice a change: the shared settings and its own.
+# What a process is started with, to notice a change: the shared settings and its own. vote-api's
+# own settings (FENCED_VOTE_*) are no change to a tally-worker, which does not read them.
 process_env() {
-  service_env
+  case "$1" in
+    tally-worker-*) service_env | grep -v '^FENCED_VOTE_' || true ;;
+    *) service_env ;;
+  esac
   overrides "$1"
 }
 

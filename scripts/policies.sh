@@ -2,7 +2,8 @@
 # Writes the LockPolicy files of the local runs into a folder, one per backend and mode, from the
 # examples in k8s/examples (vote-counters and tally-owners each) with the addresses of the local
 # servers (the FENCED_* ports that scripts/backends.sh uses), and atomic.yaml for the runs without
-# a vote lock. Prints the files written, in the order compare.sh runs them.
+# a vote lock. Prints the files written, in the order compare.sh runs them (the order that starts
+# the fewest processes, see there).
 #
 #   scripts/policies.sh <dir>
 #
@@ -60,16 +61,15 @@ tally_on_locktable() {
   grep -q '^  name: tally-owners' "$file" || { echo "policies.sh: lockpolicy-postgres.yaml changed shape" >&2; exit 1; }
 }
 
-# None shows the counters' race; the tally owners still lock, so that only the counters race and
-# the tally stays exact, as under every other policy.
-write none lockpolicy-none.yaml
-tally_on_locktable "$written" "only the counters are meant to race"
 # Atomic: vote-api with FENCED_VOTE_COUNTER=atomic takes no lock for a vote (vote-counters stays
 # None, for the record); the tally owners lock as under None.
 write atomic lockpolicy-none.yaml \
   "1s|.*|# For vote-api with FENCED_VOTE_COUNTER=atomic: a vote takes no lock, the database adds one.|"
 tally_on_locktable "$written" "the votes take no lock"
-write inprocess lockpolicy-inprocess.yaml
+# None shows the counters' race; the tally owners still lock, so that only the counters race and
+# the tally stays exact, as under every other policy.
+write none lockpolicy-none.yaml
+tally_on_locktable "$written" "only the counters are meant to race"
 write redis lockpolicy-redis.yaml "s#redis://fenced-redis:6379#redis://127.0.0.1:$REDIS_PORT#" '/passwordSecretRef:/d'
 for mode in LockTable RowLock Advisory; do
   lower=$(tr '[:upper:]' '[:lower:]' <<<"$mode")
@@ -84,3 +84,5 @@ for mode in LockTable RowLock Advisory; do
 done
 write etcd lockpolicy-etcd.yaml "s#http://fenced-etcd:2379#http://127.0.0.1:$ETCD_PORT#"
 write zookeeper lockpolicy-zookeeper.yaml "s#connectString: zookeeper:2181#connectString: 127.0.0.1:$ZK_PORT#"
+# Last: InProcess runs on one vote-api replica, so compare.sh stops the others for it.
+write inprocess lockpolicy-inprocess.yaml
