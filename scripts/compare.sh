@@ -424,15 +424,6 @@ measure() {
   say "[$kind $n] $label: $((SECONDS - row_t0)) s (all so far: $((SECONDS - t0)) s)"
 }
 
-# running_services: "<name> <pid>" a line for each service process local-run.sh runs.
-running_services() {
-  local pf
-  for pf in "$FENCED_HOME"/run/pids/{vote-api,tally-worker}-*.pid; do
-    [[ -f "$pf" ]] && kill -0 "$(head -n 1 "$pf")" 2>/dev/null && echo "$(basename "$pf" .pid) $(head -n 1 "$pf")"
-  done
-  return 0
-}
-
 # mark_logs <dir>: where each service log ends now, so that copy_logs keeps only this row's part.
 mark_logs() {
   local f
@@ -452,14 +443,6 @@ copy_logs() {
     [[ -f "$dir/log-marks" ]] && from=$(awk -v n="$name" '$1 == n { print $2 }' "$dir/log-marks")
     tail -c +$((${from:-0} + 1)) "$f" >"$dir/service-logs/$name"
   done
-}
-
-# service_port <name>: the port local-run.sh gave a vote-api or tally-worker replica.
-service_port() {
-  case "$1" in
-    vote-api-*) echo $((${FENCED_VOTE_BASE_PORT:-18110} + ${1#vote-api-})) ;;
-    tally-worker-*) echo $((${FENCED_TALLY_BASE_PORT:-18130} + ${1#tally-worker-})) ;;
-  esac
 }
 
 # service_epochs <name>: the fencing epochs in force in a running service, one a line, from its

@@ -227,13 +227,30 @@ lease_seconds() {
 }
 now_ms() { date +%s%3N; }
 
+# service_port <name>: the port scripts/local-run.sh gives a vote-api or tally-worker replica.
+service_port() {
+  case "$1" in
+    vote-api-*) echo $((VOTE_BASE_PORT + ${1#vote-api-})) ;;
+    tally-worker-*) echo $((TALLY_BASE_PORT + ${1#tally-worker-})) ;;
+  esac
+}
+
+# running_services: "<name> <pid>" a line for each service process local-run.sh runs.
+running_services() {
+  local pf
+  for pf in "$FENCED_HOME"/run/pids/{vote-api,tally-worker}-*.pid; do
+    [[ -f "$pf" ]] && kill -0 "$(head -n 1 "$pf")" 2>/dev/null && echo "$(basename "$pf" .pid) $(head -n 1 "$pf")"
+  done
+  return 0
+}
+
 # tally_workers [except]: --worker NAME=STATUS-URL for every running tally-worker but <except>.
 tally_workers() {
   local pidfile name
   for pidfile in "$FENCED_HOME/run/pids"/tally-worker-*.pid; do
     name=$(basename "$pidfile" .pid)
     [[ $name == "${1:-}" ]] && continue
-    printf -- '--worker %s=http://127.0.0.1:%s/api/tally/status ' "$name" "$((TALLY_BASE_PORT + ${name##*-}))"
+    printf -- '--worker %s=http://127.0.0.1:%s/api/tally/status ' "$name" "$(service_port "$name")"
   done
 }
 
