@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The measured comparison through nginx, each row on freshly started services, a fresh database and
-# only the backends its policy needs, after a warm-up that is not counted.
+# The measured comparison through nginx: each row on warm services (policies: switched live to the
+# row's policy; scaling, idle-polls: started anew on a fresh database), with only the backends its
+# policy needs running while it is measured, after a warm-up that is not counted.
 #
 #   scripts/compare.sh [policies|scaling|idle-polls|reads|all] [options]
 #
@@ -45,6 +46,9 @@
 #                      none runs always, so that every run shows the race its locks prevent
 #   --skip-build       use the jars and the load test an earlier build made
 #   --rates LIST       capacity levels, votes/s [100,200,300,450,700,1000,1500,2200,3300]
+#   --ladder-start X [0.25]  a row's ladder starts at the highest level at most X × its closed
+#                      loop's votes/s (the levels far below what the row serves are skipped); 0:
+#                      every row starts at the first level
 #   --level-seconds N [4]   --no-capacity
 #   --capacity-all     the capacity ladder on every locking row; by default on Atomic, Redis and
 #                      the three Postgres modes only
@@ -54,6 +58,7 @@
 #   --read-ballots N [1000000]  --wrk-seconds N [10]
 #   --long             --voters 10000 --service-warmup 180 --warmup-seconds 20 --level-seconds 10
 #                      --wrk-seconds 30 --loop-seconds 30 --capacity-all --rates 25,50,100,...,3300,
+#                      --ladder-start 0,
 #                      and reads warmed 30 s per request [15]
 #   --write-docs       write this run's tables into docs/local-run.md and its data and chart into
 #                      docs/compare/
@@ -87,6 +92,7 @@ LIVE_WARM_WINDOW=5
 FRESH=0
 ONLY=""
 RATES=100,200,300,450,700,1000,1500,2200,3300
+LADDER_START=0.25
 LEVEL_SECONDS=4
 CAPACITY=1
 # The rows the capacity ladder runs on (the no-lock baseline, and the backends whose capacity the
@@ -113,6 +119,7 @@ while (($#)); do
     --service-warmup) SERVICE_WARMUP=${2:?}; shift 2 ;;
     --only) ONLY=${2:?}; shift 2 ;;
     --rates) RATES=${2:?}; shift 2 ;;
+    --ladder-start) LADDER_START=${2:?}; shift 2 ;;
     --level-seconds) LEVEL_SECONDS=${2:?}; shift 2 ;;
     --no-capacity) CAPACITY=0; shift ;;
     --capacity-all) CAPACITY_KEYS=all; shift ;;
@@ -126,13 +133,13 @@ while (($#)); do
     --loop-seconds) LOOP_SECONDS=${2:?}; shift 2 ;;
     --long)
       VOTERS=10000 WARMUP=20 SERVICE_WARMUP=180 LEVEL_SECONDS=10 WRK_SECONDS=30 LOOP_SECONDS=30 READ_WARMUP_SECONDS=30
-      CAPACITY_KEYS=all RATES=25,50,100,200,300,450,700,1000,1500,2200,3300
+      CAPACITY_KEYS=all RATES=25,50,100,200,300,450,700,1000,1500,2200,3300 LADDER_START=0
       shift
       ;;
     --write-docs) WRITE_DOCS=1; shift ;;
     --skip-build) BUILD=0; shift ;;
     --note) NOTE=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,69p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo pipefail/{/^set /d;p;}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -147,6 +154,7 @@ positive --wrk-seconds "$WRK_SECONDS"
 [[ "$SERVICE_WARMUP" =~ ^[0-9]+$ ]] || fail "--service-warmup must be a whole number of seconds, was '$SERVICE_WARMUP'"
 [[ "$SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || fail "--retry-share must be between 0 and 1, was '$SHARE'"
 [[ "$RATES" =~ ^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?)*$ ]] || fail "--rates must be a list like 50,100,200, was '$RATES'"
+[[ "$LADDER_START" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || fail "--ladder-start must be between 0 and 1, was '$LADDER_START'"
 [[ "$REPLICAS" =~ ^[1-9](,[1-9])*$ ]] || fail "--replicas must be a list of 1..9 like 1,2,3,4, was '$REPLICAS'"
 [[ "$IDLE" =~ ^[0-9]+(,[0-9]+)*$ ]] || fail "--idle-polls must be a list like 0,10000,100000, was '$IDLE'"
 KEYS=(none atomic inprocess redis redis-affinity postgres-locktable postgres-rowlock postgres-advisory etcd zookeeper)
@@ -186,6 +194,17 @@ warmup_text() {
   else
     echo "warm-up ${WARMUP} s${loop}"
   fi
+}
+
+# ladder_from <votes/s>: a row's capacity levels, from the highest of --rates at most
+# LADDER_START × the row's closed-loop votes/s (from the first with no closed-loop rate, or 0).
+ladder_from() {
+  awk -v rates="$RATES" -v loop="${1:-0}" -v share="$LADDER_START" 'BEGIN {
+    n = split(rates, r, ","); start = 1
+    for (i = 1; i <= n; i++) if (r[i] + 0 <= share * loop) start = i
+    out = r[start]; for (i = start + 1; i <= n; i++) out = out "," r[i]
+    print out
+  }'
 }
 
 OUT="$FENCED_HOME/compare/$(date +%Y%m%d-%H%M%S)"
@@ -369,7 +388,6 @@ measure() {
   ((live)) && tags+=(--tag "services=$( ((started)) && echo started || echo live)")
   local props=(-Dvoters="$VOTERS" -Dconcurrency="$CONCURRENCY" -DretryShare="$SHARE"
     -DwarmupSeconds="$WARMUP" -DmetricsUrls="$(metrics_urls "$votes")" -DtallyWaitSeconds=60 -DmaxSeconds=1200)
-  ((capacity)) && props+=(-DcapacityRates="$RATES" -DlevelSeconds="$LEVEL_SECONDS")
   local c0 c1 c2 r0 r1 r2 load_t0
   if ((cpu)); then
     c0=$(tally_cpu_seconds) r0=$(redis_cpu_seconds)
@@ -391,8 +409,8 @@ measure() {
   ((live)) && only_backends $backends
   # The load's CPU window starts after the warm-up, as the load's clock does.
   if ((cpu)); then c1=$(tally_cpu_seconds) r1=$(redis_cpu_seconds); fi
+  local loop=()
   if ((LOOP_SECONDS > 0)); then
-    local loop
     mapfile -t loop < <(light_loop "$dir" "$poll-loop" "$([[ $policy == None ]] && echo 0 || echo 1)")
     if ((${#loop[@]})); then
       tags+=("${loop[@]}")
@@ -401,7 +419,12 @@ measure() {
       say "[$kind $n] $label: the wrk closed loop gave no result; see $dir/wrk-loop.txt"
     fi
   fi
-  say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$( ((capacity)) && echo ", then the capacity ladder")"
+  local ladder=""
+  if ((capacity)); then
+    ladder=$(ladder_from "$([[ ${#loop[@]} -gt 1 ]] && echo "${loop[1]#*=}" || echo 0)")
+    props+=(-DcapacityRates="$ladder" -DlevelSeconds="$LEVEL_SECONDS")
+  fi
+  say "[$kind $n] $label: warm-up ${WARMUP} s, then $VOTERS voters on poll $poll$([[ -n $ladder ]] && echo ", then the capacity ladder ($ladder votes/s)")"
   load_t0=$(date +%s.%N)
   if ! run_gatling "$dir" "$poll" "${props[@]}"; then
     say "[$kind $n] $label: the load run failed; see $dir/gatling.log"
@@ -528,7 +551,7 @@ measure_policies() {
   local capacity_levels="not measured (--no-capacity)"
   local capacity_rows="Atomic, Redis and the three Postgres modes (--capacity-all: every locking row)"
   [[ $CAPACITY_KEYS == all ]] && capacity_rows="every locking row"
-  ((CAPACITY)) && capacity_levels="levels $RATES votes/s, ${LEVEL_SECONDS} s each, on $capacity_rows; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
+  ((CAPACITY)) && capacity_levels="levels $RATES votes/s$(awk -v s="$LADDER_START" 'BEGIN { if (s > 0) printf ", each row from the highest at most %s × its closed loop'"'"'s votes/s", s }'), ${LEVEL_SECONDS} s each, on $capacity_rows; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
   printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
     "skipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)" >"$OUT/policies.meta.tsv"
   say "policies: ${#rows[@]} rows; closed loop: $closed; capacity: $capacity_levels"

@@ -32,8 +32,10 @@ build_all() {
       IFS=,
       echo "${modules[*]}"
     )
-    say "building $list (mvn package -DskipTests)"
-    (cd "$ROOT" && mvn -B -q -ntp -DskipTests package -pl "$list" -am) >&2 || fail "building $list failed"
+    # The services' jars need no test classes (-Dmaven.test.skip skips compiling them, a quarter
+    # of the build); -T 2 packages vote-api and tally-worker side by side.
+    say "building $list (mvn package -Dmaven.test.skip)"
+    (cd "$ROOT" && mvn -B -q -ntp -T 2 -Dmaven.test.skip=true package -pl "$list" -am) >&2 || fail "building $list failed"
   fi
   [[ -f "$FENCED_VOTE_API_JAR" ]] || fail "no vote-api jar at $FENCED_VOTE_API_JAR"
   [[ -f "$FENCED_TALLY_WORKER_JAR" ]] || fail "no tally-worker jar at $FENCED_TALLY_WORKER_JAR"
