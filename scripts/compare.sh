@@ -551,7 +551,9 @@ measure_policies() {
   local capacity_levels="not measured (--no-capacity)"
   local capacity_rows="Atomic, Redis and the three Postgres modes (--capacity-all: every locking row)"
   [[ $CAPACITY_KEYS == all ]] && capacity_rows="every locking row"
-  ((CAPACITY)) && capacity_levels="levels $RATES votes/s$(awk -v s="$LADDER_START" 'BEGIN { if (s > 0) printf ", each row from the highest at most %s × its closed loop'"'"'s votes/s", s }'), ${LEVEL_SECONDS} s each, on $capacity_rows; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
+  local ladder_start=""
+  [[ $LADDER_START =~ ^0(\.0+)?$ ]] || ladder_start=", each row from the highest at most $LADDER_START × its closed loop's votes/s"
+  ((CAPACITY)) && capacity_levels="levels $RATES votes/s$ladder_start, ${LEVEL_SECONDS} s each, on $capacity_rows; SLO p99 ≤ 100 ms, no status but 201 and 503, ≤ 1 % 503"
   printf 'closed loop\t%s\ncapacity\t%s\nKubernetesLease\t%s\n' "$closed" "$capacity_levels" \
     "skipped: it needs a Kubernetes API server, none can run on this machine (docs/design.md §8)" >"$OUT/policies.meta.tsv"
   say "policies: ${#rows[@]} rows; closed loop: $closed; capacity: $capacity_levels"
