@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,7 +24,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * Kubernetes client, Vert.x and backend clients (so against the same mock API server and the same
  * real backends), leader election from the same {@link LeaderElectionSettings} under another
  * identity, and {@link OperatorMetrics} in a registry of its own. Its client records every request
- * that is not a read, so a test can show what this instance wrote.
+ * that is not a read, so a test can show what this instance wrote, and when it sent its first write
+ * of a Lease.
  */
 final class OperatorReplica implements AutoCloseable {
 
@@ -31,6 +33,10 @@ final class OperatorReplica implements AutoCloseable {
   final BackendClients backends;
   final List<String> writes = new CopyOnWriteArrayList<>();
   final List<Integer> exits = new CopyOnWriteArrayList<>();
+
+  /** When this instance's client sent its first write of a Lease (null before it tried to lead). */
+  volatile Instant firstLeaseWrite;
+
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final Vertx vertx = Vertx.vertx();
   private final KubernetesClient client;
@@ -43,7 +49,11 @@ final class OperatorReplica implements AutoCloseable {
           public void before(
               BasicBuilder builder, HttpRequest request, Interceptor.RequestTags tags) {
             if (!"GET".equals(request.method())) {
-              writes.add(request.method() + " " + request.uri().getPath());
+              String path = request.uri().getPath();
+              if (firstLeaseWrite == null && path.endsWith("/leases/" + settings.leaseName())) {
+                firstLeaseWrite = Instant.now();
+              }
+              writes.add(request.method() + " " + path);
             }
           }
         };
