@@ -418,6 +418,31 @@ spec:
 A hook Job running kubectl: (dict "ctx" $ "sa" "..." "name" "apply" "hook" "post-install" "args" (list ...))
 The "apply" Job mounts the ConfigMap of the default LockPolicies at /policies.
 */}}
+{{/* One kubectl container of a policy Job: (dict "ctx" $ "container" name "job" "apply"|"delete" "args" list) */}}
+{{- define "fenced.policyJobContainer" -}}
+{{- $v := .ctx.Values.policyJobs -}}
+- name: {{ .container }}
+  image: {{ include "fenced.thirdPartyImage" $v.image | quote }}
+  imagePullPolicy: {{ $v.image.pullPolicy }}
+  args: {{ toJson .args }}
+  env:
+    # kubectl keeps its discovery cache under $HOME; the root filesystem is read-only.
+    - name: HOME
+      value: /tmp
+  resources:
+    {{- toYaml $v.resources | nindent 4 }}
+  securityContext:
+    {{- include "fenced.containerSecurityContext" .ctx | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+    {{- if eq .job "apply" }}
+    - name: policies
+      mountPath: /policies
+      readOnly: true
+    {{- end }}
+{{- end -}}
+
 {{- define "fenced.policyJob" -}}
 {{- $ctx := .ctx -}}
 {{- $v := $ctx.Values.policyJobs -}}
@@ -444,27 +469,12 @@ spec:
       restartPolicy: Never
       securityContext:
         {{- include "fenced.podSecurityContext" (dict "user" $ctx.Values.podSecurityContext.runAsUser "group" $ctx.Values.podSecurityContext.runAsGroup "fsGroup" $ctx.Values.podSecurityContext.fsGroup) | nindent 8 }}
+      {{- if .initArgs }}
+      initContainers:
+        {{- include "fenced.policyJobContainer" (dict "ctx" $ctx "container" "by-label" "job" .name "args" .initArgs) | nindent 8 }}
+      {{- end }}
       containers:
-        - name: kubectl
-          image: {{ include "fenced.thirdPartyImage" $v.image | quote }}
-          imagePullPolicy: {{ $v.image.pullPolicy }}
-          args: {{ toJson .args }}
-          env:
-            # kubectl keeps its discovery cache under $HOME; the root filesystem is read-only.
-            - name: HOME
-              value: /tmp
-          resources:
-            {{- toYaml $v.resources | nindent 12 }}
-          securityContext:
-            {{- include "fenced.containerSecurityContext" $ctx | nindent 12 }}
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-            {{- if eq .name "apply" }}
-            - name: policies
-              mountPath: /policies
-              readOnly: true
-            {{- end }}
+        {{- include "fenced.policyJobContainer" (dict "ctx" $ctx "container" "kubectl" "job" .name "args" .args) | nindent 8 }}
       volumes:
         - name: tmp
           emptyDir: {}

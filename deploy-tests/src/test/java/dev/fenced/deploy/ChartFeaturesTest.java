@@ -72,6 +72,15 @@ class ChartFeaturesTest {
     return object.path("metadata").path("annotations").path("helm.sh/hook").asText(null);
   }
 
+  /** The example LockPolicies a user applies over the chart's (k8s/examples/). */
+  private static List<Path> examples() throws IOException {
+    try (var files = Files.list(Helm.ROOT.resolve("k8s/examples"))) {
+      List<Path> out = files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+      assertThat(out).isNotEmpty();
+      return out;
+    }
+  }
+
   private static List<String> args(JsonNode job) {
     List<String> out = new ArrayList<>();
     container(job).path("args").forEach(a -> out.add(a.asText()));
@@ -236,22 +245,25 @@ class ChartFeaturesTest {
   }
 
   @Test
-  void beforeAnUninstallAJobDeletesThePoliciesWhileTheOperatorRuns() {
+  void beforeAnUninstallAJobDeletesThePoliciesWhileTheOperatorRuns() throws IOException {
     for (List<Manifest> m : List.of(raw(), raw("--set", "crds.enabled=false"))) {
       JsonNode delete = get(m, "Job/fenced-policies-delete");
       assertThat(hook(delete)).isEqualTo("pre-delete");
-      List<String> args = args(delete);
-      assertThat(args)
+      JsonNode pod = delete.path("spec").path("template").path("spec");
+      assertThat(pod.path("initContainers")).hasSize(1);
+      // First by label: every policy this release applied.
+      List<String> byLabel = new ArrayList<>();
+      pod.path("initContainers").get(0).path("args").forEach(a -> byLabel.add(a.asText()));
+      assertThat(byLabel)
           .startsWith("delete", "lockpolicies", "--namespace", "voting")
           .contains("--wait", "--ignore-not-found", "--timeout=120s");
-      String selector = args.get(args.indexOf("--selector") + 1);
+      String selector = byLabel.get(byLabel.indexOf("--selector") + 1);
       Map<String, String> wanted = new LinkedHashMap<>();
       for (String kv : selector.split(",")) {
         wanted.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
       }
       List<Manifest> policies = ofKind(Manifest.withAppliedPolicies(m), "LockPolicy");
       assertThat(policies).hasSize(2);
-      // The selector picks every policy of this release.
       assertThat(policies)
           .allSatisfy(
               p -> {
@@ -260,6 +272,36 @@ class ChartFeaturesTest {
                 assertThat(p.tree().path("metadata").path("namespace").asText())
                     .isEqualTo("voting");
               });
+      // Then by name: `kubectl apply -f k8s/examples/...` replaces a policy of the chart's name
+      // with one that has none of its labels, which the selector no longer finds.
+      List<String> byName = args(delete);
+      assertThat(byName)
+          .startsWith("delete")
+          .contains("--namespace", "voting", "--wait", "--ignore-not-found", "--timeout=120s")
+          .doesNotContain("--selector", "--all");
+      List<String> named =
+          byName.stream()
+              .filter(a -> a.startsWith("lockpolicies/"))
+              .map(a -> a.substring(13))
+              .toList();
+      assertThat(named)
+          .containsExactlyInAnyOrderElementsOf(
+              policies.stream().map(p -> p.tree().path("metadata").path("name").asText()).toList());
+      for (Path example : examples()) {
+        for (Manifest e : ofKind(Manifest.parseAll(Files.readString(example)), "LockPolicy")) {
+          JsonNode p = e.tree();
+          assertThat(
+                  p.path("metadata")
+                      .path("labels")
+                      .path("app.kubernetes.io/instance")
+                      .isMissingNode())
+              .as("%s carries no release label, so only the delete by name finds it", example)
+              .isTrue();
+          assertThat(named)
+              .as("%s replaces one of the chart's policies", example)
+              .contains(p.path("metadata").path("name").asText());
+        }
+      }
       String sa =
           delete.path("spec").path("template").path("spec").path("serviceAccountName").asText();
       assertThat(verbs(get(m, "Role/" + sa), "locks.fenced.dev", "lockpolicies", "vote-counters"))
