@@ -111,12 +111,16 @@ metadata:
 automountServiceAccountToken: true
 {{- end -}}
 
-{{/* Image of a third-party component (registry/repository/tag in one map) */}}
+{{/* Image of a third-party component (registry/repository/tag/digest in one map; a digest wins over the tag) */}}
 {{- define "fenced.thirdPartyImage" -}}
+{{- $repo := .repository -}}
 {{- if .registry -}}
-{{- printf "%s/%s:%s" .registry .repository .tag -}}
+{{- $repo = printf "%s/%s" (trimSuffix "/" .registry) .repository -}}
+{{- end -}}
+{{- if .digest -}}
+{{- printf "%s@%s" $repo .digest -}}
 {{- else -}}
-{{- printf "%s:%s" .repository .tag -}}
+{{- printf "%s:%s" $repo .tag -}}
 {{- end -}}
 {{- end -}}
 

@@ -407,6 +407,21 @@ class ChartFeaturesTest {
     // GitOps: credentials from existing Secrets, nothing generated, nothing looked up.
     assertThat(ofKind(m, "Secret")).isEmpty();
 
+    // Every image pinned by content: the project's, the in-chart backends', the Jobs' and tests'.
+    List<String> images = new ArrayList<>();
+    for (Manifest o : m) {
+      JsonNode pod =
+          o.kind().equals("Pod")
+              ? o.tree().path("spec")
+              : o.tree().path("spec").path("template").path("spec");
+      for (String field : List.of("initContainers", "containers")) {
+        pod.path(field).forEach(c -> images.add(o.id() + " " + c.path("image").asText()));
+      }
+    }
+    assertThat(images)
+        .hasSizeGreaterThanOrEqualTo(8)
+        .allSatisfy(i -> assertThat(i).containsPattern("@sha256:[0-9a-f]{64}$"));
+
     JsonNode operator = get(m, "Deployment/fenced-lock-operator");
     assertThat(container(operator).path("image").asText())
         .isEqualTo(
