@@ -10,6 +10,10 @@
 #      sampled from the database: each must only rise. Votes that got no definite answer (cut off by the kill) are
 #      sent again for the same voter, which settles whether they were recorded (409) or records
 #      them now (201), so the invariant can still be checked exactly.
+#   3. page: the voting page through nginx in two headless Chromium sessions (vote-api's
+#      PageThroughIngressCheck): live votes and the exact tally, 409, a keyboard-only vote, the
+#      phone width, and the locks view following a switch to PostgreSQL's lock table. Screenshots
+#      in <output>/page/.
 #
 #   scripts/e2e.sh [--skip-build]
 #
@@ -145,6 +149,26 @@ else
   failures=$((failures + 1))
 fi
 "$ROOT/scripts/local-run.sh" status >"$OUT/status-after-fault.txt" 2>&1 || true
+
+# The page through the ingress, in two headless Chromium sessions (vote-api's
+# PageThroughIngressCheck): the killed processes started again, votes and the exact tally live on
+# both pages, 409, a keyboard-only vote, the phone width, then a switch of the running system to
+# PostgreSQL's lock table (a higher epoch) that the open locks view follows.
+say "page: two browser sessions through $INGRESS_URL, then a switch to Postgres/LockTable"
+mkdir -p "$OUT/page"
+"$ROOT/scripts/local-run.sh" up "$REDIS_POLICY" --vote-replicas 3 --tally-replicas 2 >>"$OUT/local-run.log" 2>&1 ||
+  fail "the services did not start again after the fault"
+if (cd "$ROOT" && mvn -B -q -ntp test -pl vote-api -am -Djacoco.skip=true -Dspotless.skip=true \
+  -Dtest=PageThroughIngressCheck -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dfenced.page.url="$INGRESS_URL/" -Dfenced.page.switch-to="$OUT/policies/postgres-locktable.yaml" \
+  -Dfenced.root="$ROOT") >"$OUT/page/mvn.log" 2>&1; then
+  say "page: PASS $(grep -ho '\[page\].*' "$OUT/page/mvn.log" "$ROOT/vote-api/target/surefire-reports/"*PageThroughIngressCheck* 2>/dev/null | head -n 1)"
+else
+  say "page: FAIL; see $OUT/page/mvn.log"
+  grep -E 'ERROR|Expect|expected' "$OUT/page/mvn.log" | head -n 15 >&2 || true
+  failures=$((failures + 1))
+fi
+cp "$ROOT"/vote-api/target/screenshots/ingress-*.png "$OUT/page/" 2>/dev/null || true
 cp -r "$FENCED_HOME/run/logs" "$OUT/service-logs" 2>/dev/null || true
 
 if ((failures)); then

@@ -60,8 +60,8 @@ if [[ -z "${FENCED_SKIP_BENCH:-}" ]]; then
   scripts/bench.sh --smoke --no-build
 fi
 
-# The whole system through nginx: a plain run, and a run with a vote-api replica and a tally-worker
-# killed mid-load. FENCED_SKIP_E2E=1 leaves it out.
+# The whole system through nginx: a plain run, a run with a vote-api replica and a tally-worker
+# killed mid-load, and the page in two browser sessions. FENCED_SKIP_E2E=1 leaves it out.
 if [[ -z "${FENCED_SKIP_E2E:-}" ]]; then
   scripts/e2e.sh
 fi
