@@ -38,15 +38,8 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Image of a project component: (dict "ctx" $ "image" .Values.voteApi.image); a digest pins it
 instead of the tag. */}}
 {{- define "fenced.image" -}}
-{{- $repo := .image.repository -}}
-{{- if .ctx.Values.image.registry -}}
-{{- $repo = printf "%s/%s" (trimSuffix "/" .ctx.Values.image.registry) .image.repository -}}
-{{- end -}}
-{{- if .image.digest -}}
-{{- printf "%s@%s" $repo .image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" $repo (.image.tag | default .ctx.Chart.AppVersion) -}}
-{{- end -}}
+{{- include "fenced.thirdPartyImage" (dict "registry" .ctx.Values.image.registry "repository" .image.repository
+      "tag" (.image.tag | default .ctx.Chart.AppVersion) "digest" .image.digest) -}}
 {{- end -}}
 
 {{/*
@@ -418,10 +411,6 @@ spec:
 {{- end }}
 {{- end -}}
 
-{{/*
-A hook Job running kubectl: (dict "ctx" $ "sa" "..." "name" "apply" "hook" "post-install" "args" (list ...))
-The "apply" Job mounts the ConfigMap of the default LockPolicies at /policies.
-*/}}
 {{/* One kubectl container of a policy Job: (dict "ctx" $ "container" name "job" "apply"|"delete" "args" list) */}}
 {{- define "fenced.policyJobContainer" -}}
 {{- $v := .ctx.Values.policyJobs -}}
@@ -447,9 +436,13 @@ The "apply" Job mounts the ConfigMap of the default LockPolicies at /policies.
     {{- end }}
 {{- end -}}
 
+{{/*
+A hook Job running kubectl: (dict "ctx" $ "sa" "..." "name" "apply" "hook" "post-install" "args" (list ...)),
+and with "initArgs" (list ...) a kubectl init container that runs first.
+The "apply" Job mounts the ConfigMap of the default LockPolicies at /policies.
+*/}}
 {{- define "fenced.policyJob" -}}
 {{- $ctx := .ctx -}}
-{{- $v := $ctx.Values.policyJobs -}}
 apiVersion: batch/v1
 kind: Job
 metadata:
