@@ -144,6 +144,25 @@ final class Browser implements AutoCloseable {
         });
   }
 
+  // --- the voting page's own elements ---------------------------------------------------------
+
+  /** Clicks the vote button of {@code option} once the page enables it. */
+  void vote(String option) {
+    WebElement button = find(By.cssSelector("button.option[data-option='" + option + "']"));
+    until(d -> button.isEnabled() ? true : null);
+    button.click();
+  }
+
+  /** The count shown for {@code option}; call it inside {@link #until}, which retries. */
+  String count(String option) {
+    return driver.findElement(By.cssSelector("[data-count='" + option + "']")).getText();
+  }
+
+  /** The tally shown for {@code option} ("tally N"); call it inside {@link #until}. */
+  String tally(String option) {
+    return driver.findElement(By.cssSelector("[data-tally='" + option + "']")).getText();
+  }
+
   /** Saves the whole page, at the window's width, as {@code target/screenshots/<file>.png}. */
   Path screenshot(String file) throws IOException {
     Files.createDirectories(SCREENSHOTS);

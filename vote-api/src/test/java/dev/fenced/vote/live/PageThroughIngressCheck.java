@@ -72,86 +72,84 @@ class PageThroughIngressCheck {
 
   private void run(String poll, Browser desk, Browser phone, List<String> overflow)
       throws Exception {
-    {
-      // Create the poll through the form.
-      desk.open(base + "#/new");
-      desk.find(By.id("id")).sendKeys(poll);
-      desk.find(By.id("title")).sendKeys("Cats or dogs, through the ingress?");
-      desk.find(By.id("options")).sendKeys("cat\ndog");
-      desk.find(By.cssSelector("form.new-poll button[type=submit]")).click();
-      desk.until(d -> d.getCurrentUrl().endsWith("#/polls/" + poll));
+    // Create the poll through the form.
+    desk.open(base + "#/new");
+    desk.find(By.id("id")).sendKeys(poll);
+    desk.find(By.id("title")).sendKeys("Cats or dogs, through the ingress?");
+    desk.find(By.id("options")).sendKeys("cat\ndog");
+    desk.find(By.cssSelector("form.new-poll button[type=submit]")).click();
+    desk.until(d -> d.getCurrentUrl().endsWith("#/polls/" + poll));
 
-      // The phone watches the results, live over the stream location of the ingress.
-      phone.open(base + "#/polls/" + poll + "/results");
-      phone.waitForText(By.id("results-state"), "live");
-      phone.until(d -> "0".equals(count(phone, "cat")) ? true : null);
-      fitsThePhone(phone, "results", overflow);
-      vote(desk, "cat");
-      desk.waitForText(By.id("vote-status"), "Counted: cat now has 1 vote");
-      phone.until(d -> "1".equals(count(phone, "cat")) ? true : null);
-      assertThat(phone.sameDocument()).as("the phone's results arrived without a reload").isTrue();
+    // The phone watches the results, live over the stream location of the ingress.
+    phone.open(base + "#/polls/" + poll + "/results");
+    phone.waitForText(By.id("results-state"), "live");
+    phone.until(d -> "0".equals(phone.count("cat")) ? true : null);
+    fitsThePhone(phone, "results", overflow);
+    desk.vote("cat");
+    desk.waitForText(By.id("vote-status"), "Counted: cat now has 1 vote");
+    phone.until(d -> "1".equals(phone.count("cat")) ? true : null);
+    assertThat(phone.sameDocument()).as("the phone's results arrived without a reload").isTrue();
 
-      // The desktop watches; the phone votes for dog with the keyboard alone.
-      desk.find(By.linkText("See the live results")).click();
-      desk.waitForText(By.id("results-state"), "live");
-      phone.find(By.linkText("Vote")).click();
-      WebElement dog = phone.find(By.cssSelector("button.option[data-option='dog']"));
-      phone.until(d -> dog.isEnabled() ? true : null);
-      fitsThePhone(phone, "vote", overflow);
-      tabTo(phone, dog);
-      new Actions(phone.driver()).sendKeys(Keys.ENTER).perform();
-      phone.waitForText(By.id("vote-status"), "Counted: dog now has 1 vote");
-      desk.until(d -> "1".equals(count(desk, "dog")) ? true : null);
-      assertThat(desk.sameDocument()).as("the desktop's results arrived without a reload").isTrue();
+    // The desktop watches; the phone votes for dog with the keyboard alone.
+    desk.find(By.linkText("See the live results")).click();
+    desk.waitForText(By.id("results-state"), "live");
+    phone.find(By.linkText("Vote")).click();
+    WebElement dog = phone.find(By.cssSelector("button.option[data-option='dog']"));
+    phone.until(d -> dog.isEnabled() ? true : null);
+    fitsThePhone(phone, "vote", overflow);
+    tabTo(phone, dog);
+    new Actions(phone.driver()).sendKeys(Keys.ENTER).perform();
+    phone.waitForText(By.id("vote-status"), "Counted: dog now has 1 vote");
+    desk.until(d -> "1".equals(desk.count("dog")) ? true : null);
+    assertThat(desk.sameDocument()).as("the desktop's results arrived without a reload").isTrue();
 
-      // The exact tally, folded by the tally-workers from the ballots, arrives on both pages.
-      desk.until(d -> "tally 1".equals(tally(desk, "cat")) && "tally 1".equals(tally(desk, "dog")));
-      desk.waitForText(By.id("tallied"), "2");
-      desk.screenshot("ingress-01-results-tallied-desktop");
-      phone.find(By.linkText("Results")).click();
-      phone.until(d -> "tally 1".equals(tally(phone, "dog")) ? true : null);
-      phone.waitForText(By.id("tallied"), "2");
-      assertThat(phone.text(By.id("ballots"))).isEqualTo("2");
-      phone.screenshot("ingress-02-results-tallied-phone");
+    // The exact tally, folded by the tally-workers from the ballots, arrives on both pages.
+    desk.until(d -> "tally 1".equals(desk.tally("cat")) && "tally 1".equals(desk.tally("dog")));
+    desk.waitForText(By.id("tallied"), "2");
+    desk.screenshot("ingress-01-results-tallied-desktop");
+    phone.find(By.linkText("Results")).click();
+    phone.until(d -> "tally 1".equals(phone.tally("dog")) ? true : null);
+    phone.waitForText(By.id("tallied"), "2");
+    assertThat(phone.text(By.id("ballots"))).isEqualTo("2");
+    phone.screenshot("ingress-02-results-tallied-phone");
 
-      // A second vote by the same voter: the API's 409.
-      desk.find(By.linkText("Vote")).click();
-      vote(desk, "dog");
-      assertThat(desk.waitForText(By.id("vote-error"), "409")).contains("has already voted");
-      desk.screenshot("ingress-03-second-vote-409-desktop");
+    // A second vote by the same voter: the API's 409.
+    desk.find(By.linkText("Vote")).click();
+    desk.vote("dog");
+    assertThat(desk.waitForText(By.id("vote-error"), "409")).contains("has already voted");
+    desk.screenshot("ingress-03-second-vote-409-desktop");
 
-      // The locks view, then a switch of the running system to another backend.
-      String before = policyOf(poll).path("backend").asText();
-      long epochBefore = policyOf(poll).path("epoch").asLong();
-      desk.find(By.linkText("Locks")).click();
-      desk.waitForText(By.id("locks-state"), "live");
-      assertThat(desk.waitForText(By.id("backend"), before)).isEqualTo(before);
-      desk.screenshot("ingress-04-locks-before-desktop");
-      phone.find(By.linkText("Locks")).click();
-      phone.waitForText(By.id("backend"), before);
-      fitsThePhone(phone, "locks", overflow);
+    // The locks view, then a switch of the running system to another backend.
+    String before = policyOf(poll).path("backend").asText();
+    long epochBefore = policyOf(poll).path("epoch").asLong();
+    desk.find(By.linkText("Locks")).click();
+    desk.waitForText(By.id("locks-state"), "live");
+    assertThat(desk.waitForText(By.id("backend"), before)).isEqualTo(before);
+    desk.screenshot("ingress-04-locks-before-desktop");
+    phone.find(By.linkText("Locks")).click();
+    phone.waitForText(By.id("backend"), before);
+    fitsThePhone(phone, "locks", overflow);
 
-      switchPolicy(epochBefore + 1);
-      String after =
-          await()
-              .atMost(WAIT)
-              .until(() -> policyOf(poll).path("backend").asText(), b -> !b.equals(before));
-      desk.waitForText(By.id("backend"), after);
-      assertThat(desk.sameDocument()).as("the switch arrived without a reload").isTrue();
-      long epochAfter = Long.parseLong(desk.text(By.id("epoch")));
-      assertThat(epochAfter).as("the epoch after the switch").isGreaterThan(epochBefore);
-      // A vote after the switch is fenced by a token of the new epoch, which the page shows.
-      await().atMost(WAIT).until(() -> voteByApi(poll, "after-switch", "cat") == 201);
-      long fence = fenceOf(poll, "cat");
-      assertThat(FencingTokens.epoch(fence)).isGreaterThanOrEqualTo(epochAfter);
-      desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + FencingTokens.epoch(fence));
-      desk.screenshot("ingress-05-locks-after-switch-desktop");
-      phone.waitForText(By.id("backend"), after);
-      phone.screenshot("ingress-06-locks-after-switch-phone");
-      System.out.printf(
-          "[page] %s: votes and tally live through %s; locks %s epoch %d -> %s epoch %d%n",
-          poll, base, before, epochBefore, after, epochAfter);
-    }
+    switchPolicy(epochBefore + 1);
+    String after =
+        await()
+            .atMost(WAIT)
+            .until(() -> policyOf(poll).path("backend").asText(), b -> !b.equals(before));
+    desk.waitForText(By.id("backend"), after);
+    assertThat(desk.sameDocument()).as("the switch arrived without a reload").isTrue();
+    long epochAfter = Long.parseLong(desk.text(By.id("epoch")));
+    assertThat(epochAfter).as("the epoch after the switch").isGreaterThan(epochBefore);
+    // A vote after the switch is fenced by a token of the new epoch, which the page shows.
+    await().atMost(WAIT).until(() -> voteByApi(poll, "after-switch", "cat") == 201);
+    long fence = fenceOf(poll, "cat");
+    assertThat(FencingTokens.epoch(fence)).isGreaterThanOrEqualTo(epochAfter);
+    desk.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + FencingTokens.epoch(fence));
+    desk.screenshot("ingress-05-locks-after-switch-desktop");
+    phone.waitForText(By.id("backend"), after);
+    phone.screenshot("ingress-06-locks-after-switch-phone");
+    System.out.printf(
+        "[page] %s: votes and tally live through %s; locks %s epoch %d -> %s epoch %d%n",
+        poll, base, before, epochBefore, after, epochAfter);
   }
 
   /** Presses Tab until {@code target} has the focus; fails if it is not in the tab order. */
@@ -203,20 +201,6 @@ class PageThroughIngressCheck {
             .start();
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor()).as("local-run.sh up %s:%n%s", file, out).isZero();
-  }
-
-  private static void vote(Browser browser, String option) {
-    WebElement button = browser.find(By.cssSelector("button.option[data-option='" + option + "']"));
-    browser.until(d -> button.isEnabled() ? true : null);
-    button.click();
-  }
-
-  private static String count(Browser browser, String option) {
-    return browser.driver().findElement(By.cssSelector("[data-count='" + option + "']")).getText();
-  }
-
-  private static String tally(Browser browser, String option) {
-    return browser.driver().findElement(By.cssSelector("[data-tally='" + option + "']")).getText();
   }
 
   private JsonNode locks(String poll) throws IOException, InterruptedException {

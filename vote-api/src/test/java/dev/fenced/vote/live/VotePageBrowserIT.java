@@ -79,12 +79,12 @@ class VotePageBrowserIT {
       // The phone watches the results; the desktop votes for cat.
       phone.open(base + "#/polls/" + poll + "/results");
       phone.waitForText(By.id("results-state"), "live");
-      phone.until(d -> "0".equals(count(phone, "cat")) ? true : null);
+      phone.until(d -> "0".equals(phone.count("cat")) ? true : null);
       awaitGovernedByTestPolicy(poll, policy);
-      vote(desk, "cat");
+      desk.vote("cat");
       desk.waitForText(By.id("vote-status"), "Counted: cat now has 1 vote");
       desk.screenshot("03-voted-desktop");
-      phone.until(d -> "1".equals(count(phone, "cat")) ? true : null);
+      phone.until(d -> "1".equals(phone.count("cat")) ? true : null);
       assertThat(phone.sameDocument()).as("the phone's results arrived without a reload").isTrue();
       phone.screenshot("04-results-phone");
 
@@ -92,16 +92,16 @@ class VotePageBrowserIT {
       desk.find(By.linkText("See the live results")).click();
       desk.waitForText(By.id("results-state"), "live");
       phone.find(By.linkText("Vote")).click();
-      vote(phone, "dog");
+      phone.vote("dog");
       phone.waitForText(By.id("vote-status"), "Counted: dog now has 1 vote");
-      desk.until(d -> "1".equals(count(desk, "dog")) ? true : null);
+      desk.until(d -> "1".equals(desk.count("dog")) ? true : null);
       assertThat(desk.sameDocument()).as("the desktop's results arrived without a reload").isTrue();
       desk.waitForText(By.id("ballots"), "2");
       desk.screenshot("05-results-desktop");
 
       // A second vote by the same voter: the API's 409, shown as it says it.
       desk.find(By.linkText("Vote")).click();
-      vote(desk, "dog");
+      desk.vote("dog");
       String conflict = desk.waitForText(By.id("vote-error"), "409");
       assertThat(conflict).contains("has already voted");
       desk.screenshot("06-second-vote-409-desktop");
@@ -111,7 +111,7 @@ class VotePageBrowserIT {
         LockHandle held = elsewhere.acquireBlocking("vote:" + poll + ":cat", Duration.ofSeconds(2));
         try {
           phone.find(By.xpath("//button[normalize-space()='Vote as someone new']")).click();
-          vote(phone, "cat");
+          phone.vote("cat");
           String busy = phone.waitForText(By.id("vote-error"), "503");
           assertThat(busy).contains("Nothing was recorded").contains("Try again");
           phone.screenshot("07-lock-busy-503-phone");
@@ -119,7 +119,7 @@ class VotePageBrowserIT {
           LockService.await(held.release());
         }
       }
-      vote(phone, "cat");
+      phone.vote("cat");
       phone.waitForText(By.id("vote-status"), "Counted: cat now has 2 votes");
 
       // The locks view: the test's policy on Redis at the epoch in force (the file's 1, or above
@@ -157,17 +157,6 @@ class VotePageBrowserIT {
       phone.waitForText(By.cssSelector("[data-fence='cat']"), "epoch " + onPostgres);
       phone.screenshot("11-locks-after-switch-phone");
     }
-  }
-
-  private static void vote(Browser browser, String option) {
-    WebElement button = browser.find(By.cssSelector("button.option[data-option='" + option + "']"));
-    browser.until(d -> button.isEnabled() ? true : null);
-    button.click();
-  }
-
-  /** The count shown for {@code option}; call it inside {@link Browser#until}, which retries. */
-  private static String count(Browser browser, String option) {
-    return browser.driver().findElement(By.cssSelector("[data-count='" + option + "']")).getText();
   }
 
   /** Waits until the service has read the test's policy file, so votes go through it. */
